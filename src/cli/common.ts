@@ -1,0 +1,40 @@
+// Pieces every CLI command shares: the --store/--json flags, opening the runtime, output.
+import { openRuntime, type Runtime } from "../deps.ts";
+
+export const storeArg = {
+  store: { type: "string", description: "Backend: auto, keychain, file or memory (default: MCB_STORE, else auto)", valueHint: "auto|file|memory" },
+} as const;
+export const jsonArg = { json: { type: "boolean", description: "Print JSON for scripts" } } as const;
+
+/** Opens the runtime, runs `fn`, and always closes the broker (flushing store and audit log). */
+export async function withRuntime<T>(storeFlag: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
+  const rt = await openRuntime({ storeFlag });
+  try {
+    return await fn(rt);
+  } finally {
+    await rt.broker.close();
+  }
+}
+
+/** Writes a line to stdout. */
+export function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Collects a repeatable string flag (citty gives a string or an array). */
+export function many(v: unknown): string[] {
+  if (v === undefined || v === false) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+/** Reads all of stdin as UTF-8. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Local time for humans, or "-" when absent. */
+export function when(ms: number | undefined): string {
+  return ms === undefined ? "-" : new Date(ms).toISOString().replace(".000Z", "Z");
+}

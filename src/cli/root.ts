@@ -1,0 +1,24 @@
+// The citty root command: every sub-command, loaded lazily so start-up pays only for the one run.
+import { defineCommand } from "citty";
+import { examples } from "./run-cli.ts";
+
+examples.set("", [
+  "mcp-credentials-broker                        # serve MCP on stdio (what an MCP client runs)",
+  "mcp-credentials-broker secret set github-token",
+  "mcp-credentials-broker status --json",
+  "mcp-credentials-broker token mint github --scope repo:read",
+  "mcp-credentials-broker rules >> CLAUDE.md",
+]);
+
+export function rootCommand(version: string) {
+  return defineCommand({
+    meta: { name: "mcp-credentials-broker", version, description: "Keeps AI agents' credentials out of their prompts. With no command it serves MCP on stdio." },
+    subCommands: {
+      serve: () => import("./serve.ts").then((m) => m.serveCommand),
+      status: () => import("./status.ts").then((m) => m.statusCommand),
+      secret: () => import("./secret.ts").then((m) => m.secretCommand),
+      token: () => import("./token.ts").then((m) => m.tokenCommand),
+      rules: () => import("./rules.ts").then((m) => m.rulesCommand),
+    },
+  });
+}

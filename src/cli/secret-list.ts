@@ -1,0 +1,20 @@
+// `secret list`: names and metadata of stored secrets, never values.
+import { defineCommand } from "citty";
+import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("secret list", ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"]);
+
+export const secretListCommand = defineCommand({
+  meta: { name: "list", description: "List stored secrets (names, tags, dates). Values are never shown." },
+  args: { ...jsonArg, ...storeArg },
+  async run({ args }) {
+    const list = await withRuntime(args.store, (rt) => rt.broker.listSecrets());
+    if (args.json) return out(JSON.stringify(list, null, 2));
+    if (list.length === 0) return out("No secrets stored. Add one with: mcp-credentials-broker secret set <name>");
+    for (const s of list) {
+      const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(",") : "";
+      out(`${s.name}\tupdated ${when(s.updatedAt)}${tags ? `\t${tags}` : ""}`);
+    }
+  },
+});

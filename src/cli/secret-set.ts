@@ -1,0 +1,44 @@
+// `secret set <name>`: stores a secret read from stdin or a hidden prompt — never from argv.
+import { defineCommand } from "citty";
+import { BrokerError } from "../errors.ts";
+import { many, storeArg, withRuntime } from "./common.ts";
+import { readSecretValue } from "./prompt.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("secret set", [
+  "mcp-credentials-broker secret set github-token            # prompts, input hidden",
+  "gh auth token | mcp-credentials-broker secret set github-token",
+  "mcp-credentials-broker secret set api-key --tag env=prod < key.txt",
+]);
+
+/** Parses `k=v` tags. */
+export function parseTags(raw: string[]): Record<string, string> | undefined {
+  if (raw.length === 0) return undefined;
+  const tags: Record<string, string> = {};
+  for (const t of raw) {
+    const i = t.indexOf("=");
+    if (i < 1) throw new BrokerError("INVALID_INPUT", `Tag '${t}' is not key=value.`);
+    tags[t.slice(0, i)] = t.slice(i + 1);
+  }
+  return tags;
+}
+
+export const secretSetCommand = defineCommand({
+  meta: { name: "set", description: "Store a secret. The value is read from stdin when piped, else from a hidden prompt; it is never taken from the command line." },
+  args: {
+    name: { type: "positional", required: true, description: "Secret name" },
+    tag: { type: "string", description: "A key=value tag (repeatable)", valueHint: "k=v" },
+    ...storeArg,
+  },
+  async run({ args, rawArgs }) {
+    if (rawArgs.filter((a) => !a.startsWith("-")).length > 1 && !rawArgs.includes("--tag") && !rawArgs.includes("--store")) {
+      throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
+    }
+    const value = await readSecretValue(`Value for '${args.name}'`);
+    if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
+    await withRuntime(args.store, async (rt) => {
+      await rt.broker.storeSecret(args.name, value, parseTags(many(args.tag)), { client: "cli" });
+    });
+    process.stderr.write(`Stored secret '${args.name}'.\n`);
+  },
+});

@@ -1,0 +1,15 @@
+// `secret`: the group of secret sub-commands, each loaded only when run.
+import { defineCommand } from "citty";
+import { examples } from "./run-cli.ts";
+
+examples.set("secret", ["mcp-credentials-broker secret set github-token", "mcp-credentials-broker secret list --json", "mcp-credentials-broker secret rm github-token"]);
+
+export const secretCommand = defineCommand({
+  meta: { name: "secret", description: "Store, print, list and delete secrets" },
+  subCommands: {
+    set: () => import("./secret-set.ts").then((m) => m.secretSetCommand),
+    get: () => import("./secret-get.ts").then((m) => m.secretGetCommand),
+    list: () => import("./secret-list.ts").then((m) => m.secretListCommand),
+    rm: () => import("./secret-rm.ts").then((m) => m.secretRmCommand),
+  },
+});

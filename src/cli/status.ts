@@ -1,0 +1,32 @@
+// `status`: which backend and data dir are in use, how many secrets, how tokens are signed.
+import { defineCommand } from "citty";
+import { brokerVersion } from "../deps.ts";
+import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);
+
+export const statusCommand = defineCommand({
+  meta: { name: "status", description: "Show the storage backend (and why), the data dir, stored secrets and the token signing mode." },
+  args: { ...jsonArg, ...storeArg },
+  async run({ args }) {
+    const version = await brokerVersion();
+    const s = await withRuntime(args.store, async (rt) => {
+      const secrets = await rt.broker.listSecrets();
+      return {
+        version,
+        dataDir: rt.dataDir,
+        store: { backend: rt.broker.deps.store.backend, description: rt.broker.deps.store.description, reason: rt.storeReason },
+        secrets: secrets.map((e) => e.name),
+        tokenSigning: rt.broker.deps.jwtSecret ? "HS256 (JWT_SECRET)" : "ES256 (key pair kept in the store)",
+      };
+    });
+    if (args.json) return out(JSON.stringify(s, null, 2));
+    out(`mcp-credentials-broker ${s.version}`);
+    out(`data dir:      ${s.dataDir}`);
+    out(`store:         ${s.store.description}`);
+    out(`               (${s.store.reason})`);
+    out(`secrets:       ${s.secrets.length}${s.secrets.length ? ` (${s.secrets.join(", ")})` : ""}`);
+    out(`token signing: ${s.tokenSigning}`);
+  },
+});

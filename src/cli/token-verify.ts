@@ -1,0 +1,18 @@
+// `token verify`: checks a token read from stdin (or given as an argument); exit 1 when invalid.
+import { defineCommand } from "citty";
+import { jsonArg, out, readStdin, storeArg, withRuntime } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("token verify", ["mcp-credentials-broker token mint github | mcp-credentials-broker token verify", "mcp-credentials-broker token verify --json < token.jwt"]);
+
+export const tokenVerifyCommand = defineCommand({
+  meta: { name: "verify", description: "Verify a minted token: signature, issuer, expiry, revocation. Reads the token from stdin unless given (stdin keeps it out of `ps`)." },
+  args: { token: { type: "positional", required: false, description: "The JWT (default: read stdin)" }, ...jsonArg, ...storeArg },
+  async run({ args }) {
+    const token = (args.token ?? (await readStdin())).trim();
+    const r = await withRuntime(args.store, (rt) => rt.broker.verifyToken(token));
+    if (args.json) out(JSON.stringify(r, null, 2));
+    else out(r.valid ? `valid: ${String(r.claims.jti)} (${String(r.claims.provider)}), expires ${new Date(Number(r.claims.exp) * 1000).toISOString()}` : `invalid: ${r.reason}`);
+    if (!r.valid) process.exitCode = 1;
+  },
+});

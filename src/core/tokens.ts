@@ -1,0 +1,200 @@
+// Minted tokens: short-lived JWTs signed HS256 (JWT_SECRET) or ES256 (a persisted key pair).
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, errors, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type JWTPayload } from "jose";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { BrokerError } from "../errors.ts";
+import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
+import type { Clock } from "./clock.ts";
+import type { RevocationList } from "./revocations.ts";
+import { MINT_TTL, mintTtl, type MintProvider } from "./ttl.ts";
+
+export const TOKEN_ISSUER = "mcp-credentials-broker";
+const ES256_KEY_NAME = `${INTERNAL_PREFIX}jwt-es256-key`;
+
+const StoredKeySchema = z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string(), d: z.string(), kid: z.string() });
+
+export interface MintedToken {
+  tokenId: string;
+  token: string;
+  provider: MintProvider;
+  scopes: string[];
+  resource?: string;
+  expiresAt: number;
+  expiresIn: number;
+}
+
+export type VerifyResult =
+  | { valid: true; claims: JWTPayload }
+  | { valid: false; reason: string; claims?: JWTPayload };
+
+export interface TokenDeps {
+  store: Store;
+  clock: Clock;
+  revocations: RevocationList;
+  /** JWT_SECRET, when set: sign HS256 with it (seed-compatible). */
+  jwtSecret?: string;
+  /** Serialises "create the signing key if missing" across processes. */
+  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+type SigningKey = { alg: "HS256"; key: Uint8Array; kid?: undefined } | { alg: "ES256"; key: CryptoKey; publicJwk: JWK; kid: string };
+
+/** Mints, verifies and revokes the broker's own JWTs. */
+export class TokenService {
+  readonly #active = new Map<string, number>();
+  #es256: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK; kid: string }> | null = null;
+
+  constructor(private readonly deps: TokenDeps) {
+    if (deps.jwtSecret !== undefined && Buffer.byteLength(deps.jwtSecret) < 32) {
+      // RFC 7518 §3.2: an HS256 key MUST be at least as long as the hash output (256 bits).
+      throw new BrokerError("INVALID_INPUT", "JWT_SECRET is shorter than 32 bytes, too short for HS256 (RFC 7518 §3.2). Set a longer random value, e.g. `openssl rand -base64 48`, or unset it to use ES256.");
+    }
+  }
+
+  /** Signs a token for `provider` with the seed's claims plus iss/aud/scope; TTL within the provider's max. */
+  async mint(input: { provider: MintProvider; scopes: string[]; resource?: string; ttlSeconds?: number }): Promise<MintedToken> {
+    const ttl = mintTtl(input.provider, input.ttlSeconds);
+    const nowMs = this.deps.clock.now();
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + ttl;
+    const jti = `tok_${randomBytes(16).toString("base64url")}`;
+    const key = await this.#signingKey();
+    const claims: JWTPayload = {
+      jti,
+      provider: input.provider,
+      scopes: input.scopes,
+      scope: input.scopes.join(" "), // RFC 9068 §2.2.3: space-separated
+      ...(input.resource !== undefined ? { resource: input.resource } : {}),
+    };
+    const jwt = new SignJWT(claims)
+      .setProtectedHeader(key.alg === "ES256" ? { alg: "ES256", kid: key.kid, typ: "JWT" } : { alg: "HS256", typ: "JWT" })
+      .setIssuer(TOKEN_ISSUER)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp);
+    if (input.resource !== undefined) jwt.setAudience(input.resource);
+    const token = await jwt.sign(key.key);
+    this.#active.set(jti, exp * 1000);
+    return { tokenId: jti, token, provider: input.provider, scopes: input.scopes, resource: input.resource, expiresAt: exp * 1000, expiresIn: ttl };
+  }
+
+  /** Checks signature, issuer, expiry and revocation. Never throws for a bad token. */
+  async verify(token: string): Promise<VerifyResult> {
+    let header;
+    let unverified: JWTPayload | undefined;
+    try {
+      header = decodeProtectedHeader(token);
+      unverified = decodeJwt(token);
+    } catch {
+      return { valid: false, reason: "Not a JWT (expected three base64url parts)." };
+    }
+    let key: Uint8Array | CryptoKey;
+    if (header.alg === "HS256") {
+      if (this.deps.jwtSecret === undefined) return { valid: false, reason: "Token is HS256 but JWT_SECRET is not set in this broker." };
+      key = new TextEncoder().encode(this.deps.jwtSecret);
+    } else if (header.alg === "ES256") {
+      key = (await this.#es256Key()).publicKey;
+    } else {
+      return { valid: false, reason: `Unsupported algorithm '${String(header.alg)}': only HS256 and ES256 tokens are issued here.` };
+    }
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        issuer: TOKEN_ISSUER,
+        algorithms: [header.alg],
+        currentDate: new Date(this.deps.clock.now()),
+      });
+      if (typeof payload.jti === "string" && this.deps.revocations.has(payload.jti)) {
+        return { valid: false, reason: "Token has been revoked.", claims: payload };
+      }
+      return { valid: true, claims: payload };
+    } catch (e) {
+      if (e instanceof errors.JWTExpired) return { valid: false, reason: "Token has expired.", claims: unverified };
+      if (e instanceof errors.JWSSignatureVerificationFailed) return { valid: false, reason: "Signature does not verify: the token was altered or signed by another key." };
+      if (e instanceof errors.JOSEError) return { valid: false, reason: `Token rejected (${e.code}).` };
+      throw e;
+    }
+  }
+
+  /**
+   * Revokes by token id (or by the token itself). The id is persisted until the token's
+   * expiry (or the longest TTL when the expiry is unknown), so every process rejects it.
+   * Returns false when the id is unknown here and could not be checked.
+   */
+  async revoke(tokenIdOrJwt: string): Promise<{ tokenId: string; known: boolean }> {
+    let jti = tokenIdOrJwt;
+    let expMs = this.#active.get(jti);
+    if (tokenIdOrJwt.split(".").length === 3) {
+      try {
+        const claims = decodeJwt(tokenIdOrJwt);
+        if (typeof claims.jti === "string") jti = claims.jti;
+        if (typeof claims.exp === "number") expMs = claims.exp * 1000;
+      } catch {
+        throw new BrokerError("INVALID_INPUT", "The token to revoke is neither a token id nor a readable JWT. Pass the tokenId from mint_token.");
+      }
+    }
+    if (!/^tok_[A-Za-z0-9_-]{1,64}$/.test(jti)) {
+      throw new BrokerError("NOT_FOUND", "Unknown token id. Pass the tokenId returned by mint_token (it starts with 'tok_').");
+    }
+    const known = expMs !== undefined;
+    const longest = Math.max(...Object.values(MINT_TTL).map((r) => r.max)) * 1000;
+    this.deps.revocations.add(jti, expMs ?? this.deps.clock.now() + longest);
+    this.#active.delete(jti);
+    return { tokenId: jti, known };
+  }
+
+  /** Tokens minted by this process that are neither expired nor revoked. */
+  activeCount(): number {
+    const now = this.deps.clock.now();
+    let n = 0;
+    for (const [jti, exp] of this.#active) {
+      if (exp <= now || this.deps.revocations.has(jti)) this.#active.delete(jti);
+      else n++;
+    }
+    return n;
+  }
+
+  /** The public JWKS for ES256 tokens (RFC 7517 §5), creating the key pair if needed. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const k = await this.#es256Key();
+    return { keys: [{ ...k.publicJwk, kid: k.kid, alg: "ES256", use: "sig" }] };
+  }
+
+  /** Which algorithm new tokens are signed with. */
+  get algorithm(): "HS256" | "ES256" {
+    return this.deps.jwtSecret !== undefined ? "HS256" : "ES256";
+  }
+
+  async #signingKey(): Promise<SigningKey> {
+    if (this.deps.jwtSecret !== undefined) return { alg: "HS256", key: new TextEncoder().encode(this.deps.jwtSecret) };
+    const k = await this.#es256Key();
+    return { alg: "ES256", key: k.privateKey, publicJwk: k.publicJwk, kid: k.kid };
+  }
+
+  /** Loads the ES256 key pair from the store, creating it once (under a lock) if missing. */
+  #es256Key() {
+    this.#es256 ??= this.deps
+      .withLock("jwt-key", async () => {
+        const stored = await this.deps.store.get(ES256_KEY_NAME);
+        if (stored) {
+          const parsed = StoredKeySchema.safeParse(JSON.parse(stored.value));
+          if (!parsed.success) throw new BrokerError("STORE_CORRUPT", "The stored ES256 signing key is unreadable. Move the store aside so a new key is created (tokens signed with the old key will stop verifying), or set JWT_SECRET to sign with HS256.");
+          const { kid, ...jwk } = parsed.data;
+          const { d: _d, ...pub } = jwk;
+          const privateKey = (await importJWK({ ...jwk, alg: "ES256" }, "ES256")) as CryptoKey;
+          const publicKey = (await importJWK({ ...pub, alg: "ES256" }, "ES256")) as CryptoKey;
+          return { privateKey, publicKey, publicJwk: pub as JWK, kid };
+        }
+        const pair = await generateKeyPair("ES256", { extractable: true });
+        const priv = await exportJWK(pair.privateKey);
+        const { d: _d, ...pub } = priv;
+        const kid = await calculateJwkThumbprint(pub); // RFC 7638
+        const now = this.deps.clock.now();
+        await this.deps.store.set(ES256_KEY_NAME, { value: JSON.stringify({ ...priv, kid }), createdAt: now, updatedAt: now });
+        return { privateKey: pair.privateKey, publicKey: pair.publicKey, publicJwk: pub as JWK, kid };
+      })
+      .catch((e: unknown) => {
+        this.#es256 = null;
+        throw e;
+      });
+    return this.#es256;
+  }
+}

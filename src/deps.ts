@@ -1,0 +1,86 @@
+// The composition root: the one place that reads the environment and builds real adapters.
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { FileAuditLog } from "./core/audit.ts";
+import { Broker } from "./core/broker.ts";
+import { systemClock } from "./core/clock.ts";
+import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
+import { BrokerError } from "./errors.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { dataFiles, resolveDataDir } from "./paths.ts";
+import { acquireLock } from "./store/lock-file.ts";
+import type { Store } from "./store/store.ts";
+
+declare const BUILD_VERSION: string | undefined;
+
+/** The version embedded at build time (`--define BUILD_VERSION`), or the package's when run from source. */
+export async function brokerVersion(): Promise<string> {
+  if (typeof BUILD_VERSION === "string") return BUILD_VERSION;
+  return (await import("../package.json")).version;
+}
+
+export const STORE_CHOICES = ["auto", "keychain", "file", "memory"] as const;
+export type StoreChoice = (typeof STORE_CHOICES)[number];
+
+export interface Runtime {
+  broker: Broker;
+  dataDir: string;
+  log: Logger;
+  storeChoice: StoreChoice;
+  /** Why this backend was chosen, for status and doctor. */
+  storeReason: string;
+}
+
+/** Parses `--store` / MCB_STORE, throwing a usage error that lists the choices. */
+export function parseStoreChoice(raw: string | undefined): StoreChoice {
+  const v = (raw ?? "auto").toLowerCase();
+  if ((STORE_CHOICES as readonly string[]).includes(v)) return v as StoreChoice;
+  throw new BrokerError("INVALID_INPUT", `Unknown store '${raw}'. Use one of: ${STORE_CHOICES.join(", ")} (flag --store or MCB_STORE).`);
+}
+
+/** Picks and opens the store for a choice; returns it with the reason shown by `status`. */
+export async function openStore(choice: StoreChoice, dataDir: string, env: Record<string, string | undefined>): Promise<{ store: Store; reason: string }> {
+  switch (choice) {
+    case "memory": {
+      const { MemoryStore } = await import("./store/memory.ts");
+      return { store: new MemoryStore(), reason: "--store memory / MCB_STORE=memory" };
+    }
+    case "keychain":
+      throw new BrokerError("BACKEND_UNAVAILABLE", "The OS keychain backend is not available in this version yet. Use --store file (the default), optionally encrypted with MCB_STORE_KEY.");
+    case "file":
+    case "auto": {
+      const { FileStore } = await import("./store/file.ts");
+      const store = new FileStore({ dir: dataDir, passphrase: env.MCB_STORE_KEY });
+      return { store, reason: choice === "file" ? "--store file / MCB_STORE=file" : "auto: the file backend (OS keychain backends are not in this version yet)" };
+    }
+  }
+}
+
+/** Builds the broker from the process environment. `storeFlag` is `--store`, which wins over MCB_STORE. */
+export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined> } = {}): Promise<Runtime> {
+  const env = opts.env ?? process.env;
+  const log = createLogger({ debug: Boolean(env.MCB_DEBUG) });
+  const dataDir = resolveDataDir(env, process.platform, homedir());
+  const storeChoice = parseStoreChoice(opts.storeFlag ?? env.MCB_STORE);
+  const { store, reason } = await openStore(storeChoice, dataDir, env);
+  const clock = systemClock;
+  const revocations = storeChoice === "memory" ? new MemoryRevocationList(() => clock.now()) : new FileRevocationList(join(dataDir, dataFiles.revoked), () => clock.now());
+  const broker = new Broker({
+    store,
+    clock,
+    audit: new FileAuditLog(join(dataDir, dataFiles.audit), () => clock.now()),
+    revocations,
+    jwtSecret: env.JWT_SECRET || undefined,
+    withLock: async (name, fn) => {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      const release = await acquireLock(join(dataDir, `${name}.lock`));
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+  });
+  return { broker, dataDir, log, storeChoice, storeReason: reason };
+}

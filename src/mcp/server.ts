@@ -1,0 +1,101 @@
+// The stdio MCP server: registers every tool on an McpServer and serves it over stdin/stdout.
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Broker } from "../core/broker.ts";
+import { BrokerError, describeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { tools } from "./tools/index.ts";
+
+/**
+ * The seed's error shape: `{ success: false, error }` as JSON text. No structuredContent:
+ * the SDK Client validates it against the tool's (success) output schema even on errors.
+ */
+export function toolError(message: string): CallToolResult {
+  return { content: [{ type: "text", text: JSON.stringify({ success: false, error: message }, null, 2) }], isError: true };
+}
+
+function toolResult(body: Record<string, unknown>): CallToolResult {
+  return { content: [{ type: "text", text: JSON.stringify(body, null, 2) }], structuredContent: body };
+}
+
+export interface ServerHandle {
+  server: McpServer;
+  /** Resolves when every tool call in flight has finished. */
+  idle(): Promise<void>;
+}
+
+/** Builds an McpServer exposing the broker's tools. Tool errors never end the session. */
+export function createMcpServer(broker: Broker, version: string, log: Logger): ServerHandle {
+  const server = new McpServer(
+    { name: "mcp-credentials-broker", title: "MCP Credentials Broker", version },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        "Credentials broker. Never ask the user to paste a secret into the chat. To use a stored secret: list_secrets → get_secret (a single-use reference) → resolve_secret only when the raw value is unavoidable, and never repeat a value in a reply.",
+    },
+  );
+  // The SDK reports unknown tools and schema violations as plain text through this
+  // private hook; the seed's contract is a JSON `{ success: false, error }` body, so
+  // every error, ours or the SDK's, has that one shape.
+  (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m);
+
+  const inFlight = new Set<Promise<unknown>>();
+  for (const tool of tools) {
+    server.registerTool(
+      tool.name,
+      { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output },
+      (async (input: never) => {
+        const client = server.server.getClientVersion()?.name;
+        const run = (async () => {
+          try {
+            return toolResult(await tool.run(input, { broker, client }));
+          } catch (e) {
+            if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
+            return toolError(describeError(e));
+          }
+        })();
+        inFlight.add(run);
+        try {
+          return await run;
+        } finally {
+          inFlight.delete(run);
+        }
+      }) as never,
+    );
+  }
+  return {
+    server,
+    idle: async () => {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/**
+ * Serves over stdio until stdin closes or SIGTERM/SIGINT/SIGHUP arrives, then lets calls
+ * in flight finish (bounded), closes the broker (store and audit log) and resolves.
+ */
+export async function serveStdio(broker: Broker, version: string, log: Logger): Promise<void> {
+  const handle = createMcpServer(broker, version, log);
+  const transport = new StdioServerTransport();
+  let stopping: Promise<void> | null = null;
+  const done = Promise.withResolvers<void>();
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      log.debug(`stopping: ${why}`);
+      await Promise.race([handle.idle(), new Promise((r) => setTimeout(r, 2_000))]);
+      await handle.server.close().catch(() => {});
+      await broker.close();
+      done.resolve();
+    })();
+    return stopping;
+  };
+  // The original kept running after its client was gone; we stop when stdin ends.
+  process.stdin.once("end", () => void stop("stdin closed"));
+  process.stdin.once("close", () => void stop("stdin closed"));
+  for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(sig, () => void stop(sig));
+  transport.onerror = (e) => log.debug(`transport: ${e instanceof Error ? e.message : String(e)}`);
+  await handle.server.connect(transport);
+  await done.promise;
+}

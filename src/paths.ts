@@ -1,0 +1,22 @@
+// Where the broker keeps its data: MCB_HOME, else the platform's per-user data dir.
+import { join } from "node:path";
+
+/**
+ * Returns the data directory. MCB_HOME wins; otherwise XDG_DATA_HOME (or
+ * ~/.local/share) on Linux, Application Support on macOS, %APPDATA% on Windows.
+ */
+export function resolveDataDir(env: Record<string, string | undefined>, platform: string, home: string): string {
+  if (env.MCB_HOME) return env.MCB_HOME;
+  const app = "mcp-credentials-broker";
+  if (platform === "darwin") return join(home, "Library", "Application Support", app);
+  if (platform === "win32") return join(env.APPDATA ?? join(home, "AppData", "Roaming"), app);
+  return join(env.XDG_DATA_HOME || join(home, ".local", "share"), app);
+}
+
+/** File names inside the data dir, in one place. */
+export const dataFiles = {
+  secrets: "secrets.json",
+  secretsLock: "secrets.lock",
+  audit: "audit.jsonl",
+  revoked: "revoked.jsonl",
+} as const;

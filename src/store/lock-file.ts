@@ -1,0 +1,94 @@
+// A cross-process exclusive lock on a lock file (O_CREAT|O_EXCL), with stale-lock recovery.
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { BrokerError } from "../errors.ts";
+
+export interface LockOptions {
+  /** Give up after this long (ms). */
+  timeoutMs?: number;
+  /** A lock older than this (ms) is stale even if its pid is alive (pid reuse, a hung holder). */
+  staleMs?: number;
+}
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function tryCreate(path: string): boolean {
+  try {
+    const fd = openSync(path, "wx", 0o600);
+    writeSync(fd, `${process.pid} ${Date.now()}\n`);
+    closeSync(fd);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw new BrokerError("IO_ERROR", `Cannot create lock file ${path}: ${(e as Error).message}. Check the data directory's permissions.`, { cause: e });
+  }
+}
+
+/** Reads the holder of a lock file; null when it vanished meanwhile. */
+function readHolder(path: string): { raw: string; pid: number; ageMs: number } | null {
+  try {
+    const raw = readFileSync(path, "utf8");
+    const pid = Number.parseInt(raw, 10);
+    return { raw, pid, ageMs: Date.now() - statSync(path).mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Removes `path` if it is still the stale lock we saw. A second, short-lived "break"
+ * lock serialises breakers, so two processes that both saw the same stale lock cannot
+ * each delete it and then delete the other's fresh one.
+ */
+function breakStaleLock(path: string, seen: string): void {
+  const breaker = `${path}.break`;
+  if (!tryCreate(breaker)) {
+    const b = readHolder(breaker);
+    if (b && (b.ageMs > 5_000 || !isProcessAlive(b.pid))) {
+      try { unlinkSync(breaker); } catch { /* someone else removed it */ }
+    }
+    return;
+  }
+  try {
+    const now = readHolder(path);
+    if (now && now.raw === seen) unlinkSync(path);
+  } finally {
+    try { unlinkSync(breaker); } catch { /* already gone */ }
+  }
+}
+
+/**
+ * Acquires an exclusive lock and returns its release function. A lock whose holder
+ * process is gone (e.g. SIGKILLed mid-write) is broken at once; a live one is waited for.
+ */
+export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const staleMs = opts.staleMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  let delay = 1;
+  for (;;) {
+    if (tryCreate(path)) {
+      return () => {
+        try { unlinkSync(path); } catch { /* removed as stale by another process */ }
+      };
+    }
+    const holder = readHolder(path);
+    if (holder && (!isProcessAlive(holder.pid) || holder.ageMs > staleMs || Number.isNaN(holder.pid))) {
+      breakStaleLock(path, holder.raw);
+      continue;
+    }
+    if (Date.now() > deadline) {
+      throw new BrokerError("STORE_LOCKED", `Timed out waiting for the store lock ${path} (held by pid ${holder?.pid ?? "?"}). If no broker process is running, delete that file.`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
+  }
+}

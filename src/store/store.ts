@@ -1,0 +1,51 @@
+// The Store port: one small interface every backend (memory, file, OS keychains) implements.
+import { z } from "zod";
+
+/** A stored secret: the value plus metadata that may be listed without reading values. */
+export const SecretRecordSchema = z.object({
+  value: z.string(),
+  tags: z.record(z.string(), z.string()).optional(),
+  provider: z.string().optional(),
+  expiresAt: z.number().optional(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type SecretRecord = z.infer<typeof SecretRecordSchema>;
+
+/** What `list()` returns: everything but the value. */
+export type SecretEntry = Omit<SecretRecord, "value"> & { name: string };
+
+export type StoreBackend = "memory" | "file" | "keychain";
+
+/**
+ * Names under this prefix belong to the broker itself (e.g. its JWT signing key). They
+ * are refused as user secret names and hidden from listings and counts.
+ */
+export const INTERNAL_PREFIX = "mcb-internal:";
+
+/** True for names the broker keeps for itself. */
+export function isInternalName(name: string): boolean {
+  return name.startsWith(INTERNAL_PREFIX);
+}
+
+/**
+ * A credential store. `get` returns null for a missing name and throws a BrokerError for
+ * everything else; `set` resolves only once the write is durable against a crash of this
+ * process; `list` never reads values.
+ */
+export interface Store {
+  readonly backend: StoreBackend;
+  /** One line for `status`/`doctor`: what the backend is and where it keeps data. */
+  readonly description: string;
+  get(name: string): Promise<SecretRecord | null>;
+  set(name: string, record: SecretRecord): Promise<void>;
+  delete(name: string): Promise<boolean>;
+  list(): Promise<SecretEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Strips the value from a record, for listings. */
+export function toEntry(name: string, record: SecretRecord): SecretEntry {
+  const { value: _value, ...meta } = record;
+  return { name, ...meta };
+}

@@ -1,0 +1,91 @@
+// Shared e2e plumbing: the compiled binary, temp data dirs, an SDK Client over stdio, and an
+// argv ledger so the canary test can prove no secret ever reached a process's command line.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const BINARY = resolve(import.meta.dir, "../../dist/mcp-credentials-broker");
+
+/** Every argv the e2e suite starts, one JSON line each (read by the canary test). */
+export const ARGV_LEDGER = join(tmpdir(), `mcb-e2e-argv-${process.ppid}.jsonl`);
+
+/** Fails loudly when the binary was not built (scripts/test.ts builds it first). */
+export function requireBinary(): string {
+  if (!existsSync(BINARY)) throw new Error(`${BINARY} is missing: run \`npm run build\` (npm test does it first).`);
+  return BINARY;
+}
+
+/** A fresh, empty MCB_HOME. */
+export function tempHome(prefix = "mcb-e2e-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The environment tests give the binary: this process's, minus anything that could configure it by accident. */
+export function brokerEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_") && k !== "JWT_SECRET") env[k] = v;
+  return { ...env, MCB_HOME: home, ...extra };
+}
+
+function recordArgv(argv: string[]): void {
+  appendFileSync(ARGV_LEDGER, `${JSON.stringify(argv)}\n`);
+}
+
+/** Spawns the binary with Bun.spawn, recording its argv. */
+export function spawnBroker(args: string[], opts: { home: string; env?: Record<string, string>; stdin?: "pipe" | "ignore"; cwd?: string }) {
+  const argv = [requireBinary(), ...args];
+  recordArgv(argv);
+  return Bun.spawn(argv, { env: brokerEnv(opts.home, opts.env), stdin: opts.stdin ?? "pipe", stdout: "pipe", stderr: "pipe", cwd: opts.cwd });
+}
+
+/** Runs a CLI command to completion; `input` goes to stdin. */
+export async function runCli(args: string[], opts: { home: string; env?: Record<string, string>; input?: string; cwd?: string }) {
+  const p = spawnBroker(args, { ...opts, stdin: "pipe" });
+  if (opts.input !== undefined) p.stdin.write(opts.input);
+  p.stdin.end();
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { stdout, stderr, code };
+}
+
+export interface Connected {
+  client: Client;
+  transport: StdioClientTransport;
+  /** Everything the broker wrote to stderr so far. */
+  stderr(): string;
+  pid(): number | null;
+  close(): Promise<void>;
+}
+
+/** Starts the binary (serve) and connects an SDK Client to it over stdio. */
+export async function connectBroker(opts: { home: string; env?: Record<string, string>; args?: string[]; clientName?: string; cwd?: string }): Promise<Connected> {
+  const command = requireBinary();
+  const args = opts.args ?? [];
+  recordArgv([command, ...args]);
+  const transport = new StdioClientTransport({ command, args, env: brokerEnv(opts.home, opts.env), stderr: "pipe", cwd: opts.cwd });
+  let err = "";
+  transport.stderr?.on("data", (c: Buffer) => {
+    err += c.toString("utf8");
+  });
+  const client = new Client({ name: opts.clientName ?? "e2e-client", version: "1.0.0" });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    pid: () => transport.pid,
+    close: () => client.close(),
+  };
+}
+
+/** Parses the JSON text content of a tool result (the seed's wire format). */
+export function body(result: unknown): Record<string, any> {
+  const r = result as { content: { type: string; text: string }[] };
+  return JSON.parse(r.content[0]!.text);
+}
+
+/** Reads a file or "" when missing. */
+export function readOr(path: string): string {
+  return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
