@@ -52,7 +52,7 @@ export async function openStore(choice: StoreChoice, dataDir: string, env: Recor
     case "auto": {
       const { FileStore } = await import("./store/file.ts");
       const store = new FileStore({ dir: dataDir, passphrase: env.MCB_STORE_KEY });
-      return { store, reason: choice === "file" ? "--store file / MCB_STORE=file" : "auto: the file backend (OS keychain backends are not in this version yet)" };
+      return { store, reason: choice === "file" ? "--store file / MCB_STORE=file" : "auto: file backend; OS keychain backends are not in this version yet" };
     }
   }
 }

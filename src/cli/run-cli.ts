@@ -36,10 +36,14 @@ async function usage(root: AnyCommand, argv: string[]): Promise<string> {
   const text = await renderUsage(cmd, parent);
   const ex = examples.get(path);
   const full = ex ? `${text}\n\nEXAMPLES\n\n${ex.map((e) => `  ${e}`).join("\n")}\n` : text;
-  // citty colours unconditionally; honour NO_COLOR and plain pipes.
-  const plain = process.env.NO_COLOR !== undefined || !process.stdout.isTTY;
+  return plainText(full, process.stdout);
+}
+
+/** citty colours unconditionally; honour NO_COLOR and plain pipes by stripping ANSI. */
+function plainText(s: string, stream: NodeJS.WriteStream): string {
+  if (process.env.NO_COLOR === undefined && stream.isTTY) return s;
   // biome-ignore lint: matching ANSI escapes is the point
-  return plain ? full.replace(/\u001b\[[0-9;]*m/g, "").replace(/[ \t]+$/gm, "") : full;
+  return s.replace(/\u001b\[[0-9;]*m/g, "").replace(/[ \t]+$/gm, "");
 }
 
 /** Runs the CLI; returns the process exit code. */
@@ -55,7 +59,7 @@ export async function runCli(root: AnyCommand, argv: string[]): Promise<number> 
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof UsageError || (e as { name?: string }).name === "CLIError") {
-      process.stderr.write(`${await usage(root, own)}\nerror: ${(e as Error).message}\n`);
+      process.stderr.write(plainText(`${await usage(root, own)}\nerror: ${(e as Error).message}\n`, process.stderr));
       return 2;
     }
     if (e instanceof BrokerError && e.code === "INVALID_INPUT") {

@@ -30,8 +30,8 @@ export const secretSetCommand = defineCommand({
     tag: { type: "string", description: "A key=value tag (repeatable)", valueHint: "k=v" },
     ...storeArg,
   },
-  async run({ args, rawArgs }) {
-    if (rawArgs.filter((a) => !a.startsWith("-")).length > 1 && !rawArgs.includes("--tag") && !rawArgs.includes("--store")) {
+  async run({ args }) {
+    if (args._.length > 1) {
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
     const value = await readSecretValue(`Value for '${args.name}'`);

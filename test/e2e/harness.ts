@@ -42,7 +42,9 @@ export function spawnBroker(args: string[], opts: { home: string; env?: Record<s
 
 /** Runs a CLI command to completion; `input` goes to stdin. */
 export async function runCli(args: string[], opts: { home: string; env?: Record<string, string>; input?: string; cwd?: string }) {
-  const p = spawnBroker(args, { ...opts, stdin: "pipe" });
+  const argv = [requireBinary(), ...args];
+  recordArgv(argv);
+  const p = Bun.spawn(argv, { env: brokerEnv(opts.home, opts.env), stdin: "pipe", stdout: "pipe", stderr: "pipe", cwd: opts.cwd });
   if (opts.input !== undefined) p.stdin.write(opts.input);
   p.stdin.end();
   const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
