@@ -1,5 +1,5 @@
 // Revoked token ids, kept until the token would have expired anyway, visible to every process.
-import { appendFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 /** A set of revoked `jti`s. Entries past their `exp` are dropped: the token is dead anyway. */
@@ -20,6 +20,23 @@ export class MemoryRevocationList implements RevocationList {
   }
 }
 
+/** True when the file exists, is not empty, and its last byte is not a newline. */
+function endsMidLine(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const last = Buffer.alloc(1);
+    const size = fstatSync(fd).size;
+    return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * `revoked.jsonl` in the data dir: one `{jti, exp}` line per revocation, appended with
  * O_APPEND so concurrent writers never interleave. Holds ids only, never a token.
@@ -30,7 +47,10 @@ export class FileRevocationList implements RevocationList {
 
   add(jti: string, exp: number): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    appendFileSync(this.path, `${JSON.stringify({ jti, exp })}\n`, { mode: 0o600 });
+    const line = `${JSON.stringify({ jti, exp })}\n`;
+    // After a torn last line (a writer crashed mid-append) start a fresh line, or this
+    // entry would be glued to the torn one and skipped with it.
+    appendFileSync(this.path, endsMidLine(this.path) ? `\n${line}` : line, { mode: 0o600 });
   }
 
   has(jti: string): boolean {

@@ -64,11 +64,16 @@ export class FileStore implements Store {
   }
 
   async get(name: string): Promise<SecretRecord | null> {
-    const r = this.#load().secrets[name];
+    const secrets = this.#load().secrets;
+    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
+    const r = Object.hasOwn(secrets, name) ? secrets[name] : undefined;
     return r ? structuredClone(r) : null;
   }
 
   async set(name: string, record: SecretRecord): Promise<void> {
+    // Assigning or parsing a "__proto__" key sets a prototype instead (zod drops it on
+    // load too), so the write would be acknowledged and lost: refuse it instead.
+    if (name === "__proto__") throw new BrokerError("INVALID_INPUT", "The name '__proto__' cannot be stored in the file backend. Choose another name.");
     const parsed = SecretRecordSchema.parse(record);
     await this.#mutate((s) => {
       s[name] = parsed;
@@ -78,7 +83,7 @@ export class FileStore implements Store {
 
   async delete(name: string): Promise<boolean> {
     return this.#mutate((s) => {
-      if (!(name in s)) return false;
+      if (!Object.hasOwn(s, name)) return false;
       delete s[name];
       return true;
     });

@@ -20,6 +20,20 @@ function isProcessAlive(pid: number): boolean {
   }
 }
 
+/** How long a lock file may exist without a readable pid before it counts as abandoned. */
+const UNREADABLE_GRACE_MS = 2_000;
+
+/**
+ * Whether a lock's holder is gone: older than `staleMs`, or a dead pid. O_EXCL create
+ * and the pid write are two steps, so a file without a pid yet is being taken right now:
+ * it is stale only once it has stayed unreadable for a while.
+ */
+function isStale(holder: { pid: number; ageMs: number }, staleMs: number): boolean {
+  if (holder.ageMs > staleMs) return true;
+  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return holder.ageMs > UNREADABLE_GRACE_MS;
+  return !isProcessAlive(holder.pid);
+}
+
 function tryCreate(path: string): boolean {
   try {
     const fd = openSync(path, "wx", 0o600);
@@ -52,7 +66,7 @@ function breakStaleLock(path: string, seen: string): void {
   const breaker = `${path}.break`;
   if (!tryCreate(breaker)) {
     const b = readHolder(breaker);
-    if (b && (b.ageMs > 5_000 || !isProcessAlive(b.pid))) {
+    if (b && isStale(b, 5_000)) {
       try { unlinkSync(breaker); } catch { /* someone else removed it */ }
     }
     return;
@@ -81,7 +95,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
       };
     }
     const holder = readHolder(path);
-    if (holder && (!isProcessAlive(holder.pid) || holder.ageMs > staleMs || Number.isNaN(holder.pid))) {
+    if (holder && isStale(holder, staleMs)) {
       breakStaleLock(path, holder.raw);
       continue;
     }

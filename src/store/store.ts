@@ -44,8 +44,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Strips the value from a record, for listings. */
+/** Strips the value from a record, for listings; the entry is a copy (its tags are not the store's). */
 export function toEntry(name: string, record: SecretRecord): SecretEntry {
   const { value: _value, ...meta } = record;
-  return { name, ...meta };
+  return { name, ...structuredClone(meta) };
 }

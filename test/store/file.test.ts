@@ -1,0 +1,380 @@
+// FileStore: the Store contract, file modes, atomic replacement, cross-instance caching,
+// encryption, corruption, and real concurrent and SIGKILLed writer processes.
+import { afterEach, describe, expect, it } from "bun:test";
+import type { Subprocess } from "bun";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { BrokerError } from "../../src/errors.ts";
+import { dataFiles } from "../../src/paths.ts";
+import { FileStore } from "../../src/store/file.ts";
+import { describeStoreContract, record } from "../fixtures/store-contract.ts";
+import { valueFor } from "../fixtures/store-writer.ts";
+
+const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
+
+const dirs: string[] = [];
+const children: Subprocess[] = [];
+
+/** A fresh directory under the system temp dir, removed after the test. */
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "mcb-file-store-"));
+  dirs.push(d);
+  return d;
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describeStoreContract("file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcb-file-contract-"));
+  return { store: new FileStore({ dir }), reopen: () => new FileStore({ dir }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describeStoreContract("encrypted file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcb-file-contract-enc-"));
+  const passphrase = "contract passphrase ✓";
+  return {
+    store: new FileStore({ dir, passphrase }),
+    reopen: () => new FileStore({ dir, passphrase }),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
+
+/** The BrokerError code `p` rejects with (fails the test when it resolves or throws something else). */
+async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(BrokerError);
+    return { code: (e as BrokerError).code, message: (e as BrokerError).message };
+  }
+  throw new Error("expected a BrokerError, but the call succeeded");
+}
+
+function mode(path: string): number {
+  return statSync(path).mode & 0o777;
+}
+
+describe("FileStore on disk", () => {
+  it("creates its directory 0700 and secrets.json 0600", async () => {
+    const dir = join(tempDir(), "nested", "data");
+    const store = new FileStore({ dir });
+    expect(mode(dir)).toBe(0o700);
+    await store.set("gh", record("v"));
+    await store.set("other", record("w"));
+    await store.delete("other");
+    expect(store.path).toBe(join(dir, dataFiles.secrets));
+    for (const f of readdirSync(dir)) expect({ f, mode: mode(join(dir, f)) }).toEqual({ f, mode: 0o600 });
+  });
+
+  it("leaves only secrets.json behind: no *.tmp and no lock file after writes", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    for (let i = 0; i < 25; i++) await store.set(`n${i}`, record(`v${i}`));
+    for (let i = 0; i < 25; i += 2) await store.delete(`n${i}`);
+    expect(readdirSync(dir)).toEqual([dataFiles.secrets]);
+  });
+
+  it("replaces the file by rename, so a reader of the old file sees the old content whole", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("gh", record("first-version"));
+    const before = readFileSync(store.path, "utf8");
+    const fd = openSync(store.path, "r");
+    try {
+      await store.set("gh", record("second-version-which-is-longer"));
+      const buf = Buffer.alloc(before.length * 2);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      expect(buf.subarray(0, n).toString("utf8")).toBe(before);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(store.path, "utf8")).toContain("second-version-which-is-longer");
+  });
+
+  it("does not rewrite the file when deleting a missing name", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("gh", record("v"));
+    const ino = statSync(store.path).ino;
+    const mtime = statSync(store.path).mtimeMs;
+    expect(await store.delete("absent")).toBe(false);
+    expect(statSync(store.path).ino).toBe(ino);
+    expect(statSync(store.path).mtimeMs).toBe(mtime);
+  });
+
+  it("describes where it keeps data and whether it is encrypted", () => {
+    const dir = tempDir();
+    expect(new FileStore({ dir }).description).toContain(join(dir, dataFiles.secrets));
+    expect(new FileStore({ dir }).description).toMatch(/not encrypted/);
+    expect(new FileStore({ dir, passphrase: "k" }).description).toMatch(/AES-256-GCM/);
+  });
+});
+
+describe("FileStore across instances", () => {
+  it("sees another instance's overwrites (same size), additions and deletions after caching", async () => {
+    const dir = tempDir();
+    const a = new FileStore({ dir });
+    const b = new FileStore({ dir });
+    await a.set("k", record("value-1"));
+    expect((await b.get("k"))?.value).toBe("value-1"); // b now caches the file
+    await a.set("k", record("value-2")); // same length: only inode/mtime tell them apart
+    expect((await b.get("k"))?.value).toBe("value-2");
+    await a.set("k2", record("x"));
+    expect((await b.list()).map((e) => e.name).sort()).toEqual(["k", "k2"]);
+    await a.delete("k");
+    expect(await b.get("k")).toBeNull();
+    await b.set("k3", record("from-b"));
+    expect((await a.get("k3"))?.value).toBe("from-b");
+  });
+
+  it("re-reads under the lock before writing, so a stale cache never drops another instance's write", async () => {
+    const dir = tempDir();
+    const a = new FileStore({ dir });
+    const b = new FileStore({ dir });
+    expect(await b.list()).toEqual([]); // b caches the empty store
+    await a.set("from-a", record("1"));
+    await b.set("from-b", record("2"));
+    expect((await new FileStore({ dir }).list()).map((e) => e.name).sort()).toEqual(["from-a", "from-b"]);
+  });
+
+  it("keeps every write of many overlapping set() calls in one process", async () => {
+    const dir = tempDir();
+    const stores = [new FileStore({ dir }), new FileStore({ dir }), new FileStore({ dir })];
+    await Promise.all(Array.from({ length: 60 }, (_, i) => stores[i % 3]!.set(`n${i}`, record(`v${i}`))));
+    const fresh = new FileStore({ dir });
+    expect((await fresh.list()).length).toBe(60);
+    for (let i = 0; i < 60; i++) expect((await fresh.get(`n${i}`))?.value).toBe(`v${i}`);
+  });
+});
+
+describe("FileStore encryption (MCB_STORE_KEY)", () => {
+  const passphrase = "correct horse battery staple";
+
+  it("writes neither the value, the name nor the tags in plain text", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir, passphrase });
+    await store.set("CANARY-NAME-github", record("CANARY-VALUE-ghp_123", { tags: { "CANARY-TAG": "CANARY-TAG-VALUE" }, provider: "CANARY-PROVIDER" }));
+    const raw = readFileSync(store.path, "utf8");
+    expect(raw).not.toContain("CANARY");
+    expect(raw).not.toContain(Buffer.from("CANARY-VALUE").toString("base64").slice(0, 12));
+    const parsed = JSON.parse(raw);
+    expect(parsed.sealed.alg).toBe("A256GCM");
+    expect(parsed.secrets).toBeUndefined();
+    expect((await new FileStore({ dir, passphrase }).get("CANARY-NAME-github"))?.value).toBe("CANARY-VALUE-ghp_123");
+  });
+
+  it("uses a fresh IV for every write", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir, passphrase });
+    const ivs = new Set<string>();
+    for (let i = 0; i < 5; i++) {
+      await store.set("same", record("same value"));
+      ivs.add(JSON.parse(readFileSync(store.path, "utf8")).sealed.iv);
+    }
+    expect(ivs.size).toBe(5);
+  });
+
+  it("refuses a wrong passphrase with STORE_KEY_INVALID and leaves the file untouched", async () => {
+    const dir = tempDir();
+    const good = new FileStore({ dir, passphrase });
+    await good.set("gh", record("v"));
+    const before = readFileSync(good.path);
+    const wrong = new FileStore({ dir, passphrase: "Tr0ub4dor&3" });
+    const e = await codeOf(wrong.get("gh"));
+    expect(e.code).toBe("STORE_KEY_INVALID");
+    expect(e.message).toContain("MCB_STORE_KEY");
+    expect((await codeOf(wrong.list())).code).toBe("STORE_KEY_INVALID");
+    expect((await codeOf(wrong.set("new", record("x")))).code).toBe("STORE_KEY_INVALID");
+    expect((await codeOf(wrong.delete("gh"))).code).toBe("STORE_KEY_INVALID");
+    expect(readFileSync(good.path).equals(before)).toBe(true);
+    expect((await new FileStore({ dir, passphrase }).get("gh"))?.value).toBe("v");
+  });
+
+  it("refuses an encrypted file without a passphrase with STORE_KEY_INVALID naming MCB_STORE_KEY", async () => {
+    const dir = tempDir();
+    const sealed = new FileStore({ dir, passphrase });
+    await sealed.set("gh", record("v"));
+    const before = readFileSync(sealed.path);
+    const plain = new FileStore({ dir });
+    const e = await codeOf(plain.get("gh"));
+    expect(e.code).toBe("STORE_KEY_INVALID");
+    expect(e.message).toContain("MCB_STORE_KEY");
+    expect((await codeOf(plain.list())).code).toBe("STORE_KEY_INVALID");
+    expect((await codeOf(plain.set("gh", record("overwrite")))).code).toBe("STORE_KEY_INVALID");
+    expect(readFileSync(sealed.path).equals(before)).toBe(true);
+  });
+
+  it("treats a tampered ciphertext as STORE_KEY_INVALID (GCM tag check)", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir, passphrase });
+    await store.set("gh", record("v"));
+    const file = JSON.parse(readFileSync(store.path, "utf8"));
+    const data = Buffer.from(file.sealed.data, "base64");
+    data[0] = data[0]! ^ 1;
+    file.sealed.data = data.toString("base64");
+    writeFileSync(store.path, JSON.stringify(file));
+    expect((await codeOf(new FileStore({ dir, passphrase }).get("gh"))).code).toBe("STORE_KEY_INVALID");
+  });
+
+  it("reads a plain file with a passphrase and encrypts it on the next write", async () => {
+    const dir = tempDir();
+    await new FileStore({ dir }).set("PLAIN-OLD-NAME", record("PLAIN-OLD-VALUE"));
+    expect(readFileSync(join(dir, dataFiles.secrets), "utf8")).toContain("PLAIN-OLD-VALUE");
+    const sealed = new FileStore({ dir, passphrase });
+    expect((await sealed.get("PLAIN-OLD-NAME"))?.value).toBe("PLAIN-OLD-VALUE");
+    await sealed.set("new", record("NEW-VALUE"));
+    const raw = readFileSync(sealed.path, "utf8");
+    expect(raw).not.toContain("PLAIN-OLD-VALUE");
+    expect(raw).not.toContain("PLAIN-OLD-NAME");
+    expect(JSON.parse(raw).sealed).toBeDefined();
+    expect((await codeOf(new FileStore({ dir }).get("PLAIN-OLD-NAME"))).code).toBe("STORE_KEY_INVALID");
+    const again = new FileStore({ dir, passphrase });
+    expect((await again.get("PLAIN-OLD-NAME"))?.value).toBe("PLAIN-OLD-VALUE");
+    expect((await again.get("new"))?.value).toBe("NEW-VALUE");
+  });
+});
+
+describe("FileStore with a damaged secrets.json", () => {
+  const valid = JSON.stringify({ version: 1, secrets: { gh: record("v") } });
+  const cases: [what: string, content: string][] = [
+    ["text that is not JSON", "{not json"],
+    ["a truncated file", valid.slice(0, Math.floor(valid.length / 2))],
+    ["an empty file", ""],
+    ["JSON null", "null"],
+    ["a JSON array", "[]"],
+    ["an unknown version", JSON.stringify({ version: 2, secrets: {} })],
+    ["a record without a value", JSON.stringify({ version: 1, secrets: { gh: { createdAt: 1, updatedAt: 1 } } })],
+    ["a sealed block with an unknown algorithm", JSON.stringify({ version: 1, sealed: { alg: "none", kdf: "scrypt", salt: "", iv: "", tag: "", data: "" } })],
+  ];
+  for (const [what, content] of cases) {
+    it(`reports ${what} as STORE_CORRUPT, says what to do, and never overwrites it`, async () => {
+      const dir = tempDir();
+      const path = join(dir, dataFiles.secrets);
+      writeFileSync(path, content, { mode: 0o600 });
+      const store = new FileStore({ dir });
+      const e = await codeOf(store.get("gh"));
+      expect(e.code).toBe("STORE_CORRUPT");
+      expect(e.message).toContain(path);
+      expect(e.message).toMatch(/move it aside/i);
+      expect((await codeOf(store.list())).code).toBe("STORE_CORRUPT");
+      expect((await codeOf(store.set("gh", record("new")))).code).toBe("STORE_CORRUPT");
+      expect((await codeOf(store.delete("gh"))).code).toBe("STORE_CORRUPT");
+      expect(readFileSync(path, "utf8")).toBe(content);
+    });
+  }
+});
+
+/** Collects the newline-terminated lines a child prints, calling `onLine` for each as it arrives. */
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void = () => {}): Promise<string[]> {
+  const lines: string[] = [];
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      lines.push(line);
+      onLine(line);
+    }
+  }
+  return lines; // a trailing partial line was never acknowledged
+}
+
+function spawnWriter(args: string[], env: Record<string, string> = {}): Subprocess<"ignore", "pipe", "pipe"> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_")) childEnv[k] = v;
+  const p = Bun.spawn([process.execPath, WRITER, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", env: { ...childEnv, ...env } });
+  children.push(p);
+  return p;
+}
+
+describe("FileStore across processes", () => {
+  it("keeps all 400 names when 4 processes each write 100 at once", async () => {
+    const dir = tempDir();
+    const writers = ["w0", "w1", "w2", "w3"].map((prefix) => ({ prefix, p: spawnWriter(["write", dir, prefix, "100"]) }));
+    const results = await Promise.all(
+      writers.map(async ({ prefix, p }) => {
+        const [lines, stderr, code] = await Promise.all([readLines(p.stdout), new Response(p.stderr).text(), p.exited]);
+        return { prefix, lines, stderr, code };
+      }),
+    );
+    for (const r of results) {
+      expect({ prefix: r.prefix, code: r.code, stderr: r.stderr }).toEqual({ prefix: r.prefix, code: 0, stderr: "" });
+      expect(r.lines).toEqual(Array.from({ length: 100 }, (_, i) => `${r.prefix}-${i}`));
+    }
+    const fresh = new FileStore({ dir });
+    const names = (await fresh.list()).map((e) => e.name);
+    expect(names.length).toBe(400);
+    for (const r of results) for (const n of r.lines) expect((await fresh.get(n))?.value).toBe(valueFor(n));
+    expect(readdirSync(dir)).toEqual([dataFiles.secrets]);
+  }, 120_000);
+
+  it("keeps all names when 3 processes write to an encrypted store at once", async () => {
+    const dir = tempDir();
+    const env = { MCB_STORE_KEY: "shared passphrase" };
+    const writers = ["e0", "e1", "e2"].map((prefix) => spawnWriter(["write", dir, prefix, "30"], env));
+    const codes = await Promise.all(writers.map(async (p) => [await p.exited, await new Response(p.stderr).text()]));
+    expect(codes).toEqual([[0, ""], [0, ""], [0, ""]]);
+    const fresh = new FileStore({ dir, passphrase: env.MCB_STORE_KEY });
+    expect((await fresh.list()).length).toBe(90);
+    expect((await fresh.get("e2-29"))?.value).toBe(valueFor("e2-29"));
+    expect(readFileSync(fresh.path, "utf8")).not.toContain("value-of-");
+  }, 120_000);
+
+  it("keeps every acknowledged write after SIGKILL in the middle of 200 writes", async () => {
+    const dir = tempDir();
+    const total = 200;
+    const killAfter = 60;
+    const p = spawnWriter(["write", dir, "k", String(total)]);
+    const acknowledged = await readLines(p.stdout, (line) => {
+      if (line === `k-${killAfter - 1}`) p.kill("SIGKILL");
+    });
+    await p.exited;
+    expect(p.signalCode).toBe("SIGKILL");
+    expect(acknowledged.length).toBeGreaterThanOrEqual(killAfter);
+    expect(acknowledged.length).toBeLessThan(total);
+
+    const fresh = new FileStore({ dir });
+    const stored = (await fresh.list()).map((e) => e.name);
+    for (const n of acknowledged) expect((await fresh.get(n))?.value).toBe(valueFor(n));
+    // Writes are sequential, so what survived is k-0 … k-(m-1): the acknowledged ones,
+    // plus at most the one in flight whose rename happened just before the kill.
+    const m = stored.length;
+    expect(m === acknowledged.length || m === acknowledged.length + 1).toBe(true);
+    expect(stored.sort()).toEqual(Array.from({ length: m }, (_, i) => `k-${i}`).sort());
+
+    // Whatever the killed writer held (the lock, a temp file) does not block the next writer.
+    await fresh.set("after-kill", record("ok"));
+    expect((await new FileStore({ dir }).get("after-kill"))?.value).toBe("ok");
+    expect(existsSync(join(dir, dataFiles.secretsLock))).toBe(false);
+  }, 120_000);
+
+  it("recovers the lock of a writer SIGKILLed while holding it", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("before", record("1"));
+    const p = spawnWriter(["hold-lock", dir]);
+    let killed = false;
+    const lines = await readLines(p.stdout, (line) => {
+      if (line === "locked") {
+        expect(existsSync(join(dir, dataFiles.secretsLock))).toBe(true);
+        p.kill("SIGKILL");
+        killed = true;
+      }
+    });
+    await p.exited;
+    expect(lines).toEqual(["locked"]);
+    expect(killed).toBe(true);
+    expect(readFileSync(join(dir, dataFiles.secretsLock), "utf8")).toStartWith(`${p.pid} `);
+    // The default lock timeout (10 s) is far below the age at which a live lock counts
+    // as stale (30 s): this write succeeds only because the dead holder's lock is broken.
+    await store.set("after", record("2"));
+    expect((await new FileStore({ dir }).list()).map((e) => e.name).sort()).toEqual(["after", "before"]);
+  }, 60_000);
+});
