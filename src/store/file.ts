@@ -1,12 +1,12 @@
 // File backend: one JSON file in the data dir, 0600, replaced atomically under a lock,
 // optionally sealed with AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
-import { acquireLock } from "./lock-file.ts";
+import { acquireLock, isProcessAlive } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
 const PlainFileSchema = z.object({
@@ -57,6 +57,7 @@ export class FileStore implements Store {
     this.#passphrase = opts.passphrase || undefined;
     this.description = `file: ${this.#path}${this.#passphrase ? " (AES-256-GCM, key from MCB_STORE_KEY)" : " (not encrypted: set MCB_STORE_KEY to encrypt)"}`;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    removeOrphanTempFiles(opts.dir);
   }
 
   get path(): string {
@@ -217,5 +218,24 @@ export class FileStore implements Store {
 
   #ioError(op: string, e: unknown): BrokerError {
     return new BrokerError("IO_ERROR", `Cannot ${op} ${this.#path}: ${(e as NodeJS.ErrnoException).code ?? "error"}. Check that the data directory is writable by you (MCB_HOME).`, { cause: e });
+  }
+}
+
+/**
+ * A writer killed between creating its temp file and renaming it leaves a copy of the
+ * secrets behind; remove those whose writer is gone so no stray copy lingers.
+ */
+function removeOrphanTempFiles(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^secrets\.(?:json|lock)\.(\d+)\.[0-9a-f]+(?:\.tmp)?$/.exec(n);
+    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) {
+      try { unlinkSync(join(dir, n)); } catch { /* already gone */ }
+    }
   }
 }

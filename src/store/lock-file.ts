@@ -1,5 +1,6 @@
 // A cross-process exclusive lock on a lock file (O_CREAT|O_EXCL), with stale-lock recovery.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { BrokerError } from "../errors.ts";
 
 export interface LockOptions {
@@ -10,7 +11,7 @@ export interface LockOptions {
 }
 
 /** Whether a process with this pid exists (signal 0 checks without signalling). */
-function isProcessAlive(pid: number): boolean {
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -34,15 +35,24 @@ function isStale(holder: { pid: number; ageMs: number }, staleMs: number): boole
   return !isProcessAlive(holder.pid);
 }
 
-function tryCreate(path: string): boolean {
+/**
+ * Creates the lock file holding our pid, or returns null when it exists. The content is
+ * written to a private temp file first and hard-linked into place (link fails with
+ * EEXIST atomically), so a lock file is never seen empty. Returns the content written,
+ * which identifies this holder.
+ */
+function tryCreate(path: string): string | null {
+  const line = `${process.pid} ${Date.now()} ${randomBytes(6).toString("hex")}\n`;
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
   try {
-    const fd = openSync(path, "wx", 0o600);
-    writeSync(fd, `${process.pid} ${Date.now()}\n`);
-    closeSync(fd);
-    return true;
+    writeFileSync(tmp, line, { mode: 0o600, flag: "wx" });
+    linkSync(tmp, path);
+    return line;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw new BrokerError("IO_ERROR", `Cannot create lock file ${path}: ${(e as Error).message}. Check the data directory's permissions.`, { cause: e });
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return null;
+    throw new BrokerError("IO_ERROR", `Cannot create lock file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}. Check the data directory's permissions.`, { cause: e });
+  } finally {
+    try { unlinkSync(tmp); } catch { /* never created */ }
   }
 }
 
@@ -64,7 +74,7 @@ function readHolder(path: string): { raw: string; pid: number; ageMs: number } |
  */
 function breakStaleLock(path: string, seen: string): void {
   const breaker = `${path}.break`;
-  if (!tryCreate(breaker)) {
+  if (tryCreate(breaker) === null) {
     const b = readHolder(breaker);
     if (b && isStale(b, 5_000)) {
       try { unlinkSync(breaker); } catch { /* someone else removed it */ }
@@ -89,14 +99,19 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
-    if (tryCreate(path)) {
+    const mine = tryCreate(path);
+    if (mine !== null) {
+      // Remove the lock only while it is still ours: had it been broken as stale, the
+      // file may now belong to another process.
       return () => {
-        try { unlinkSync(path); } catch { /* removed as stale by another process */ }
+        if (readHolder(path)?.raw !== mine) return;
+        try { unlinkSync(path); } catch { /* removed meanwhile */ }
       };
     }
     const holder = readHolder(path);
     if (holder && isStale(holder, staleMs)) {
       breakStaleLock(path, holder.raw);
+      await new Promise((r) => setTimeout(r, 1));
       continue;
     }
     if (Date.now() > deadline) {

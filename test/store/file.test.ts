@@ -378,3 +378,21 @@ describe("FileStore across processes", () => {
     expect((await new FileStore({ dir }).list()).map((e) => e.name).sort()).toEqual(["after", "before"]);
   }, 60_000);
 });
+
+describe("FileStore orphan temp files", () => {
+  it("removes a dead writer's leftover temp file when opened, keeping a live one's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-orphan-"));
+    try {
+      // A pid above the kernel's pid_max cannot be alive.
+      const dead = join(dir, "secrets.json.99999999.deadbeef.tmp");
+      const live = join(dir, `secrets.json.${process.ppid}.cafebabe.tmp`);
+      writeFileSync(dead, "{}", { mode: 0o600 });
+      writeFileSync(live, "{}", { mode: 0o600 });
+      new FileStore({ dir });
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
