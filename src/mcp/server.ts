@@ -21,7 +21,7 @@ function toolResult(body: Record<string, unknown>): CallToolResult {
 
 export interface ServerHandle {
   server: McpServer;
-  /** Resolves when every tool call in flight has finished. */
+  /** Resolves when every tool call in flight has finished and its response has been sent. */
   idle(): Promise<void>;
 }
 
@@ -37,8 +37,9 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
   );
   // The SDK reports unknown tools and schema violations as plain text through this
   // private hook; the seed's contract is a JSON `{ success: false, error }` body, so
-  // every error, ours or the SDK's, has that one shape.
-  (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m);
+  // every error, ours or the SDK's, has that one shape. The SDK's messages echo inputs (a
+  // 1 MB tool name, a 1 MB tag key in a zod path), so they are capped (head and tail kept).
+  (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m.length > 1024 ? `${m.slice(0, 768)} … (truncated) … ${m.slice(-256)}` : m);
 
   const inFlight = new Set<Promise<unknown>>();
   for (const tool of tools) {
@@ -68,6 +69,8 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
     server,
     idle: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      // The SDK validates the result and sends it in microtasks after the handler settles; closing before that aborts the response.
+      await new Promise((r) => setImmediate(r));
     },
   };
 }
