@@ -65,11 +65,11 @@ export class Broker {
 
   /** Stores (or replaces) a secret; resolves once the write is durable. */
   async storeSecret(name: string, value: string, tags: Record<string, string> | undefined, ctx: CallContext): Promise<void> {
-    checkSecretName(name);
-    if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
-      throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
-    }
     await this.#audited({ event: "store", name, client: ctx.client }, async () => {
+      checkSecretName(name);
+      if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
+        throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
+      }
       const now = this.deps.clock.now();
       const prev = await this.deps.store.get(name);
       await this.deps.store.set(name, { value, ...(tags ? { tags } : {}), createdAt: prev?.createdAt ?? now, updatedAt: now });

@@ -221,8 +221,9 @@ for (const sc of scenarios) {
         { event: "resolve", name: "cli-planted", purpose: purpose2, client: CLIENT, reference: ref2, outcome: "ok" },
         { event: "get", name: "mcp-plante", purpose: "canary: a typo", client: CLIENT, outcome: "error", error: "NOT_FOUND" },
         { event: "resolve", client: CLIENT, reference: "ref_unknown", outcome: "error", error: "REFERENCE_NOT_FOUND" },
-        // The refused store_secret calls are not audited: zod refuses most before any tool
-        // runs, and the broker checks the name before its audit wrapper (see report).
+        // Refused stores that reach the broker are audited; zod refuses the rest before any tool runs.
+        { event: "store", name: "mcb-internal:jwt-es256-key", client: CLIENT, outcome: "error", error: "INVALID_INPUT" },
+        { event: "store", name: "line\nbreak", client: CLIENT, outcome: "error", error: "INVALID_INPUT" },
         { event: "mint", provider: "github", client: CLIENT, tokenId, outcome: "ok" },
         { event: "revoke", client: CLIENT, tokenId, outcome: "ok" },
         { event: "revoke", client: CLIENT, outcome: "error", error: "NOT_FOUND" },

@@ -273,7 +273,7 @@ describe("MCP server (in-process)", () => {
   // Known gap: Broker.storeSecret checks the name before its audit wrapper, so an attempt to
   // overwrite the signing key is not audited, while the same attempt through get_secret or
   // delete_secret is. Flip to `it` once storeSecret validates inside #audited.
-  it.failing("audits a refused store_secret like a refused get_secret or delete_secret", async () => {
+  it("audits a refused store_secret like a refused get_secret or delete_secret", async () => {
     const s = await setup();
     fail(await s.call("get_secret", { name: "mcb-internal:jwt-es256-key", purpose: "p" }));
     fail(await s.call("delete_secret", { name: "mcb-internal:jwt-es256-key" }));
