@@ -1,5 +1,6 @@
 // `npm run build`: compiles the host binary to dist/mcp-credentials-broker (see DESIGN.md "Build").
 import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import pkg from "../package.json";
 
 /** Flags shared with scripts/release.ts. --no-compile-autoload-* keep a stray .env or
@@ -24,7 +25,10 @@ export function compileArgs(outfile: string, version: string, target?: string): 
 
 if (import.meta.main) {
   const version = process.env.MCB_VERSION ?? pkg.version;
-  mkdirSync("dist", { recursive: true });
-  const proc = Bun.spawnSync([process.execPath, ...compileArgs("dist/mcp-credentials-broker", version)], { stdio: ["inherit", "inherit", "inherit"] });
+  // `--outfile DIR/mcp-credentials-broker` builds elsewhere (tests then use MCB_TEST_BINARY).
+  const i = process.argv.indexOf("--outfile");
+  const outfile = i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : "dist/mcp-credentials-broker";
+  mkdirSync(dirname(outfile), { recursive: true });
+  const proc = Bun.spawnSync([process.execPath, ...compileArgs(outfile, version)], { stdio: ["inherit", "inherit", "inherit"] });
   process.exit(proc.exitCode ?? 1);
 }

@@ -3,7 +3,9 @@
 import { spawn, spawnSync } from "node:child_process";
 
 const bun = process.execPath;
-const build = spawnSync(bun, ["scripts/build.ts"], { stdio: "inherit" });
+// With MCB_TEST_BINARY set, build that file instead of dist/ (a private build for a busy tree).
+const target = process.env.MCB_TEST_BINARY;
+const build = spawnSync(bun, ["scripts/build.ts", ...(target ? ["--outfile", target] : [])], { stdio: "inherit" });
 if (build.status !== 0) {
   console.log("0 passed, 1 failed");
   process.exit(1);

@@ -6,7 +6,8 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-export const BINARY = resolve(import.meta.dir, "../../dist/mcp-credentials-broker");
+/** The compiled binary under test; MCB_TEST_BINARY points elsewhere (e.g. a private build). */
+export const BINARY = process.env.MCB_TEST_BINARY ? resolve(process.env.MCB_TEST_BINARY) : resolve(import.meta.dir, "../../dist/mcp-credentials-broker");
 
 /** Every argv the e2e suite starts, one JSON line each (read by the canary test). */
 export const ARGV_LEDGER = join(tmpdir(), `mcb-e2e-argv-${process.ppid}.jsonl`);
