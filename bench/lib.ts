@@ -1,0 +1,73 @@
+// Small helpers for bench/run.ts: statistics, formatting, /proc memory readings.
+import { readFileSync } from "node:fs";
+
+/** The versions bench/package.json pins; run.ts refuses to measure anything else. */
+export const EXPECTED = { original: "1.0.4", sdk: "1.32.2", zod: "4.6.7" } as const;
+
+/** Nearest-rank percentile (p in 0..100) of unsorted samples. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * s.length));
+  return s[Math.min(rank, s.length) - 1]!;
+}
+
+export function median(xs: number[]): number {
+  const ok = xs.filter((x) => !Number.isNaN(x));
+  if (ok.length === 0) return Number.NaN;
+  const s = [...ok].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function stats(xs: number[]): { p50: number; p90: number; p99: number; mean: number; min: number; max: number } {
+  return {
+    p50: median(xs),
+    p90: percentile(xs, 90),
+    p99: percentile(xs, 99),
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+    min: Math.min(...xs),
+    max: Math.max(...xs),
+  };
+}
+
+/** Fisher–Yates, in place; returns its argument. */
+export function shuffle<T>(xs: T[]): T[] {
+  for (let i = xs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+  }
+  return xs;
+}
+
+export function fmtMs(ms: number): string {
+  if (Number.isNaN(ms)) return "n/a";
+  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+export function fmtBytes(bytes: number): string {
+  if (Number.isNaN(bytes)) return "n/a";
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}
+
+export interface Memory {
+  /** VmHWM: peak resident set size, KiB. */
+  hwmKiB: number | null;
+  /** VmRSS: resident set size now, KiB. */
+  rssKiB: number | null;
+}
+
+/** Reads VmHWM and VmRSS of a live process from /proc/<pid>/status (Linux only). */
+export function readMemory(pid: number): Memory {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kib = (field: string) => {
+      const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+      return m ? Number(m[1]) : null;
+    };
+    return { hwmKiB: kib("VmHWM"), rssKiB: kib("VmRSS") };
+  } catch {
+    return { hwmKiB: null, rssKiB: null };
+  }
+}
