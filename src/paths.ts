@@ -15,7 +15,7 @@ export function resolveDataDir(env: Record<string, string | undefined>, platform
 
 /** File names inside the data dir, in one place. */
 export const dataFiles = {
-  secrets: "secrets.json",
+  secrets: "secrets.jsonl",
   secretsLock: "secrets.lock",
   audit: "audit.jsonl",
   revoked: "revoked.jsonl",

@@ -42,7 +42,7 @@ export class FileAuditLog implements AuditLog {
   }
 }
 
-/** Keeps entries in memory: for tests and `--store memory` runs that must leave no files. */
+/** Keeps entries in memory, for unit tests. (`--store memory` still audits to the data dir.) */
 export class MemoryAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
   record(entry: AuditEntry): void {

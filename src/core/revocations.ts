@@ -61,8 +61,8 @@ export class FileRevocationList implements RevocationList {
   #read(): Map<string, number> {
     let stamp = "";
     try {
-      const st = statSync(this.path, { bigint: true });
-      stamp = `${st.ino}:${st.mtimeNs}:${st.size}`;
+      const st = statSync(this.path);
+      stamp = `${st.ino}:${st.size}`; // append-only: a change always grows the file
     } catch {
       return new Map();
     }

@@ -1,7 +1,8 @@
-// File backend: one JSON file in the data dir, 0600, replaced atomically under a lock,
-// optionally sealed with AES-256-GCM under a key derived from MCB_STORE_KEY.
+// File backend: an append-only log in the data dir (0600), one line per change, written
+// under a cross-process lock, compacted by atomic rename, optionally sealed with
+// AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
@@ -9,26 +10,25 @@ import { dataFiles } from "../paths.ts";
 import { acquireLock, isProcessAlive } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
-const PlainFileSchema = z.object({
+const FORMAT = "mcp-credentials-broker/secrets-log";
+const Sealed = z.object({ iv: z.string(), data: z.string(), tag: z.string() });
+const HeaderSchema = z.object({
+  format: z.literal(FORMAT),
   version: z.literal(1),
-  secrets: z.record(z.string(), SecretRecordSchema),
+  sealed: z.object({ alg: z.literal("A256GCM"), kdf: z.literal("scrypt"), salt: z.string(), check: Sealed }).optional(),
 });
-const SealedFileSchema = z.object({
-  version: z.literal(1),
-  sealed: z.object({
-    alg: z.literal("A256GCM"),
-    kdf: z.literal("scrypt"),
-    salt: z.string(),
-    iv: z.string(),
-    tag: z.string(),
-    data: z.string(),
-  }),
-});
-type Secrets = Record<string, SecretRecord>;
+type Header = z.infer<typeof HeaderSchema>;
+const OpSchema = z.union([z.object({ set: z.string(), record: SecretRecordSchema }).strict(), z.object({ delete: z.string() }).strict()]);
+type Op = z.infer<typeof OpSchema>;
 
-// scrypt cost: ≈30 ms once per process; the salt is kept across rewrites so one
-// derivation serves every write.
+// scrypt cost: ≈30 ms once per process; the salt lives in the header, so one derivation
+// serves every line.
 const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+// A known plaintext sealed in the header: a wrong passphrase is caught on open, before
+// anything is appended under the wrong key.
+const KEY_CHECK = "mcp-credentials-broker key check";
+// Compact when the log holds this many more lines than live records.
+const COMPACT_SLACK = 256;
 
 export interface FileStoreOptions {
   dir: string;
@@ -36,11 +36,32 @@ export interface FileStoreOptions {
   passphrase?: string;
 }
 
+/** What this process has read of the log so far. */
+interface LogState {
+  /** Inode of the file read (number stats: bigint ones cost 2.5× as much on the hot path). */
+  ino: number;
+  /** Bytes consumed: always just after a newline. */
+  offset: number;
+  /** Bytes after the last newline (a write in progress, or a writer killed mid-line). */
+  partial: boolean;
+  /** File size when last read: unchanged inode and size mean nothing to read. */
+  seen: number;
+  header: Header | null;
+  secrets: Map<string, SecretRecord>;
+  lines: number;
+}
+
+const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, seen: -1, header: null, secrets: new Map(), lines: 0 });
+
 /**
- * A Store in `secrets.json`. Every write takes the lock, re-reads the file, applies the
- * change and renames a fully written temp file over it, so concurrent broker processes
- * lose nothing and a process killed at any point leaves the last acknowledged state.
- * Reads are served from memory while the file's identity (inode, mtime, size) is unchanged.
+ * A Store in `secrets.jsonl`: a header line, then one JSON line per set or delete.
+ * A write takes the lock, catches up with the log, and appends one line with a single
+ * write(2) (O_APPEND) — ≈2 µs where rewriting the file costs ≈0.5 ms here. Readers catch
+ * up by reading only the bytes added since they last looked (the file's inode and size
+ * say what changed), so a hot read is one stat. When the log grows well past its live
+ * records it is compacted: a complete new file renamed over the old one, under the same
+ * lock. A process killed at any point leaves every acknowledged line intact: a torn last
+ * line is skipped, and the next writer starts on a fresh line.
  */
 export class FileStore implements Store {
   readonly backend = "file" as const;
@@ -48,8 +69,9 @@ export class FileStore implements Store {
   readonly #path: string;
   readonly #lockPath: string;
   readonly #passphrase: string | undefined;
-  #cache: { stamp: string; secrets: Secrets; salt?: Buffer } | null = null;
+  #state: LogState = EMPTY();
   #key: { salt: string; key: Buffer } | null = null;
+  #append: { fd: number; ino: number } | null = null;
 
   constructor(opts: FileStoreOptions) {
     this.#path = join(opts.dir, dataFiles.secrets);
@@ -57,7 +79,7 @@ export class FileStore implements Store {
     this.#passphrase = opts.passphrase || undefined;
     this.description = `file: ${this.#path}${this.#passphrase ? " (AES-256-GCM, key from MCB_STORE_KEY)" : " (not encrypted: set MCB_STORE_KEY to encrypt)"}`;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-    removeOrphanTempFiles(opts.dir);
+    removeOrphanFiles(opts.dir);
   }
 
   get path(): string {
@@ -65,112 +87,183 @@ export class FileStore implements Store {
   }
 
   async get(name: string): Promise<SecretRecord | null> {
-    const secrets = this.#load().secrets;
-    // Own keys only: "constructor" or "toString" must not find Object.prototype's.
-    const r = Object.hasOwn(secrets, name) ? secrets[name] : undefined;
+    const r = this.#sync().secrets.get(name);
     return r ? structuredClone(r) : null;
   }
 
   async set(name: string, record: SecretRecord): Promise<void> {
-    // Assigning or parsing a "__proto__" key sets a prototype instead (zod drops it on
-    // load too), so the write would be acknowledged and lost: refuse it instead.
-    if (name === "__proto__") throw new BrokerError("INVALID_INPUT", "The name '__proto__' cannot be stored in the file backend. Choose another name.");
     const parsed = SecretRecordSchema.parse(record);
-    await this.#mutate((s) => {
-      s[name] = parsed;
-      return true;
-    });
+    await this.#write({ set: name, record: parsed });
   }
 
   async delete(name: string): Promise<boolean> {
-    return this.#mutate((s) => {
-      if (!Object.hasOwn(s, name)) return false;
-      delete s[name];
-      return true;
-    });
+    return this.#write({ delete: name });
   }
 
   async list(): Promise<SecretEntry[]> {
-    return Object.entries(this.#load().secrets).map(([n, r]) => toEntry(n, r));
+    return [...this.#sync().secrets].map(([n, r]) => toEntry(n, r));
   }
 
   async close(): Promise<void> {
-    // Every write is complete when set/delete resolves; nothing is buffered.
+    // Every write is on disk when set/delete resolves; nothing is buffered.
+    this.#closeAppendFd();
   }
 
-  /** Identity of the file now, or "" when it does not exist. */
-  #stamp(): string {
+  /** Appends one change under the lock; false when a delete found nothing to delete. */
+  async #write(op: Op): Promise<boolean> {
+    const release = await acquireLock(this.#lockPath);
     try {
-      const st = statSync(this.#path, { bigint: true });
-      return `${st.ino}:${st.mtimeNs}:${st.size}`;
+      const st = this.#sync();
+      if ("delete" in op && !st.secrets.has(op.delete)) return false;
+      const wantSealed = this.#passphrase !== undefined;
+      if (st.header === null || Boolean(st.header.sealed) !== wantSealed) {
+        // No file yet, or a plain file that MCB_STORE_KEY now asks to seal: write it whole.
+        apply(st.secrets, op);
+        this.#compact(st.secrets);
+        return true;
+      }
+      const line = `${st.partial ? "\n" : ""}${this.#encodeOp(op, st.header)}\n`;
+      const bytes = Buffer.from(line, "utf8");
+      const written = writeSync(this.#appendFd(st.ino), bytes); // one write(2), O_APPEND: the line lands whole, at the end
+      if (written !== bytes.length) throw this.#ioError("write", Object.assign(new Error("short write"), { code: "EIO" }));
+      // We hold the lock and #sync just read the size, so nobody else appended: the file
+      // ends with our line (after any torn bytes of a killed writer, which our leading
+      // newline closed off as a line to skip).
+      const size = st.seen + bytes.length;
+      apply(st.secrets, op);
+      st.offset = size;
+      st.seen = size;
+      st.partial = false;
+      st.lines++;
+      if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#compact(st.secrets);
+      return true;
+    } finally {
+      release();
+    }
+  }
+
+  /** Catches up with the file: nothing if unchanged, the new tail if it grew, all if replaced. */
+  #sync(): LogState {
+    let ino: number;
+    let size: number;
+    try {
+      const s = statSync(this.#path);
+      ino = s.ino;
+      size = Number(s.size);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return (this.#state = EMPTY());
       throw this.#ioError("read", e);
     }
+    const st = this.#state;
+    if (st.ino === ino && size === st.seen && st.header !== null) return st;
+    return (this.#state = this.#catchUp(st));
   }
 
-  #load(): { secrets: Secrets; salt?: Buffer } {
-    const stamp = this.#stamp();
-    if (this.#cache && this.#cache.stamp === stamp) return this.#cache;
-    let loaded: { secrets: Secrets; salt?: Buffer };
-    if (stamp === "") {
-      loaded = { secrets: {} };
-    } else {
-      let raw: string;
-      try {
-        raw = readFileSync(this.#path, "utf8");
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return this.#load();
-        throw this.#ioError("read", e);
-      }
-      loaded = this.#decode(raw);
+  /** Opens the log and applies every complete line past what `prev` has read. */
+  #catchUp(prev: LogState): LogState {
+    let fd: number;
+    try {
+      fd = openSync(this.#path, "r");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return EMPTY();
+      throw this.#ioError("read", e);
     }
-    this.#cache = { stamp, ...loaded };
-    return loaded;
+    try {
+      // Identity from the open fd: the file may have been replaced since the stat.
+      const s = fstatSync(fd);
+      const size = Number(s.size);
+      const st = prev.ino === s.ino && size >= prev.offset ? prev : { ...EMPTY(), ino: s.ino };
+      const len = size - st.offset;
+      const buf = Buffer.allocUnsafe(len);
+      let got = 0;
+      while (got < len) {
+        const n = readSync(fd, buf, got, len - got, st.offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      const end = got === 0 ? -1 : buf.lastIndexOf(0x0a, got - 1);
+      if (end >= 0) {
+        for (const raw of buf.subarray(0, end).toString("utf8").split("\n")) this.#applyLine(st, raw);
+        st.offset += end + 1;
+      }
+      st.partial = end + 1 < got;
+      st.seen = st.offset + (got - (end + 1));
+      // Files are created whole by rename, so a header is always there and complete.
+      if (st.header === null) throw this.#corrupt();
+      return st;
+    } catch (e) {
+      // Half-applied state must not be kept: start from scratch next time.
+      this.#state = EMPTY();
+      throw e;
+    } finally {
+      closeSync(fd);
+    }
   }
 
-  #decode(raw: string): { secrets: Secrets; salt?: Buffer } {
+  #applyLine(st: LogState, raw: string): void {
+    if (raw === "") return;
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      throw this.#corrupt();
+      // A line torn by a writer killed mid-write (the next writer started a new line).
+      if (st.header === null) throw this.#corrupt();
+      return;
     }
-    const sealed = SealedFileSchema.safeParse(json);
-    if (sealed.success) {
-      if (!this.#passphrase) {
-        throw new BrokerError("STORE_KEY_INVALID", `${this.#path} is encrypted. Set MCB_STORE_KEY to the passphrase it was written with.`);
-      }
-      const s = sealed.data.sealed;
-      const salt = Buffer.from(s.salt, "base64");
-      let plain: string;
-      try {
-        const d = createDecipheriv("aes-256-gcm", this.#deriveKey(salt), Buffer.from(s.iv, "base64"));
-        d.setAuthTag(Buffer.from(s.tag, "base64"));
-        plain = Buffer.concat([d.update(Buffer.from(s.data, "base64")), d.final()]).toString("utf8");
-      } catch {
-        throw new BrokerError("STORE_KEY_INVALID", `MCB_STORE_KEY does not decrypt ${this.#path} (wrong passphrase, or the file was altered). Set the passphrase it was written with.`);
-      }
-      const inner = PlainFileSchema.safeParse(JSON.parse(plain));
-      if (!inner.success) throw this.#corrupt();
-      return { secrets: inner.data.secrets, salt };
+    if (st.header === null) {
+      const h = HeaderSchema.safeParse(json);
+      if (!h.success) throw this.#corrupt();
+      st.header = h.data;
+      this.#checkKey(h.data);
+      return;
     }
-    const plain = PlainFileSchema.safeParse(json);
-    if (!plain.success) throw this.#corrupt();
-    return { secrets: plain.data.secrets };
+    const op = OpSchema.safeParse(st.header.sealed ? this.#open_(json, st.header) : json);
+    if (!op.success) throw this.#corrupt();
+    apply(st.secrets, op.data);
+    st.lines++;
   }
 
-  #encode(secrets: Secrets, salt: Buffer | undefined): string {
-    const body = JSON.stringify({ version: 1, secrets });
-    if (!this.#passphrase) return body;
-    const s = salt ?? randomBytes(16);
+  /** Verifies that the configured passphrase opens a sealed file (and that one is needed). */
+  #checkKey(h: Header): void {
+    if (!h.sealed) return;
+    if (!this.#passphrase) {
+      throw new BrokerError("STORE_KEY_INVALID", `${this.#path} is encrypted. Set MCB_STORE_KEY to the passphrase it was written with.`);
+    }
+    if (this.#decrypt(h.sealed.check, h) !== KEY_CHECK) throw this.#wrongKey();
+  }
+
+  /** Decrypts one sealed record line into its op JSON. */
+  #open_(json: unknown, h: Header): unknown {
+    const sealed = Sealed.safeParse(json);
+    if (!sealed.success) throw this.#corrupt();
+    const plain = this.#decrypt(sealed.data, h);
+    try {
+      return JSON.parse(plain);
+    } catch {
+      throw this.#corrupt();
+    }
+  }
+
+  #decrypt(s: z.infer<typeof Sealed>, h: Header): string {
+    try {
+      const d = createDecipheriv("aes-256-gcm", this.#deriveKey(Buffer.from(h.sealed!.salt, "base64")), Buffer.from(s.iv, "base64"));
+      d.setAuthTag(Buffer.from(s.tag, "base64"));
+      return Buffer.concat([d.update(Buffer.from(s.data, "base64")), d.final()]).toString("utf8");
+    } catch {
+      throw this.#wrongKey();
+    }
+  }
+
+  #seal(plain: string, salt: Buffer): z.infer<typeof Sealed> {
     const iv = randomBytes(12); // NIST SP 800-38D: 96-bit random IV, fresh per encryption
-    const c = createCipheriv("aes-256-gcm", this.#deriveKey(s), iv);
-    const data = Buffer.concat([c.update(body, "utf8"), c.final()]);
-    return JSON.stringify({
-      version: 1,
-      sealed: { alg: "A256GCM", kdf: "scrypt", salt: s.toString("base64"), iv: iv.toString("base64"), tag: c.getAuthTag().toString("base64"), data: data.toString("base64") },
-    });
+    const c = createCipheriv("aes-256-gcm", this.#deriveKey(salt), iv);
+    const data = Buffer.concat([c.update(plain, "utf8"), c.final()]);
+    return { iv: iv.toString("base64"), data: data.toString("base64"), tag: c.getAuthTag().toString("base64") };
+  }
+
+  #encodeOp(op: Op, h: Header): string {
+    const plain = JSON.stringify(op);
+    return h.sealed ? JSON.stringify(this.#seal(plain, Buffer.from(h.sealed.salt, "base64"))) : plain;
   }
 
   #deriveKey(salt: Buffer): Buffer {
@@ -179,29 +272,29 @@ export class FileStore implements Store {
     return this.#key.key;
   }
 
-  async #mutate<T>(change: (s: Secrets) => T): Promise<T> {
-    const release = await acquireLock(this.#lockPath);
-    try {
-      const current = this.#load();
-      const secrets = { ...current.secrets };
-      const result = change(secrets);
-      if (result === false) return result;
-      this.#writeAtomically(this.#encode(secrets, current.salt));
-      this.#cache = null;
-      return result;
-    } finally {
-      release();
+  /**
+   * Writes the live records as a new file (0600 from creation, never a wider window) and
+   * renames it over the log. Called under the lock. No fsync: the rename is atomic, so a
+   * killed process (the crash this guards against) never leaves a torn file, and an
+   * acknowledged write is in the page cache, which outlives the process; an fsync would
+   * only guard against power loss, at ≈0.7 ms per write here.
+   */
+  #compact(secrets: Map<string, SecretRecord>): void {
+    const prev = this.#state.header?.sealed;
+    let header: Header = { format: FORMAT, version: 1 };
+    if (this.#passphrase !== undefined) {
+      const salt = prev ? Buffer.from(prev.salt, "base64") : randomBytes(16);
+      header = { ...header, sealed: { alg: "A256GCM", kdf: "scrypt", salt: salt.toString("base64"), check: this.#seal(KEY_CHECK, salt) } };
     }
-  }
-
-  /** Writes a temp file (0600 from creation, never a wider window), fsyncs, renames over. */
-  #writeAtomically(content: string): void {
+    const lines = [JSON.stringify(header), ...[...secrets].map(([name, record]) => this.#encodeOp({ set: name, record }, header))];
+    const content = `${lines.join("\n")}\n`;
     const tmp = `${this.#path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    let ino: number;
     try {
       const fd = openSync(tmp, "wx", 0o600);
       try {
-        writeSync(fd, content);
-        fsyncSync(fd);
+        writeFileSync(fd, content); // loops until every byte is written
+        ino = fstatSync(fd).ino;
       } finally {
         closeSync(fd);
       }
@@ -210,10 +303,43 @@ export class FileStore implements Store {
       try { unlinkSync(tmp); } catch { /* never created */ }
       throw this.#ioError("write", e);
     }
+    this.#closeAppendFd();
+    const size = Buffer.byteLength(content);
+    this.#state = { ino, offset: size, seen: size, partial: false, header, secrets, lines: secrets.size };
+  }
+
+  /** An O_APPEND fd on the log whose inode is `ino`, kept open between writes. */
+  #appendFd(ino: number): number {
+    if (this.#append?.ino === ino) return this.#append.fd;
+    this.#closeAppendFd();
+    let fd: number;
+    try {
+      fd = openSync(this.#path, "a", 0o600);
+    } catch (e) {
+      throw this.#ioError("write", e);
+    }
+    if (fstatSync(fd).ino !== ino) {
+      // Replaced between our stat and this open: refuse rather than append blind.
+      closeSync(fd);
+      throw new BrokerError("STORE_LOCKED", `${this.#path} was replaced while locked. Check that no other program rewrites it, and retry.`);
+    }
+    this.#append = { fd, ino };
+    return fd;
+  }
+
+  #closeAppendFd(): void {
+    if (this.#append) {
+      try { closeSync(this.#append.fd); } catch { /* already closed */ }
+      this.#append = null;
+    }
   }
 
   #corrupt(): BrokerError {
     return new BrokerError("STORE_CORRUPT", `${this.#path} is not a valid secrets file. Move it aside (it may be restored by hand) and run the command again.`);
+  }
+
+  #wrongKey(): BrokerError {
+    return new BrokerError("STORE_KEY_INVALID", `MCB_STORE_KEY does not decrypt ${this.#path} (wrong passphrase, or the file was altered). Set the passphrase it was written with.`);
   }
 
   #ioError(op: string, e: unknown): BrokerError {
@@ -221,11 +347,16 @@ export class FileStore implements Store {
   }
 }
 
+function apply(secrets: Map<string, SecretRecord>, op: Op): void {
+  if ("delete" in op) secrets.delete(op.delete);
+  else secrets.set(op.set, op.record);
+}
+
 /**
- * A writer killed between creating its temp file and renaming it leaves a copy of the
- * secrets behind; remove those whose writer is gone so no stray copy lingers.
+ * A process killed mid-compaction leaves a temp copy of the secrets, and one killed at any
+ * time leaves its lock holder files; remove those whose process is gone.
  */
-function removeOrphanTempFiles(dir: string): void {
+function removeOrphanFiles(dir: string): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -233,7 +364,7 @@ function removeOrphanTempFiles(dir: string): void {
     return;
   }
   for (const n of names) {
-    const m = /^secrets\.(?:json|lock)\.(\d+)\.[0-9a-f]+(?:\.tmp)?$/.exec(n);
+    const m = /^(?:secrets\.jsonl|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/.exec(n);
     if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) {
       try { unlinkSync(join(dir, n)); } catch { /* already gone */ }
     }

@@ -49,7 +49,7 @@ function processTree(pid: number): number[] {
 interface Scenario {
   title: string;
   env: Record<string, string>;
-  /** Whether secrets.json may hold the plain value (no MCB_STORE_KEY). */
+  /** Whether secrets.jsonl may hold the plain value (no MCB_STORE_KEY). */
   storeIsPlain: boolean;
 }
 
@@ -144,7 +144,7 @@ for (const sc of scenarios) {
       await okTool("delete_secret", { name: "mcp-planted" });
       await failTool("delete_secret", { name: "mcp-planted" });
       await failTool("get_secret", { name: "mcp-planted", purpose: "canary: after delete" });
-      // Keep the MCP marker in the store, so secrets.json has something to leak.
+      // Keep the MCP marker in the store, so secrets.jsonl has something to leak.
       await okTool("store_secret", { name: "mcp-kept", value: viaMcp });
     });
 
@@ -183,13 +183,13 @@ for (const sc of scenarios) {
       for (const [where, text] of outputs) expectClean(where, text, markers);
     });
 
-    it(`finds no marker in any file in MCB_HOME${sc.storeIsPlain ? " but secrets.json" : ", secrets.json included"}`, () => {
+    it(`finds no marker in any file in MCB_HOME${sc.storeIsPlain ? " but secrets.jsonl" : ", secrets.jsonl included"}`, () => {
       const files = filesUnder(home);
       expect(files).toContain("audit.jsonl");
-      expect(files).toContain("secrets.json");
+      expect(files).toContain("secrets.jsonl");
       for (const f of files) {
         const text = readFileSync(join(home, f), "latin1");
-        if (f === "secrets.json" && sc.storeIsPlain) {
+        if (f === "secrets.jsonl" && sc.storeIsPlain) {
           // Positive control: the grep does find a marker where one is stored in the clear.
           expect(text).toContain(viaMcp);
           expect(text).toContain(viaCli);
@@ -197,7 +197,7 @@ for (const sc of scenarios) {
         }
         expectClean(relative(home, join(home, f)), text, markers);
       }
-      if (!sc.storeIsPlain) expect(JSON.parse(readFileSync(join(home, "secrets.json"), "utf8")).sealed.alg).toBe("A256GCM");
+      if (!sc.storeIsPlain) expect(JSON.parse(readFileSync(join(home, "secrets.jsonl"), "utf8").split("\n")[0]!).sealed.alg).toBe("A256GCM");
     });
 
     it("audits one line per operation with time, event, name, purpose, client and reference id", () => {

@@ -162,7 +162,7 @@ describe("status", () => {
     expect(Object.keys(s).sort()).toEqual(["dataDir", "secrets", "store", "tokenSigning", "version"]);
     expect(s.version).toBe(pkg.version);
     expect(s.dataDir).toBe(home);
-    expect(s.store).toMatchObject({ backend: "file", description: expect.stringContaining(join(home, "secrets.json")), reason: expect.any(String) });
+    expect(s.store).toMatchObject({ backend: "file", description: expect.stringContaining(join(home, "secrets.jsonl")), reason: expect.any(String) });
     expect(s.secrets).toEqual(["one"]);
     expect(s.tokenSigning).toMatch(/^ES256/);
   });

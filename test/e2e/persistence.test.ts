@@ -110,7 +110,7 @@ describe("broker persistence across restarts", () => {
     await stop(second);
 
     const all = modes(home);
-    expect(all.filter((e) => e.kind === "file").map((e) => e.path.slice(home.length + 1))).toContain("secrets.json");
+    expect(all.filter((e) => e.kind === "file").map((e) => e.path.slice(home.length + 1))).toContain("secrets.jsonl");
     for (const e of all) expect(e).toEqual({ ...e, mode: e.kind === "dir" ? "700" : "600" });
   }, 60_000);
 

@@ -272,7 +272,7 @@ describe("minted tokens", () => {
 
 describe("state on disk", () => {
   it("persists secrets in MCB_HOME and audits with this client's name", () => {
-    expect(readFileSync(join(home, "secrets.json"), "utf8")).toContain("github-token");
+    expect(readFileSync(join(home, "secrets.jsonl"), "utf8")).toContain("github-token");
     const lines = readOr(join(home, "audit.jsonl")).trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.every((l) => l.client === "tools-e2e")).toBe(true);

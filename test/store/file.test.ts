@@ -59,7 +59,7 @@ function mode(path: string): number {
 }
 
 describe("FileStore on disk", () => {
-  it("creates its directory 0700 and secrets.json 0600", async () => {
+  it("creates its directory 0700 and secrets.jsonl 0600", async () => {
     const dir = join(tempDir(), "nested", "data");
     const store = new FileStore({ dir });
     expect(mode(dir)).toBe(0o700);
@@ -70,29 +70,63 @@ describe("FileStore on disk", () => {
     for (const f of readdirSync(dir)) expect({ f, mode: mode(join(dir, f)) }).toEqual({ f, mode: 0o600 });
   });
 
-  it("leaves only secrets.json behind: no *.tmp and no lock file after writes", async () => {
+  it("leaves no *.tmp and no held lock after writes (only this process's lock holder file, removed at exit)", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir });
     for (let i = 0; i < 25; i++) await store.set(`n${i}`, record(`v${i}`));
     for (let i = 0; i < 25; i += 2) await store.delete(`n${i}`);
-    expect(readdirSync(dir)).toEqual([dataFiles.secrets]);
+    const others = readdirSync(dir).filter((f) => f !== dataFiles.secrets);
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(new RegExp(`^${dataFiles.secretsLock.replace(".", "\\.")}\\.${process.pid}\\.[0-9a-f]{8}$`));
   });
 
-  it("replaces the file by rename, so a reader of the old file sees the old content whole", async () => {
+  it("appends one line per change and never rewrites earlier lines", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir });
     await store.set("gh", record("first-version"));
     const before = readFileSync(store.path, "utf8");
+    const ino = statSync(store.path).ino;
+    await store.set("gh", record("second-version-which-is-longer"));
+    await store.delete("gh");
+    const after = readFileSync(store.path, "utf8");
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.slice(before.length).trim().split("\n")).toHaveLength(2);
+    expect(statSync(store.path).ino).toBe(ino);
+    expect(await new FileStore({ dir }).get("gh")).toBeNull();
+  });
+
+  it("compacts by rename once the log outgrows its live records, so a reader of the old file keeps it whole", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("gh", record("v0"));
     const fd = openSync(store.path, "r");
+    const ino = statSync(store.path).ino;
     try {
-      await store.set("gh", record("second-version-which-is-longer"));
-      const buf = Buffer.alloc(before.length * 2);
+      let i = 1;
+      while (statSync(store.path).ino === ino && i < 2000) await store.set("gh", record(`v${i++}`));
+      expect(statSync(store.path).ino).not.toBe(ino);
+      expect(readFileSync(store.path, "utf8").trim().split("\n")).toHaveLength(2); // header + the live record
+      const buf = Buffer.alloc(1 << 20);
       const n = readSync(fd, buf, 0, buf.length, 0);
-      expect(buf.subarray(0, n).toString("utf8")).toBe(before);
+      expect(buf.subarray(0, n).toString("utf8").trim().split("\n").length).toBeGreaterThan(100);
+      expect((await new FileStore({ dir }).get("gh"))?.value).toBe(`v${i - 1}`);
     } finally {
       closeSync(fd);
     }
-    expect(readFileSync(store.path, "utf8")).toContain("second-version-which-is-longer");
+  });
+
+  it("skips a line torn by a killed writer and keeps the lines around it", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("before", record("b"));
+    writeFileSync(store.path, '{"set":"torn","record":{"val', { flag: "a" });
+    const other = new FileStore({ dir });
+    await other.set("after", record("a"));
+    for (const s of [store, other, new FileStore({ dir })]) {
+      expect((await s.get("before"))?.value).toBe("b");
+      expect((await s.get("after"))?.value).toBe("a");
+      expect(await s.get("torn")).toBeNull();
+    }
   });
 
   it("does not rewrite the file when deleting a missing name", async () => {
@@ -151,6 +185,11 @@ describe("FileStore across instances", () => {
   });
 });
 
+/** The file's lines, parsed: the header first, then one line per change. */
+function logLines(path: string): Record<string, any>[] {
+  return readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
 describe("FileStore encryption (MCB_STORE_KEY)", () => {
   const passphrase = "correct horse battery staple";
 
@@ -158,24 +197,23 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
     const dir = tempDir();
     const store = new FileStore({ dir, passphrase });
     await store.set("CANARY-NAME-github", record("CANARY-VALUE-ghp_123", { tags: { "CANARY-TAG": "CANARY-TAG-VALUE" }, provider: "CANARY-PROVIDER" }));
+    await store.set("CANARY-NAME-second", record("CANARY-VALUE-2"));
     const raw = readFileSync(store.path, "utf8");
     expect(raw).not.toContain("CANARY");
     expect(raw).not.toContain(Buffer.from("CANARY-VALUE").toString("base64").slice(0, 12));
-    const parsed = JSON.parse(raw);
-    expect(parsed.sealed.alg).toBe("A256GCM");
-    expect(parsed.secrets).toBeUndefined();
+    const [header, ...records] = logLines(store.path);
+    expect(header!.sealed.alg).toBe("A256GCM");
+    expect(records).toHaveLength(2);
+    for (const r of records) expect(Object.keys(r).sort()).toEqual(["data", "iv", "tag"]);
     expect((await new FileStore({ dir, passphrase }).get("CANARY-NAME-github"))?.value).toBe("CANARY-VALUE-ghp_123");
   });
 
   it("uses a fresh IV for every write", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir, passphrase });
-    const ivs = new Set<string>();
-    for (let i = 0; i < 5; i++) {
-      await store.set("same", record("same value"));
-      ivs.add(JSON.parse(readFileSync(store.path, "utf8")).sealed.iv);
-    }
-    expect(ivs.size).toBe(5);
+    for (let i = 0; i < 5; i++) await store.set("same", record("same value"));
+    const ivs = new Set(logLines(store.path).map((l) => l.iv ?? l.sealed.check.iv));
+    expect(ivs.size).toBe(6); // the header's key check + 5 records
   });
 
   it("refuses a wrong passphrase with STORE_KEY_INVALID and leaves the file untouched", async () => {
@@ -212,11 +250,11 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
     const dir = tempDir();
     const store = new FileStore({ dir, passphrase });
     await store.set("gh", record("v"));
-    const file = JSON.parse(readFileSync(store.path, "utf8"));
-    const data = Buffer.from(file.sealed.data, "base64");
+    const [header, rec] = logLines(store.path);
+    const data = Buffer.from(rec!.data, "base64");
     data[0] = data[0]! ^ 1;
-    file.sealed.data = data.toString("base64");
-    writeFileSync(store.path, JSON.stringify(file));
+    rec!.data = data.toString("base64");
+    writeFileSync(store.path, `${JSON.stringify(header)}\n${JSON.stringify(rec)}\n`);
     expect((await codeOf(new FileStore({ dir, passphrase }).get("gh"))).code).toBe("STORE_KEY_INVALID");
   });
 
@@ -230,7 +268,7 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
     const raw = readFileSync(sealed.path, "utf8");
     expect(raw).not.toContain("PLAIN-OLD-VALUE");
     expect(raw).not.toContain("PLAIN-OLD-NAME");
-    expect(JSON.parse(raw).sealed).toBeDefined();
+    expect(logLines(sealed.path)[0]!.sealed).toBeDefined();
     expect((await codeOf(new FileStore({ dir }).get("PLAIN-OLD-NAME"))).code).toBe("STORE_KEY_INVALID");
     const again = new FileStore({ dir, passphrase });
     expect((await again.get("PLAIN-OLD-NAME"))?.value).toBe("PLAIN-OLD-VALUE");
@@ -238,17 +276,18 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
   });
 });
 
-describe("FileStore with a damaged secrets.json", () => {
-  const valid = JSON.stringify({ version: 1, secrets: { gh: record("v") } });
+describe("FileStore with a damaged secrets file", () => {
+  const header = JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 1 });
   const cases: [what: string, content: string][] = [
     ["text that is not JSON", "{not json"],
-    ["a truncated file", valid.slice(0, Math.floor(valid.length / 2))],
+    ["a truncated header", header.slice(0, Math.floor(header.length / 2))],
     ["an empty file", ""],
-    ["JSON null", "null"],
-    ["a JSON array", "[]"],
-    ["an unknown version", JSON.stringify({ version: 2, secrets: {} })],
-    ["a record without a value", JSON.stringify({ version: 1, secrets: { gh: { createdAt: 1, updatedAt: 1 } } })],
-    ["a sealed block with an unknown algorithm", JSON.stringify({ version: 1, sealed: { alg: "none", kdf: "scrypt", salt: "", iv: "", tag: "", data: "" } })],
+    ["JSON null", "null\n"],
+    ["a JSON array", "[]\n"],
+    ["an unknown version", `${JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 2 })}\n`],
+    ["the previous whole-file JSON format", `${JSON.stringify({ version: 1, secrets: {} })}\n`],
+    ["a record without a value", `${header}\n${JSON.stringify({ set: "gh", record: { createdAt: 1, updatedAt: 1 } })}\n`],
+    ["a sealed header with an unknown algorithm", `${JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 1, sealed: { alg: "none", kdf: "scrypt", salt: "", check: { iv: "", tag: "", data: "" } } })}\n`],
   ];
   for (const [what, content] of cases) {
     it(`reports ${what} as STORE_CORRUPT, says what to do, and never overwrites it`, async () => {
@@ -384,8 +423,8 @@ describe("FileStore orphan temp files", () => {
     const dir = mkdtempSync(join(tmpdir(), "mcb-orphan-"));
     try {
       // A pid above the kernel's pid_max cannot be alive.
-      const dead = join(dir, "secrets.json.99999999.deadbeef.tmp");
-      const live = join(dir, `secrets.json.${process.ppid}.cafebabe.tmp`);
+      const dead = join(dir, "secrets.jsonl.99999999.deadbeef.tmp");
+      const live = join(dir, `secrets.jsonl.${process.ppid}.cafebabe.tmp`);
       writeFileSync(dead, "{}", { mode: 0o600 });
       writeFileSync(live, "{}", { mode: 0o600 });
       new FileStore({ dir });

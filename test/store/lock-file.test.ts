@@ -1,7 +1,7 @@
 // The cross-process lock file: exclusion, waiting, timeouts and stale-lock recovery.
 import { afterEach, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BrokerError } from "../../src/errors.ts";
@@ -31,9 +31,12 @@ function deadPid(): number {
 }
 
 /** Sets a file's mtime `ms` into the past. */
-function age(path: string, ms: number): void {
-  const t = new Date(Date.now() - ms);
-  utimesSync(path, t, t);
+/**
+ * Lets a lock file grow older than `ms`. Age is read from ctime (link(2) stamps it when a
+ * lock is taken), which no call can set back, so this waits for real: keep `ms` small.
+ */
+async function age(_path: string, ms: number): Promise<void> {
+  await Bun.sleep(ms + 20);
 }
 
 async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
@@ -128,9 +131,9 @@ describe("acquireLock", () => {
 
   it("breaks a lock older than staleMs even when its pid is alive", async () => {
     const path = lockPath();
-    writeFileSync(path, `${process.pid} ${Date.now() - 3_600_000}\n`, { mode: 0o600 });
-    age(path, 3_600_000);
-    const release = await acquireLock(path, { timeoutMs: 5_000, staleMs: 30_000 });
+    writeFileSync(path, `${process.pid} ${Date.now()}\n`, { mode: 0o600 });
+    await age(path, 100);
+    const release = await acquireLock(path, { timeoutMs: 5_000, staleMs: 100 });
     expect(readFileSync(path, "utf8")).toStartWith(`${process.pid} `);
     release();
   });
@@ -148,8 +151,8 @@ describe("acquireLock", () => {
   it("breaks an unreadable lock file once it is old", async () => {
     const path = lockPath();
     writeFileSync(path, "not a pid\n", { mode: 0o600 });
-    age(path, 3_600_000);
-    const release = await acquireLock(path, { timeoutMs: 5_000 });
+    await age(path, 100);
+    const release = await acquireLock(path, { timeoutMs: 5_000, staleMs: 100 });
     expect(readFileSync(path, "utf8")).toStartWith(`${process.pid} `);
     release();
   });
