@@ -2,7 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { FileAuditLog } from "./core/audit.ts";
+import { DEFAULT_AUDIT_MAX_BYTES, FileAuditLog } from "./core/audit.ts";
 import { Broker } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
 import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
@@ -57,6 +57,20 @@ export async function openStore(choice: StoreChoice, dataDir: string, env: Recor
   }
 }
 
+/** The audit log's path for this environment (`audit` reads it without opening the store). */
+export function auditLogPath(env: Record<string, string | undefined> = process.env): string {
+  return join(resolveDataDir(env, process.platform, homedir()), dataFiles.audit);
+}
+
+/** MCB_AUDIT_MAX_BYTES: the size at which audit.jsonl is rotated (default 10 MiB). */
+function auditMaxBytes(env: Record<string, string | undefined>): number {
+  const raw = env.MCB_AUDIT_MAX_BYTES;
+  if (raw === undefined || raw === "") return DEFAULT_AUDIT_MAX_BYTES;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1024) throw new BrokerError("INVALID_INPUT", `MCB_AUDIT_MAX_BYTES must be a whole number of bytes, at least 1024 (got '${raw}').`);
+  return n;
+}
+
 /** Builds the broker from the process environment. `storeFlag` is `--store`, which wins over MCB_STORE. */
 export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined> } = {}): Promise<Runtime> {
   const env = opts.env ?? process.env;
@@ -69,7 +83,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   const broker = new Broker({
     store,
     clock,
-    audit: new FileAuditLog(join(dataDir, dataFiles.audit), () => clock.now()),
+    audit: new FileAuditLog({ path: join(dataDir, dataFiles.audit), now: () => clock.now(), maxBytes: auditMaxBytes(env) }),
     revocations,
     jwtSecret: env.JWT_SECRET || undefined,
     withLock: async (name, fn) => {

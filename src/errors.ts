@@ -16,6 +16,11 @@ export type ErrorCode =
   | "KEYCHAIN_LOCKED"
   | "BACKEND_UNAVAILABLE"
   | "IO_ERROR"
+  | "POLICY_DENIED"
+  | "CONSENT_DECLINED"
+  | "CONSENT_UNAVAILABLE"
+  | "SECRET_EXPIRED"
+  | "COMMAND_FAILED"
   | "INTERNAL";
 
 /** An error the user can act on. Its message never contains a secret value or a token. */

@@ -5,6 +5,8 @@ import { examples } from "./run-cli.ts";
 examples.set("", [
   "mcp-credentials-broker                        # serve MCP on stdio (what an MCP client runs)",
   "mcp-credentials-broker secret set github-token",
+  "mcp-credentials-broker run --env GITHUB_TOKEN=secret:github-token -- github-mcp-server stdio",
+  "mcp-credentials-broker audit --since 1h",
   "mcp-credentials-broker status --json",
   "mcp-credentials-broker token mint github --scope repo:read",
   "mcp-credentials-broker rules >> CLAUDE.md",
@@ -18,6 +20,8 @@ export function rootCommand(version: string) {
       status: () => import("./status.ts").then((m) => m.statusCommand),
       secret: () => import("./secret.ts").then((m) => m.secretCommand),
       token: () => import("./token.ts").then((m) => m.tokenCommand),
+      run: () => import("./run.ts").then((m) => m.runCommand),
+      audit: () => import("./audit.ts").then((m) => m.auditCommand),
       rules: () => import("./rules.ts").then((m) => m.rulesCommand),
     },
   });

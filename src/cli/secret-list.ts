@@ -6,7 +6,7 @@ import { examples } from "./run-cli.ts";
 examples.set("secret list", ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"]);
 
 export const secretListCommand = defineCommand({
-  meta: { name: "list", description: "List stored secrets (names, tags, dates). Values are never shown." },
+  meta: { name: "list", description: "List stored secrets (names, policy, hosts, tags, dates). Values are never shown." },
   args: { ...jsonArg, ...storeArg },
   async run({ args }) {
     const list = await withRuntime(args.store, (rt) => rt.broker.listSecrets());
@@ -14,7 +14,8 @@ export const secretListCommand = defineCommand({
     if (list.length === 0) return out("No secrets stored. Add one with: mcp-credentials-broker secret set <name>");
     for (const s of list) {
       const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(",") : "";
-      out(`${s.name}\tupdated ${when(s.updatedAt)}${tags ? `\t${tags}` : ""}`);
+      const hosts = s.hosts?.length ? `\thosts ${s.hosts.join(",")}` : "";
+      out(`${s.name}\t${s.policy}\tupdated ${when(s.updatedAt)}${hosts}${tags ? `\t${tags}` : ""}`);
     }
   },
 });

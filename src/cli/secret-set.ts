@@ -1,6 +1,7 @@
 // `secret set <name>`: stores a secret read from stdin or a hidden prompt — never from argv.
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
+import { POLICIES, type Policy } from "../store/store.ts";
 import { many, storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
 import { examples } from "./run-cli.ts";
@@ -9,7 +10,14 @@ examples.set("secret set", [
   "mcp-credentials-broker secret set github-token            # prompts, input hidden",
   "gh auth token | mcp-credentials-broker secret set github-token",
   "mcp-credentials-broker secret set api-key --tag env=prod < key.txt",
+  "mcp-credentials-broker secret set github-token --policy deny --host api.github.com   # only `run` may use it",
 ]);
+
+/** Parses a policy name, or throws a usage error listing the choices. */
+export function parsePolicy(raw: string): Policy {
+  if ((POLICIES as readonly string[]).includes(raw)) return raw as Policy;
+  throw new BrokerError("INVALID_INPUT", `Unknown policy '${raw}'. Use one of: ${POLICIES.join(", ")}.`);
+}
 
 /** Parses `k=v` tags. */
 export function parseTags(raw: string[]): Record<string, string> | undefined {
@@ -28,16 +36,20 @@ export const secretSetCommand = defineCommand({
   args: {
     name: { type: "positional", required: true, description: "Secret name" },
     tag: { type: "string", description: "A key=value tag (repeatable)", valueHint: "k=v" },
+    policy: { type: "string", description: "Who may read the value: allow (default), confirm (the user approves each use), deny (only `run`). Kept when omitted on a replace.", valueHint: POLICIES.join("|") },
+    host: { type: "string", description: "A host the secret is for, shown to agents (repeatable)", valueHint: "api.example.com" },
     ...storeArg,
   },
   async run({ args }) {
     if (args._.length > 1) {
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
+    const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
+    const hosts = many(args.host);
     const value = await readSecretValue(`Value for '${args.name}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
-      await rt.broker.storeSecret(args.name, value, parseTags(many(args.tag)), { client: "cli" });
+      await rt.broker.storeSecret(args.name, value, { tags: parseTags(many(args.tag)), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli" });
     });
     process.stderr.write(`Stored secret '${args.name}'.\n`);
   },

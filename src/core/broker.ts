@@ -1,9 +1,11 @@
 // The broker's use cases: store, reference, resolve, list and delete secrets; mint and verify tokens.
 import { randomBytes } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import { isInternalName, INTERNAL_PREFIX, type SecretEntry, type Store } from "../store/store.ts";
+import { isInternalName, INTERNAL_PREFIX, type Policy, type SecretEntry, type SecretRecord, type Store } from "../store/store.ts";
 import type { AuditEntry, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
+import { Fingerprinter } from "./fingerprint.ts";
+import { enforcePolicy, normalizeHosts, policyDenied, type ConsentPort } from "./policy.ts";
 import type { RevocationList } from "./revocations.ts";
 import type { TokenService } from "./tokens.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
@@ -17,10 +19,22 @@ export interface BrokerDeps {
   withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
 }
 
-/** Who is asking: the MCP client's name from `initialize`, or "cli". */
+/** Who is asking: the MCP client's name from `initialize`, "cli" or "run"; and how to ask the user. */
 export interface CallContext {
   client?: string;
+  /** Asks the user to approve a `confirm` secret; absent → such secrets are refused. */
+  confirm?: ConsentPort;
 }
+
+/** Metadata set with a value. Policy and hosts left out keep the previous ones. */
+export interface SecretMeta {
+  tags?: Record<string, string>;
+  policy?: Policy;
+  hosts?: string[];
+}
+
+/** A listed secret: metadata only, with the effective policy spelled out. */
+export type ListedSecret = SecretEntry & { policy: Policy };
 
 export interface SecretReference {
   id: string;
@@ -59,20 +73,48 @@ export function checkSecretName(name: string): void {
  */
 export class Broker {
   readonly #refs = new Map<string, LiveReference>();
+  readonly #fingerprints: Fingerprinter;
   #tokens: Promise<TokenService> | null = null;
 
-  constructor(readonly deps: BrokerDeps) {}
+  constructor(readonly deps: BrokerDeps) {
+    this.#fingerprints = new Fingerprinter(deps);
+  }
 
-  /** Stores (or replaces) a secret; resolves once the write is durable. */
-  async storeSecret(name: string, value: string, tags: Record<string, string> | undefined, ctx: CallContext): Promise<void> {
-    await this.#audited({ event: "store", name, client: ctx.client }, async () => {
+  /**
+   * Stores (or replaces) a secret; resolves once the write is durable. A replaced value
+   * keeps its policy and hosts unless new ones are given, so replacing a value (e.g.
+   * through store_secret) never relaxes a `confirm` or `deny` policy the user set.
+   */
+  async storeSecret(name: string, value: string, meta: SecretMeta | undefined, ctx: CallContext): Promise<void> {
+    await this.#audited({ event: "store", name, client: ctx.client, ...(meta?.policy ? { policy: meta.policy } : {}) }, async (entry) => {
       checkSecretName(name);
       if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
         throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
       }
+      const hosts = meta?.hosts ? normalizeHosts(meta.hosts) : undefined;
       const now = this.deps.clock.now();
       const prev = await this.deps.store.get(name);
-      await this.deps.store.set(name, { value, ...(tags ? { tags } : {}), createdAt: prev?.createdAt ?? now, updatedAt: now });
+      const policy = meta?.policy ?? prev?.policy;
+      const keptHosts = hosts ?? prev?.hosts;
+      await this.deps.store.set(name, {
+        value,
+        ...(meta?.tags ? { tags: meta.tags } : {}),
+        ...(policy ? { policy } : {}),
+        ...(keptHosts?.length ? { hosts: keptHosts } : {}),
+        createdAt: prev?.createdAt ?? now,
+        updatedAt: now,
+      });
+      entry.fp = await this.#fingerprints.of(value);
+    });
+  }
+
+  /** Changes a secret's resolve policy (CLI only: an agent must not relax its own limits). */
+  async setPolicy(name: string, policy: Policy, ctx: CallContext): Promise<void> {
+    await this.#audited({ event: "policy", name, policy, client: ctx.client }, async () => {
+      checkSecretName(name);
+      const record = await this.deps.store.get(name);
+      if (!record) throw this.#notFound(name);
+      await this.deps.store.set(name, { ...record, policy, updatedAt: this.deps.clock.now() });
     });
   }
 
@@ -81,7 +123,8 @@ export class Broker {
     return this.#audited({ event: "get", name, purpose, client: ctx.client }, async (entry) => {
       const ttl = referenceTtl(ttlSeconds);
       checkSecretName(name);
-      if (!(await this.deps.store.get(name))) throw this.#notFound(name);
+      // `deny` is refused here already, so the agent learns it before asking for the value.
+      if ((await this.#usableRecord(name)).policy === "deny") throw policyDenied(name);
       this.#sweepReferences();
       const id = `ref_${randomBytes(24).toString("base64url")}`;
       const expiresAt = this.deps.clock.now() + ttl * 1000;
@@ -91,10 +134,14 @@ export class Broker {
     });
   }
 
-  /** Returns the value behind a reference and consumes the reference. */
+  /**
+   * Returns the value behind a reference and consumes the reference. The secret's policy
+   * is checked now (it may have changed since get_secret): `deny` refuses, `confirm` asks
+   * the user through `ctx.confirm` and refuses unless they accept.
+   */
   async resolveReference(id: string, ctx: CallContext): Promise<string> {
     const ref = this.#refs.get(id);
-    return this.#audited({ event: "resolve", reference: id, name: ref?.name, purpose: ref?.purpose, client: ctx.client }, async () => {
+    return this.#audited({ event: "resolve", reference: id, name: ref?.name, purpose: ref?.purpose, client: ctx.client }, async (entry) => {
       if (!ref) {
         throw new BrokerError("REFERENCE_NOT_FOUND", "Unknown secret reference, or one already used (references are single-use). Call get_secret for a new reference.");
       }
@@ -103,26 +150,46 @@ export class Broker {
       if (this.deps.clock.now() >= ref.expiresAt) {
         throw new BrokerError("REFERENCE_EXPIRED", `The reference to '${ref.name}' has expired. Call get_secret again (ttl_seconds sets how long a reference lives).`);
       }
-      const record = await this.deps.store.get(ref.name);
-      if (!record) throw this.#notFound(ref.name);
+      const record = await this.#usableRecord(ref.name);
+      await enforcePolicy(record.policy, { name: ref.name, purpose: ref.purpose, client: ctx.client, confirm: ctx.confirm }, entry);
+      entry.fp = await this.#fingerprints.of(record.value);
       return record.value;
     });
   }
 
-  /** Reads a secret directly (CLI `secret get`, for the human at the terminal). */
+  /** Reads a secret directly (CLI `secret get`, for the human at the terminal); policies apply as for agents. */
   async readSecret(name: string, ctx: CallContext): Promise<string> {
-    return this.#audited({ event: "resolve", name, purpose: "cli secret get", client: ctx.client }, async () => {
+    const purpose = "cli secret get";
+    return this.#audited({ event: "resolve", name, purpose, client: ctx.client }, async (entry) => {
       checkSecretName(name);
-      const record = await this.deps.store.get(name);
-      if (!record) throw this.#notFound(name);
+      const record = await this.#usableRecord(name);
+      await enforcePolicy(record.policy, { name, purpose, client: ctx.client, confirm: ctx.confirm }, entry);
+      entry.fp = await this.#fingerprints.of(record.value);
       return record.value;
     });
   }
 
-  /** Names and metadata of user secrets, sorted by name. Never values. */
-  async listSecrets(): Promise<SecretEntry[]> {
+  /**
+   * Returns a secret's value for `run` to put into a child process's environment as
+   * `variable`. No policy check: an injected value goes to the tool server, never to the
+   * agent, which is why `deny` secrets remain usable here.
+   */
+  async injectSecret(name: string, variable: string, ctx: CallContext & { purpose: string }): Promise<string> {
+    return this.#audited({ event: "inject", name, env: variable, purpose: ctx.purpose, client: ctx.client }, async (entry) => {
+      checkSecretName(name);
+      const record = await this.#usableRecord(name);
+      entry.fp = await this.#fingerprints.of(record.value);
+      return record.value;
+    });
+  }
+
+  /** Names and metadata of user secrets, sorted by name, with the effective policy. Never values. */
+  async listSecrets(): Promise<ListedSecret[]> {
     const all = await this.deps.store.list();
-    return all.filter((e) => !isInternalName(e.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return all
+      .filter((e) => !isInternalName(e.name))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((e) => ({ ...e, policy: e.policy ?? "allow" }));
   }
 
   /** Deletes a secret; references to it stop resolving. */
@@ -181,21 +248,43 @@ export class Broker {
     for (const [id, r] of this.#refs) if (r.expiresAt <= now) this.#refs.delete(id);
   }
 
+  /**
+   * The one place a secret's value is read for use (resolve, `secret get`, `run`): the
+   * record, or NOT_FOUND, or SECRET_EXPIRED for a value past its `expiresAt`. Refreshing
+   * an OAuth token before it expires belongs here, so every path gets it.
+   */
+  async #usableRecord(name: string): Promise<SecretRecord> {
+    const record = await this.deps.store.get(name);
+    if (!record) throw this.#notFound(name);
+    if (record.expiresAt !== undefined && this.deps.clock.now() >= record.expiresAt) {
+      const again = record.provider ? `Log in again: \`mcp-credentials-broker login ${record.provider} --name ${name}\`` : `Store a fresh value: \`mcp-credentials-broker secret set ${name}\``;
+      throw new BrokerError("SECRET_EXPIRED", `The secret '${name}' expired at ${new Date(record.expiresAt).toISOString()} and cannot be refreshed. ${again}.`);
+    }
+    return record;
+  }
+
   #notFound(name: string): BrokerError {
     return new BrokerError("NOT_FOUND", `No secret named '${name}'. Store it first (store_secret, or \`mcp-credentials-broker secret set ${name}\`), or call list_secrets to see the names.`);
   }
 
   /** Runs `fn` and appends one audit line with its outcome; `fn` may add ids to the entry. */
   async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">) => Promise<T>): Promise<T> {
-    // Names and purposes are capped so a hostile 1 MB input cannot bloat the log.
-    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512) };
+    // Names, purposes and client names are capped so a hostile 1 MB input cannot bloat the log.
+    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256) };
+    let result: T;
     try {
-      const result = await fn(entry);
-      this.deps.audit.record({ ...entry, outcome: "ok" });
-      return result;
+      result = await fn(entry);
     } catch (e) {
-      this.deps.audit.record({ ...entry, outcome: "error", error: e instanceof BrokerError ? e.code : "INTERNAL" });
+      await this.deps.audit.record(dropUndefined({ ...entry, outcome: "error", error: e instanceof BrokerError ? e.code : "INTERNAL" }));
       throw e;
     }
+    // A value is handed out only once its audit line is written; a failed write fails the call.
+    await this.deps.audit.record(dropUndefined({ ...entry, outcome: "ok" }));
+    return result;
   }
+}
+
+/** JSON drops undefined fields anyway; dropping them here keeps in-memory entries equal to the lines written. */
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -3,13 +3,15 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, errors, expor
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
+import type { Store } from "../store/store.ts";
 import type { Clock } from "./clock.ts";
+import { loadOrCreateInternalItem } from "./internal-item.ts";
 import type { RevocationList } from "./revocations.ts";
 import { MINT_TTL, mintTtl, type MintProvider } from "./ttl.ts";
 
 export const TOKEN_ISSUER = "mcp-credentials-broker";
-const ES256_KEY_NAME = `${INTERNAL_PREFIX}jwt-es256-key`;
+/** The signing key pair lives in the store as `mcb-internal:jwt-es256-key`. */
+const ES256_KEY_ITEM = "jwt-es256-key";
 
 const StoredKeySchema = z.object({ kty: z.literal("EC"), crv: z.literal("P-256"), x: z.string(), y: z.string(), d: z.string(), kid: z.string() });
 
@@ -171,25 +173,26 @@ export class TokenService {
 
   /** Loads the ES256 key pair from the store, creating it once (under a lock) if missing. */
   #es256Key() {
-    this.#es256 ??= this.deps
-      .withLock("jwt-key", async () => {
-        const stored = await this.deps.store.get(ES256_KEY_NAME);
-        if (stored) {
-          const parsed = StoredKeySchema.safeParse(JSON.parse(stored.value));
-          if (!parsed.success) throw new BrokerError("STORE_CORRUPT", "The stored ES256 signing key is unreadable. Move the store aside so a new key is created (tokens signed with the old key will stop verifying), or set JWT_SECRET to sign with HS256.");
-          const { kid, ...jwk } = parsed.data;
-          const { d: _d, ...pub } = jwk;
-          const privateKey = (await importJWK({ ...jwk, alg: "ES256" }, "ES256")) as CryptoKey;
-          const publicKey = (await importJWK({ ...pub, alg: "ES256" }, "ES256")) as CryptoKey;
-          return { privateKey, publicKey, publicJwk: pub as JWK, kid };
+    this.#es256 ??= loadOrCreateInternalItem(this.deps, ES256_KEY_ITEM, async () => {
+      const pair = await generateKeyPair("ES256", { extractable: true });
+      const priv = await exportJWK(pair.privateKey);
+      const { d: _d, ...pub } = priv;
+      return JSON.stringify({ ...priv, kid: await calculateJwkThumbprint(pub) }); // RFC 7638
+    })
+      .then(async (raw) => {
+        let json: unknown;
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          json = undefined;
         }
-        const pair = await generateKeyPair("ES256", { extractable: true });
-        const priv = await exportJWK(pair.privateKey);
-        const { d: _d, ...pub } = priv;
-        const kid = await calculateJwkThumbprint(pub); // RFC 7638
-        const now = this.deps.clock.now();
-        await this.deps.store.set(ES256_KEY_NAME, { value: JSON.stringify({ ...priv, kid }), createdAt: now, updatedAt: now });
-        return { privateKey: pair.privateKey, publicKey: pair.publicKey, publicJwk: pub as JWK, kid };
+        const parsed = StoredKeySchema.safeParse(json);
+        if (!parsed.success) throw new BrokerError("STORE_CORRUPT", "The stored ES256 signing key is unreadable. Move the store aside so a new key is created (tokens signed with the old key will stop verifying), or set JWT_SECRET to sign with HS256.");
+        const { kid, ...jwk } = parsed.data;
+        const { d: _d, ...pub } = jwk;
+        const privateKey = (await importJWK({ ...jwk, alg: "ES256" }, "ES256")) as CryptoKey;
+        const publicKey = (await importJWK({ ...pub, alg: "ES256" }, "ES256")) as CryptoKey;
+        return { privateKey, publicKey, publicJwk: pub as JWK, kid };
       })
       .catch((e: unknown) => {
         this.#es256 = null;

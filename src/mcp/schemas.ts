@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { MAX_NAME_LENGTH, MAX_VALUE_BYTES } from "../core/broker.ts";
 import { MAX_REFERENCE_TTL } from "../core/ttl.ts";
+import { POLICIES } from "../store/store.ts";
 
 export const secretName = z.string().min(1).max(MAX_NAME_LENGTH);
 export const purpose = z.string().min(1).max(512);
@@ -14,6 +15,10 @@ export const message = z.string();
 /** What list_secrets and `secret list --json` show for one secret: never the value. */
 export const secretEntry = z.object({
   name: z.string(),
+  /** allow: get_secret + resolve_secret work; confirm: the user is asked on each resolve; deny: only `run` may use it. */
+  policy: z.enum(POLICIES),
+  /** The hosts the secret is meant for, when the user named them. */
+  hosts: z.array(z.string()).optional(),
   tags: z.record(z.string(), z.string()).optional(),
   provider: z.string().optional(),
   expiresAt: z.number().optional(),

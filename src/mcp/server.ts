@@ -5,6 +5,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Broker } from "../core/broker.ts";
 import { BrokerError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { elicitConsent } from "./consent.ts";
 import { tools } from "./tools/index.ts";
 
 /**
@@ -42,6 +43,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
   (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m.length > 1024 ? `${m.slice(0, 768)} … (truncated) … ${m.slice(-256)}` : m);
 
   const inFlight = new Set<Promise<unknown>>();
+  const confirm = elicitConsent(server.server, log);
   for (const tool of tools) {
     server.registerTool(
       tool.name,
@@ -50,7 +52,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
         const client = server.server.getClientVersion()?.name;
         const run = (async () => {
           try {
-            return toolResult(await tool.run(input, { broker, client }));
+            return toolResult(await tool.run(input, { broker, client, confirm }));
           } catch (e) {
             if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
             return toolError(describeError(e));

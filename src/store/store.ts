@@ -1,10 +1,22 @@
 // The Store port: one small interface every backend (memory, file, OS keychains) implements.
 import { z } from "zod";
 
+/**
+ * Who may read a secret's value: `allow` (default) any MCP client through a reference,
+ * `confirm` only after the user approves each resolve (MCP elicitation), `deny` only
+ * `run` (injected into a child's environment, never returned to an agent).
+ */
+export const POLICIES = ["allow", "confirm", "deny"] as const;
+export type Policy = (typeof POLICIES)[number];
+
 /** A stored secret: the value plus metadata that may be listed without reading values. */
 export const SecretRecordSchema = z.object({
   value: z.string(),
   tags: z.record(z.string(), z.string()).optional(),
+  /** Absent means `allow`. */
+  policy: z.enum(POLICIES).optional(),
+  /** Hosts the secret is meant for (e.g. `api.github.com`), shown to agents so they know what it is for. */
+  hosts: z.array(z.string()).optional(),
   provider: z.string().optional(),
   expiresAt: z.number().optional(),
   createdAt: z.number(),

@@ -79,7 +79,7 @@ describe("Broker references", () => {
 describe("Broker secrets", () => {
   it("keeps createdAt and replaces the value on overwrite", async () => {
     const { broker, clock, store } = memoryBroker();
-    await broker.storeSecret("gh", "v1", { env: "dev" }, cli);
+    await broker.storeSecret("gh", "v1", { tags: { env: "dev" } }, cli);
     const first = await store.get("gh");
     clock.advance(1000);
     await broker.storeSecret("gh", "v2", undefined, cli);
@@ -91,7 +91,7 @@ describe("Broker secrets", () => {
 
   it("lists names and tags without values, hiding internal names", async () => {
     const { broker } = memoryBroker();
-    await broker.storeSecret("b", "vb", { k: "v" }, cli);
+    await broker.storeSecret("b", "vb", { tags: { k: "v" } }, cli);
     await broker.storeSecret("a", "va", undefined, cli);
     await (await broker.tokens()).jwks(); // creates the internal signing key
     const list = await broker.listSecrets();

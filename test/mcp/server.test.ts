@@ -258,10 +258,13 @@ describe("MCP server (in-process)", () => {
     ok(await s.call("revoke_token", { token_id: tok }));
     ok(await s.call("delete_secret", { name: "k" }));
 
+    // The value stored and the value handed out are identified by the same HMAC fingerprint.
+    const fp = s.audit.entries[0]!.fp;
+    expect(fp).toMatch(/^[0-9a-f]{32}$/);
     expect(s.audit.entries).toEqual([
-      { event: "store", name: "k", client: CLIENT_NAME, outcome: "ok" },
+      { event: "store", name: "k", client: CLIENT_NAME, fp, outcome: "ok" },
       { event: "get", name: "k", purpose: "deploy", client: CLIENT_NAME, reference: ref, outcome: "ok" },
-      { event: "resolve", name: "k", purpose: "deploy", client: CLIENT_NAME, reference: ref, outcome: "ok" },
+      { event: "resolve", name: "k", purpose: "deploy", client: CLIENT_NAME, reference: ref, fp, outcome: "ok" },
       { event: "resolve", client: CLIENT_NAME, reference: ref, outcome: "error", error: "REFERENCE_NOT_FOUND" },
       { event: "mint", provider: "github", client: CLIENT_NAME, tokenId: tok, outcome: "ok" },
       { event: "revoke", client: CLIENT_NAME, tokenId: tok, outcome: "ok" },

@@ -7,7 +7,7 @@ export const getSecret = defineTool({
   name: "get_secret",
   title: "Get a secret reference",
   description:
-    "Issue a short-lived, single-use reference to a stored secret. Returns a reference id, not the value. Prefer passing the reference to whatever needs it; call resolve_secret only when the raw value is unavoidable. Fails if no secret has that name (see list_secrets).",
+    "Issue a short-lived, single-use reference to a stored secret. Returns a reference id, not the value. Prefer passing the reference to whatever needs it; call resolve_secret only when the raw value is unavoidable. Fails if no secret has that name (see list_secrets) or its policy is 'deny'.",
   input: {
     name: secretName.describe("Name of the stored secret"),
     purpose: purpose.describe("Why the secret is needed (recorded in the audit log), e.g. 'call the GitHub API to list issues'"),

@@ -6,7 +6,8 @@ import { secretEntry, success } from "../schemas.ts";
 export const listSecrets = defineTool({
   name: "list_secrets",
   title: "List secrets",
-  description: "List the names, tags and timestamps (epoch ms) of stored secrets. Never returns values. Use it to find the name to pass to get_secret.",
+  description:
+    "List stored secrets: name, policy, hosts it is meant for, tags and timestamps (epoch ms). Never returns values. Use it to find the name to pass to get_secret. policy 'allow': get_secret + resolve_secret work; 'confirm': the user is asked to approve each resolve_secret; 'deny': the value is never given to you (a tool server wrapped by `mcp-credentials-broker run` uses it).",
   input: {},
   output: { success, secrets: z.array(secretEntry) },
   async run(_input, ctx) {

@@ -14,7 +14,7 @@ export const storeSecret = defineTool({
   },
   output: { success, message },
   async run(input, ctx) {
-    await ctx.broker.storeSecret(input.name, input.value, input.tags, ctx);
+    await ctx.broker.storeSecret(input.name, input.value, { tags: input.tags }, ctx);
     return { success: true as const, message: `Secret '${input.name}' stored successfully` };
   },
 });

@@ -1,0 +1,57 @@
+// `audit`: shows the audit log (filtered by time and secret name) and verifies its hash chain.
+import { defineCommand } from "citty";
+import { parseSince, readAuditLog, verifyAuditLog, type AuditLine } from "../core/audit-reader.ts";
+import { auditLogPath } from "../deps.ts";
+import { jsonArg, out } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("audit", [
+  "mcp-credentials-broker audit --since 1h",
+  "mcp-credentials-broker audit --name github-token --json | jq '.[] | select(.outcome == \"error\")'",
+  "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered",
+]);
+
+/** One line for people: time, event, outcome, name, client, purpose and the details that apply. */
+function describeLine(l: AuditLine): string {
+  const extra = [
+    l.consent && `consent=${String(l.consent)}`,
+    l.env && `env=${String(l.env)}`,
+    l.policy && `policy=${String(l.policy)}`,
+    l.provider && `provider=${String(l.provider)}`,
+    l.reference && `ref=${String(l.reference)}`,
+    l.tokenId && `token=${String(l.tokenId)}`,
+    l.fp && `fp=${String(l.fp)}`,
+  ].filter(Boolean);
+  const outcome = l.outcome === "ok" ? "ok" : `error ${l.error ?? ""}`.trim();
+  return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].join("\t");
+}
+
+export const auditCommand = defineCommand({
+  meta: {
+    name: "audit",
+    description:
+      "Show the audit log: who (MCP client, cli, run) got, resolved, injected, stored or deleted which secret, for what purpose, and the outcome — never values. Each line carries the hash of the one before; --verify checks the chain across rotated files.",
+  },
+  args: {
+    since: { type: "string", description: "Only lines from this long ago (90s, 30m, 1h, 7d, 2w) or since an ISO time", valueHint: "1h" },
+    name: { type: "string", description: "Only lines about this secret" },
+    verify: { type: "boolean", description: "Check the hash chain; exit 1 naming the first altered or missing line" },
+    ...jsonArg,
+  },
+  run({ args }) {
+    const path = auditLogPath();
+    if (args.verify) {
+      const v = verifyAuditLog(path);
+      if (args.json) out(JSON.stringify(v, null, 2));
+      else if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.join(", ")}; head seq ${v.head.seq} sha256 ${v.head.hash}` : "audit log is empty");
+      else out(`audit log altered: line ${v.bad.line} of ${v.bad.file}: ${v.bad.reason}`);
+      if (!v.ok) process.exitCode = 1;
+      return;
+    }
+    const since = args.since === undefined ? undefined : parseSince(args.since, Date.now());
+    const lines = readAuditLog(path, { since, name: args.name });
+    if (args.json) return out(JSON.stringify(lines, null, 2));
+    if (lines.length === 0) return out(`No audit lines${args.since || args.name ? " match" : ` in ${path}`}.`);
+    for (const l of lines) out(describeLine(l));
+  },
+});

@@ -1,0 +1,51 @@
+// `run --env VAR=secret:<name> … -- <command> [args…]`: starts a command with secrets in its
+// environment and masks them in its output. The broker itself writes nothing to stdout.
+import { defineCommand } from "citty";
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import { parseEnvFile, parseEnvFlag, resolveInjection, type EnvBinding } from "../core/inject.ts";
+import { BrokerError } from "../errors.ts";
+import { many, storeArg, withRuntime } from "./common.ts";
+import { examples, UsageError } from "./run-cli.ts";
+
+examples.set("run", [
+  "mcp-credentials-broker run --env GITHUB_PERSONAL_ACCESS_TOKEN=secret:github-token -- github-mcp-server stdio",
+  "mcp-credentials-broker run --env-file .env.secrets -- node server.js   # lines VAR=secret:<name> or VAR=value",
+  "mcp-credentials-broker run --no-masking --env API_KEY=secret:api-key -- ./deploy.sh",
+]);
+
+/** Reads each --env-file; a missing file is a usage error naming it. */
+function readEnvFiles(paths: string[]): EnvBinding[] {
+  return paths.flatMap((path) => {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (e) {
+      throw new BrokerError("INVALID_INPUT", `Cannot read --env-file ${path} (${(e as NodeJS.ErrnoException).code ?? "error"}).`);
+    }
+    return parseEnvFile(text, path);
+  });
+}
+
+export const runCommand = defineCommand({
+  meta: {
+    name: "run",
+    description:
+      "Start a command with secrets in its environment — e.g. an MCP server in your client's config — so the model never sees them. stdin/stdout/stderr pass through (injected values are masked in stdout/stderr), SIGTERM/SIGINT/SIGHUP are forwarded, and the command's exit code is returned (128+N when signal N ended it). A missing secret stops before the command starts.",
+  },
+  args: {
+    env: { type: "string", description: "VAR=secret:<name> (repeatable)", valueHint: "VAR=secret:name" },
+    "env-file": { type: "string", description: "File of VAR=secret:<name> and VAR=value lines (repeatable; --env wins)", valueHint: "file" },
+    masking: { type: "boolean", default: true, description: "Mask injected values in the command's output (--no-masking turns it off)" },
+    ...storeArg,
+  },
+  async run({ args, rawArgs }) {
+    const dashDash = rawArgs.indexOf("--");
+    const command = dashDash < 0 ? [] : rawArgs.slice(dashDash + 1);
+    if (command.length === 0) throw new UsageError("Give the command after --, e.g. run --env TOKEN=secret:github-token -- github-mcp-server stdio");
+    const bindings = [...readEnvFiles(many(args["env-file"])), ...many(args.env).map(parseEnvFlag)];
+    const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, process.env, basename(command[0]!)));
+    const { runChild } = await import("./run-child.ts");
+    process.exitCode = await runChild(command, injection.env, args.masking ? injection.masked : null);
+  },
+});

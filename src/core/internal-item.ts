@@ -1,0 +1,26 @@
+// Broker-owned items kept in the user's store (signing key, audit HMAC key): read, or created once.
+import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
+import type { Clock } from "./clock.ts";
+
+export interface InternalItemDeps {
+  store: Store;
+  clock: Clock;
+  /** Serialises "create if missing" across broker processes. */
+  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+/**
+ * Returns the value of the internal item `mcb-internal:<key>`, creating it with `create`
+ * under the lock `<key>` when missing, so concurrent processes agree on one value.
+ */
+export function loadOrCreateInternalItem(deps: InternalItemDeps, key: string, create: () => Promise<string>): Promise<string> {
+  const name = `${INTERNAL_PREFIX}${key}`;
+  return deps.withLock(key, async () => {
+    const stored = await deps.store.get(name);
+    if (stored) return stored.value;
+    const value = await create();
+    const now = deps.clock.now();
+    await deps.store.set(name, { value, createdAt: now, updatedAt: now });
+    return value;
+  });
+}

@@ -1,0 +1,74 @@
+// Resolve policy (allow / confirm / deny) and host bindings: the rules, and asking the user for consent.
+import { BrokerError } from "../errors.ts";
+import type { Policy } from "../store/store.ts";
+import type { AuditEntry, ConsentAnswer } from "./audit.ts";
+
+/**
+ * Asks the user whether to hand a secret's value out, and resolves with their answer.
+ * The MCP server implements it with a form elicitation, the CLI with a y/N prompt on a
+ * terminal; "unsupported" when there is nobody to ask. Never rejects.
+ */
+export type ConsentPort = (message: string) => Promise<ConsentAnswer>;
+
+export const MAX_HOSTS = 32;
+
+/** The question shown to the user for a `confirm` secret. Client name and purpose come from the agent's side, and say so. */
+export function consentMessage(client: string | undefined, name: string, purpose: string): string {
+  return `${client ? `"${client}"` : "An MCP client"} wants the value of the secret '${name}'. Purpose given: ${purpose}. Allow this once?`;
+}
+
+/**
+ * Enforces `policy` before a value is returned to an agent (resolve_secret) or printed
+ * (`secret get`). `deny` always refuses; `confirm` asks through `confirm` and records the
+ * answer on the audit entry. `run` does not come here: injection never shows the value.
+ */
+export async function enforcePolicy(
+  policy: Policy | undefined,
+  req: { name: string; purpose: string; client?: string; confirm?: ConsentPort },
+  entry: Pick<AuditEntry, "consent">,
+): Promise<void> {
+  if (policy === "deny") throw policyDenied(req.name);
+  if (policy !== "confirm") return;
+  const answer = req.confirm ? await req.confirm(consentMessage(req.client, req.name, req.purpose)) : "unsupported";
+  entry.consent = answer;
+  if (answer === "accept") return;
+  if (answer === "unsupported") {
+    throw new BrokerError(
+      "CONSENT_UNAVAILABLE",
+      `The secret '${req.name}' has policy 'confirm': the user must approve each use, but this client cannot ask them (it does not support MCP form elicitation). Ask the user to use a client that does, or to give the tool server the secret with \`mcp-credentials-broker run\`.`,
+    );
+  }
+  throw new BrokerError("CONSENT_DECLINED", `The user ${answer === "decline" ? "declined" : "cancelled"} the request for the secret '${req.name}'. Do not retry unless the user asks you to.`);
+}
+
+/** The refusal for a `deny` secret: only `run` can use it. */
+export function policyDenied(name: string): BrokerError {
+  return new BrokerError(
+    "POLICY_DENIED",
+    `The secret '${name}' has policy 'deny': its value is never given to an agent. The tool server that needs it gets it from \`mcp-credentials-broker run --env VAR=secret:${name} -- <server>\`; ask the user to set that up.`,
+  );
+}
+
+/**
+ * Normalises the hosts a secret is for: lower-case `host`, `host:port` or `*.domain`, at
+ * most MAX_HOSTS, duplicates dropped. A URL is accepted and reduced to its host.
+ */
+export function normalizeHosts(hosts: string[]): string[] {
+  const out = new Set<string>();
+  for (const raw of hosts) {
+    let h = raw.trim().toLowerCase();
+    if (h.includes("://")) {
+      try {
+        h = new URL(h).host;
+      } catch {
+        /* refused below */
+      }
+    }
+    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$/.test(h) || h.length > 260) {
+      throw new BrokerError("INVALID_INPUT", `'${raw.slice(0, 100)}' is not a host. Give a host name such as api.github.com, api.example.com:8443 or *.example.com.`);
+    }
+    out.add(h);
+  }
+  if (out.size > MAX_HOSTS) throw new BrokerError("INVALID_INPUT", `A secret may name at most ${MAX_HOSTS} hosts.`);
+  return [...out];
+}

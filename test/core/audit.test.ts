@@ -1,0 +1,180 @@
+import { describe, expect, it } from "bun:test";
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
+import { FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
+
+function tempLog(): string {
+  return join(mkdtempSync(join(tmpdir(), "mcb-audit-")), "audit.jsonl");
+}
+
+const entry = (i: number): AuditEntry => ({ event: "get", name: `secret-${i}`, purpose: `purpose ${i}`, client: "unit", reference: `ref_${i}`, outcome: "ok" });
+
+async function write(path: string, n: number, opts: { maxBytes?: number; from?: number } = {}): Promise<void> {
+  let t = 1_700_000_000_000;
+  const log = new FileAuditLog({ path, now: () => (t += 1000), maxBytes: opts.maxBytes });
+  for (let i = 0; i < n; i++) await log.record(entry((opts.from ?? 0) + i));
+  log.close();
+}
+
+const linesOf = (path: string) => readFileSync(path, "utf8").split("\n").slice(0, -1);
+
+/** Rewrites one line of a file through `edit`; `null` deletes it. */
+function editLine(path: string, lineNo: number, edit: (line: string) => string | null): void {
+  const lines = linesOf(path);
+  const changed = edit(lines[lineNo - 1]!);
+  if (changed === null) lines.splice(lineNo - 1, 1);
+  else lines[lineNo - 1] = changed;
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+describe("FileAuditLog", () => {
+  it("chains lines: seq counts up, prev is the SHA-256 of the previous line's bytes, the first prev is the genesis value", async () => {
+    const path = tempLog();
+    await write(path, 5);
+    const lines = linesOf(path);
+    expect(lines).toHaveLength(5);
+    lines.forEach((line, i) => {
+      const l = JSON.parse(line);
+      expect(l.seq).toBe(i + 1);
+      expect(l.prev).toBe(i === 0 ? GENESIS_PREV : lineHash(lines[i - 1]!));
+      expect(l).toMatchObject({ event: "get", name: `secret-${i}`, client: "unit", outcome: "ok" });
+    });
+    expect(verifyAuditLog(path)).toEqual({ ok: true, lines: 5, files: ["audit.jsonl"], head: { seq: 5, hash: lineHash(lines[4]!) } });
+  });
+
+  it("continues one chain when two writers take turns (each sees the other's lines)", async () => {
+    const path = tempLog();
+    const a = new FileAuditLog({ path, now: Date.now });
+    const b = new FileAuditLog({ path, now: Date.now });
+    for (let i = 0; i < 10; i++) await (i % 3 === 0 ? a : b).record(entry(i));
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 10 });
+  });
+
+  it("keeps one unbroken chain when four processes append at once", async () => {
+    const path = tempLog();
+    const fixture = resolve(import.meta.dir, "../fixtures/audit-writer.ts");
+    const procs = [0, 1, 2, 3].map((w) => Bun.spawn([process.execPath, fixture, path, String(w), "40"], { stdout: "ignore", stderr: "pipe" }));
+    const codes = await Promise.all(procs.map((p) => p.exited));
+    expect(codes).toEqual([0, 0, 0, 0]);
+    const v = verifyAuditLog(path);
+    expect(v).toMatchObject({ ok: true, lines: 160 });
+    expect(new Set(readAuditLog(path).map((l) => l.name)).size).toBe(160);
+  }, 20_000);
+
+  it("rotates at the size limit into audit.1.jsonl, audit.2.jsonl … without breaking the chain", async () => {
+    const path = tempLog();
+    await write(path, 60, { maxBytes: 4096 });
+    const dir = join(path, "..");
+    const rotated = readdirSync(dir).filter((f) => /^audit\.\d+\.jsonl$/.test(f)).sort((x, y) => Number(x.split(".")[1]) - Number(y.split(".")[1]));
+    expect(rotated.length).toBeGreaterThanOrEqual(3);
+    for (const f of [...rotated, "audit.jsonl"]) expect(readFileSync(join(dir, f)).length).toBeLessThanOrEqual(4096);
+    // The live file's first line points at the last line of the newest rotated file.
+    const newest = linesOf(join(dir, rotated.at(-1)!));
+    expect(JSON.parse(linesOf(path)[0]!).prev).toBe(lineHash(newest.at(-1)!));
+    const v = verifyAuditLog(path);
+    expect(v).toMatchObject({ ok: true, lines: 60, files: [...rotated, "audit.jsonl"] });
+    expect(readAuditLog(path).map((l) => l.seq)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it("continues the chain after a rotated-away live file was not yet recreated", async () => {
+    const path = tempLog();
+    await write(path, 3);
+    renameSync(path, join(path, "..", "audit.1.jsonl"));
+    expect(existsSync(path)).toBe(false);
+    await write(path, 2, { from: 3 });
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5, files: ["audit.1.jsonl", "audit.jsonl"] });
+  });
+
+  it("starts a fresh line after a torn last line, which verify then reports", async () => {
+    const path = tempLog();
+    await write(path, 3);
+    appendFileSync(path, '{"time":"2026-01-01T00:00:00.000Z","event":"get"');
+    await write(path, 2, { from: 3 });
+    expect(linesOf(path)).toHaveLength(6);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, bad: { file: "audit.jsonl", line: 4 } });
+  });
+});
+
+describe("verifyAuditLog names the first bad line", () => {
+  const cases: [string, (path: string) => void, number, RegExp][] = [
+    ["a middle line edited (its purpose)", (p) => editLine(p, 4, (l) => l.replace("purpose 3", "purpose X")), 4, /edited/],
+    ["a middle line edited (its time)", (p) => editLine(p, 5, (l) => l.replace(/"time":"[^"]+"/, '"time":"2020-01-01T00:00:00.000Z"')), 5, /edited/],
+    ["a middle line deleted", (p) => editLine(p, 4, () => null), 4, /1 line before this one was deleted/],
+    ["two lines deleted", (p) => (editLine(p, 4, () => null), editLine(p, 4, () => null)), 4, /2 lines before this one were deleted/],
+    ["the first line deleted", (p) => editLine(p, 1, () => null), 1, /deleted/],
+    ["the first line edited", (p) => editLine(p, 1, (l) => l.replace("secret-0", "secret-9")), 1, /edited/],
+    ["a line's prev rewritten", (p) => editLine(p, 3, (l) => l.replace(/"prev":"[0-9a-f]{64}"/, `"prev":"${"a".repeat(64)}"`)), 3, /edited/],
+    ["a line's seq rewritten", (p) => editLine(p, 6, (l) => l.replace('"seq":6', '"seq":5')), 6, /seq 5 repeats/],
+    ["a line made unreadable", (p) => editLine(p, 2, (l) => l.slice(0, -3)), 2, /not a valid audit line/],
+    ["a line whose chain fields were removed", (p) => editLine(p, 7, (l) => JSON.stringify({ ...JSON.parse(l), prev: undefined })), 7, /not a valid audit line/],
+    ["two lines swapped", (p) => {
+      const lines = linesOf(p);
+      [lines[2], lines[3]] = [lines[3]!, lines[2]!];
+      writeFileSync(p, `${lines.join("\n")}\n`);
+    }, 3, /deleted/],
+    ["the last line cut short", (p) => writeFileSync(p, readFileSync(p, "utf8").slice(0, -10)), 8, /incomplete line/],
+  ];
+
+  it.each(cases)("%s", async (_title, tamper, badLine, reason) => {
+    const path = tempLog();
+    await write(path, 8);
+    expect(verifyAuditLog(path).ok).toBe(true);
+    tamper(path);
+    const v = verifyAuditLog(path);
+    expect(v.ok).toBe(false);
+    if (v.ok) return;
+    expect(v.bad).toMatchObject({ file: "audit.jsonl", line: badLine });
+    expect(v.bad.reason).toMatch(reason);
+  });
+
+  it("a deleted rotated file breaks the chain at the first line of the next file", async () => {
+    const path = tempLog();
+    await write(path, 60, { maxBytes: 4096 });
+    const dir = join(path, "..");
+    expect(existsSync(join(dir, "audit.3.jsonl"))).toBe(true);
+    rmSync(join(dir, "audit.2.jsonl"));
+    const v = verifyAuditLog(path);
+    expect(v).toMatchObject({ ok: false, bad: { file: "audit.3.jsonl", line: 1, reason: expect.stringMatching(/lines before this one were deleted/) } });
+  });
+
+  it("an edit in a rotated file is found there", async () => {
+    const path = tempLog();
+    await write(path, 40, { maxBytes: 4096 });
+    const first = join(path, "..", "audit.1.jsonl");
+    editLine(first, 2, (l) => l.replace('"client":"unit"', '"client":"evil"'));
+    expect(verifyAuditLog(path)).toMatchObject({ ok: false, bad: { file: "audit.1.jsonl", line: 2 } });
+  });
+
+  it("an empty or missing log verifies, with no head", () => {
+    expect(verifyAuditLog(tempLog())).toEqual({ ok: true, lines: 0, files: [], head: null });
+  });
+});
+
+describe("readAuditLog and parseSince", () => {
+  it("filters by time and by secret name", async () => {
+    const path = tempLog();
+    await write(path, 6); // times 1_700_000_001_000 … 1_700_000_006_000
+    expect(readAuditLog(path, { since: 1_700_000_004_000 }).map((l) => l.name)).toEqual(["secret-3", "secret-4", "secret-5"]);
+    expect(readAuditLog(path, { name: "secret-2" }).map((l) => l.seq)).toEqual([3]);
+    expect(readAuditLog(path, { name: "secret-2", since: 1_700_000_004_000 })).toEqual([]);
+  });
+
+  const now = Date.parse("2026-06-15T12:00:00.000Z");
+  it.each([
+    ["90s", now - 90_000],
+    ["30m", now - 1_800_000],
+    ["1h", now - 3_600_000],
+    ["7d", now - 7 * 86_400_000],
+    ["2w", now - 14 * 86_400_000],
+    ["2026-06-01", Date.parse("2026-06-01")],
+    ["2026-06-15T11:00:00Z", now - 3_600_000],
+  ])("reads --since %s", (raw, want) => {
+    expect(parseSince(raw, now)).toBe(want);
+  });
+
+  it.each(["", "1", "h", "-1h", "1y", "yesterday", "2026-13-45"])("refuses --since %j", (raw) => {
+    expect(() => parseSince(raw, now)).toThrow(/--since/);
+  });
+});
