@@ -1,5 +1,7 @@
 import { describe, expect, it } from "bun:test";
-import { MAX_VALUE_BYTES } from "../../src/core/broker.ts";
+import { createHash } from "node:crypto";
+import { MemoryAuditLog, type ConsentAnswer } from "../../src/core/audit.ts";
+import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { memoryBroker } from "./fixtures.ts";
 
@@ -148,5 +150,130 @@ describe("Broker audit log", () => {
     const { broker, audit } = memoryBroker();
     await broker.issueReference("n".repeat(100_000), "p", 60, cli).catch(() => {});
     expect(audit.entries[0]!.name!.length).toBeLessThanOrEqual(256);
+  });
+});
+
+describe("Broker policies", () => {
+  const ask = (answer: ConsentAnswer) => {
+    const asked: string[] = [];
+    return { asked, confirm: async (m: string) => (asked.push(m), answer) };
+  };
+
+  it("returns a 'confirm' secret only when the user accepts, and records every answer", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("gh", "v1", { policy: "confirm" }, cli);
+    for (const [answer, want] of [["accept", null], ["decline", "CONSENT_DECLINED"], ["cancel", "CONSENT_DECLINED"], ["unsupported", "CONSENT_UNAVAILABLE"]] as const) {
+      const ref = await broker.issueReference("gh", "open a pull request", 60, { client: "claude" });
+      const port = ask(answer);
+      const p = broker.resolveReference(ref.id, { client: "claude", confirm: port.confirm });
+      if (want === null) expect(await p).toBe("v1");
+      else expect(await code(p)).toBe(want);
+      expect(port.asked).toEqual([`"claude" wants the value of the secret 'gh'. Purpose given: open a pull request. Allow this once?`]);
+      const line = audit.entries.at(-1)!;
+      expect(line).toMatchObject({ event: "resolve", name: "gh", purpose: "open a pull request", client: "claude", consent: answer, outcome: want ? "error" : "ok" });
+      if (want) expect(line.error).toBe(want);
+    }
+  });
+
+  it("refuses a 'confirm' secret when the caller has no way to ask (no consent port)", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("gh", "v1", { policy: "confirm" }, cli);
+    const ref = await broker.issueReference("gh", "p", 60, cli);
+    expect(await code(broker.resolveReference(ref.id, cli))).toBe("CONSENT_UNAVAILABLE");
+    expect(audit.entries.at(-1)).toMatchObject({ consent: "unsupported", error: "CONSENT_UNAVAILABLE" });
+    expect(await code(broker.readSecret("gh", cli))).toBe("CONSENT_UNAVAILABLE");
+  });
+
+  it("refuses a 'deny' secret to get_secret, resolve_secret (policy changed after get) and `secret get`, but injects it for run", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("gh", "v1", undefined, cli);
+    const ref = await broker.issueReference("gh", "p", 60, cli);
+    await broker.setPolicy("gh", "deny", cli);
+    expect(await code(broker.resolveReference(ref.id, { client: "claude", confirm: ask("accept").confirm }))).toBe("POLICY_DENIED");
+    expect(await code(broker.issueReference("gh", "p", 60, cli))).toBe("POLICY_DENIED");
+    expect(await code(broker.readSecret("gh", cli))).toBe("POLICY_DENIED");
+    expect(await broker.injectSecret("gh", "GITHUB_TOKEN", { client: "run", purpose: "github-mcp-server" })).toBe("v1");
+    expect(audit.entries.slice(-5).map((e) => [e.event, e.outcome, e.error ?? e.policy ?? e.env])).toEqual([
+      ["policy", "ok", "deny"],
+      ["resolve", "error", "POLICY_DENIED"],
+      ["get", "error", "POLICY_DENIED"],
+      ["resolve", "error", "POLICY_DENIED"],
+      ["inject", "ok", "GITHUB_TOKEN"],
+    ]);
+    expect(audit.entries.at(-1)).toMatchObject({ client: "run", purpose: "github-mcp-server", name: "gh" });
+  });
+
+  it("keeps policy and hosts when a value is replaced without them, so store_secret cannot relax a policy", async () => {
+    const { broker, store } = memoryBroker();
+    await broker.storeSecret("gh", "v1", { policy: "deny", hosts: ["API.GitHub.com", "https://uploads.github.com/x"] }, cli);
+    await broker.storeSecret("gh", "v2", { tags: { k: "v" } }, { client: "agent" });
+    expect(await store.get("gh")).toMatchObject({ value: "v2", policy: "deny", hosts: ["api.github.com", "uploads.github.com"], tags: { k: "v" } });
+    await broker.storeSecret("gh", "v3", { policy: "allow", hosts: ["*.example.com:8443"] }, cli);
+    expect(await store.get("gh")).toMatchObject({ policy: "allow", hosts: ["*.example.com:8443"] });
+  });
+
+  it.each(["", "http://", "a b", "exa_mple.com", "-bad.com", "x".repeat(300), "host:999999", "*.*.com"])("refuses the host %j", async (host) => {
+    const { broker } = memoryBroker();
+    expect(await code(broker.storeSecret("gh", "v", { hosts: [host] }, cli))).toBe("INVALID_INPUT");
+  });
+
+  it("lists the effective policy (allow by default) and hosts", async () => {
+    const { broker } = memoryBroker();
+    await broker.storeSecret("a", "va", undefined, cli);
+    await broker.storeSecret("b", "vb", { policy: "confirm", hosts: ["api.example.com"] }, cli);
+    const list = await broker.listSecrets();
+    expect(list.map((e) => [e.name, e.policy, e.hosts])).toEqual([
+      ["a", "allow", undefined],
+      ["b", "confirm", ["api.example.com"]],
+    ]);
+  });
+
+  it("refuses setting the policy of a missing secret", async () => {
+    const { broker } = memoryBroker();
+    expect(await code(broker.setPolicy("nope", "deny", cli))).toBe("NOT_FOUND");
+  });
+});
+
+describe("Broker expiry", () => {
+  it("refuses an expired secret everywhere it would be used, saying how to get a fresh one", async () => {
+    const { broker, store, clock } = memoryBroker();
+    const now = clock.now();
+    await store.set("oauth", { value: "v", provider: "github", expiresAt: now + 1000, createdAt: now, updatedAt: now });
+    await store.set("plain", { value: "v", expiresAt: now + 1000, createdAt: now, updatedAt: now });
+    const ref = await broker.issueReference("oauth", "p", 60, cli);
+    clock.advance(1000);
+    for (const p of [broker.resolveReference(ref.id, cli), broker.issueReference("oauth", "p", 60, cli), broker.readSecret("oauth", cli), broker.injectSecret("oauth", "T", { client: "run", purpose: "x" })]) {
+      const e = await p.then(() => null, (err: BrokerError) => err);
+      expect(e?.code).toBe("SECRET_EXPIRED");
+      expect(e?.message).toContain("mcp-credentials-broker login github --name oauth");
+    }
+    const plain = await broker.injectSecret("plain", "T", { client: "run", purpose: "x" }).catch((err: BrokerError) => err);
+    expect((plain as BrokerError).message).toContain("mcp-credentials-broker secret set plain");
+  });
+});
+
+describe("Broker fingerprints", () => {
+  it("identifies values by an HMAC that matches for equal values, differs otherwise, and is not a plain hash", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("a", "same-value", undefined, cli);
+    await broker.storeSecret("b", "same-value", undefined, cli);
+    await broker.storeSecret("c", "other-value", undefined, cli);
+    const [a, b, c] = audit.entries.map((e) => e.fp);
+    expect(a).toMatch(/^[0-9a-f]{32}$/);
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    expect(createHash("sha256").update("same-value").digest("hex")).not.toContain(a!);
+    expect(await broker.injectSecret("a", "A", { client: "run", purpose: "x" })).toBe("same-value");
+    expect(audit.entries.at(-1)!.fp).toBe(a);
+  });
+
+  it("keeps the HMAC key in the store, so another broker on the same store gives the same fingerprints", async () => {
+    const first = memoryBroker();
+    await first.broker.storeSecret("a", "v", undefined, cli);
+    const second = new Broker({ ...first.broker.deps, audit: new MemoryAuditLog() });
+    await second.storeSecret("b", "v", undefined, cli);
+    expect((second.deps.audit as MemoryAuditLog).entries[0]!.fp).toBe(first.audit.entries[0]!.fp);
+    expect((await first.store.list()).map((e) => e.name)).toContain("mcb-internal:audit-hmac-key");
+    expect((await first.broker.listSecrets()).map((e) => e.name)).toEqual(["a", "b"]);
   });
 });

@@ -2,6 +2,7 @@
 // memory store and a ManualClock, so expiry is tested by moving time instead of sleeping.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { MemoryAuditLog } from "../../src/core/audit.ts";
@@ -33,7 +34,10 @@ interface ToolResult {
   isError?: boolean;
 }
 
-async function setup(opts: { store?: Store; jwtSecret?: string } = {}): Promise<Setup> {
+/** What the test client's user answers to an elicitation; absent → the client declares no elicitation support. */
+type Elicit = (params: ElicitRequest["params"]) => ElicitResult;
+
+async function setup(opts: { store?: Store; jwtSecret?: string; elicit?: Elicit; elicitationCapability?: Record<string, unknown> } = {}): Promise<Setup> {
   const clock = new ManualClock();
   const store = opts.store ?? new MemoryStore();
   const audit = new MemoryAuditLog();
@@ -50,7 +54,12 @@ async function setup(opts: { store?: Store; jwtSecret?: string } = {}): Promise<
   const handle = createMcpServer(broker, "0.0.0-test", log);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await handle.server.connect(serverSide);
-  const client = new Client({ name: CLIENT_NAME, version: "1.0.0" });
+  const elicitation = opts.elicitationCapability ?? (opts.elicit ? { form: {} } : undefined);
+  const client = new Client({ name: CLIENT_NAME, version: "1.0.0" }, elicitation ? { capabilities: { elicitation } } : undefined);
+  if (opts.elicit) {
+    const elicit = opts.elicit;
+    client.setRequestHandler(ElicitRequestSchema, (req) => elicit(req.params));
+  }
   await client.connect(clientSide);
   const call = async (name: string, args: Record<string, unknown> = {}) => (await client.callTool({ name, arguments: args })) as ToolResult;
   return { client, clock, store, audit, logLines, handle, call };
@@ -271,6 +280,71 @@ describe("MCP server (in-process)", () => {
       { event: "delete", name: "k", client: CLIENT_NAME, outcome: "ok" },
     ] as never);
     expect(JSON.stringify(s.audit.entries)).not.toContain(value);
+  });
+
+  describe("policy 'confirm' asks the user through a form elicitation", () => {
+    async function confirmSecret(s: Setup): Promise<string> {
+      await s.store.set("gh", { value: "v-confirm-123", policy: "confirm", createdAt: 1, updatedAt: 1 });
+      return ok(await s.call("get_secret", { name: "gh", purpose: "open a pull request" })).reference.id;
+    }
+
+    it("returns the value when the user accepts, after asking who wants which secret for what", async () => {
+      const asked: ElicitRequest["params"][] = [];
+      const s = await setup({ elicit: (p) => (asked.push(p), { action: "accept", content: {} }) });
+      const ref = await confirmSecret(s);
+      expect(ok(await s.call("resolve_secret", { reference_id: ref })).value).toBe("v-confirm-123");
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!.mode ?? "form").toBe("form");
+      expect(asked[0]!.message).toBe(`"${CLIENT_NAME}" wants the value of the secret 'gh'. Purpose given: open a pull request. Allow this once?`);
+      expect(s.audit.entries.at(-1)).toMatchObject({ event: "resolve", name: "gh", client: CLIENT_NAME, purpose: "open a pull request", consent: "accept", outcome: "ok" });
+    });
+
+    it.each(["decline", "cancel"] as const)("refuses when the user chooses %s, and the reference is used up", async (action) => {
+      const s = await setup({ elicit: () => ({ action }) });
+      const ref = await confirmSecret(s);
+      const err = fail(await s.call("resolve_secret", { reference_id: ref }));
+      expect(err).toContain(action === "decline" ? "declined" : "cancelled");
+      expect(err).not.toContain("v-confirm-123");
+      expect(fail(await s.call("resolve_secret", { reference_id: ref }))).toMatch(/single-use/);
+      expect(s.audit.entries.at(-2)).toMatchObject({ consent: action, outcome: "error", error: "CONSENT_DECLINED" });
+    });
+
+    it("accepts the older empty `elicitation: {}` capability as form support", async () => {
+      const s = await setup({ elicit: () => ({ action: "accept" }), elicitationCapability: {} });
+      expect(ok(await s.call("resolve_secret", { reference_id: await confirmSecret(s) })).value).toBe("v-confirm-123");
+    });
+
+    it("refuses with a clear message when the client does not support elicitation", async () => {
+      const s = await setup();
+      const err = fail(await s.call("resolve_secret", { reference_id: await confirmSecret(s) }));
+      expect(err).toContain("does not support MCP form elicitation");
+      expect(s.audit.entries.at(-1)).toMatchObject({ consent: "unsupported", error: "CONSENT_UNAVAILABLE" });
+    });
+
+    it("refuses when the client supports only URL-mode elicitation", async () => {
+      const s = await setup({ elicit: () => ({ action: "accept" }), elicitationCapability: { url: {} } });
+      expect(fail(await s.call("resolve_secret", { reference_id: await confirmSecret(s) }))).toContain("does not support MCP form elicitation");
+    });
+
+    it("treats a failing elicitation (the client errors) as cancelled", async () => {
+      const s = await setup({
+        elicit: () => {
+          throw new Error("no UI available");
+        },
+      });
+      expect(fail(await s.call("resolve_secret", { reference_id: await confirmSecret(s) }))).toContain("cancelled");
+    });
+  });
+
+  it("shows policy and hosts in list_secrets, and refuses get_secret for a 'deny' secret pointing at run", async () => {
+    const s = await setup();
+    await s.store.set("gh", { value: "v", policy: "deny", hosts: ["api.github.com"], createdAt: 1, updatedAt: 1 });
+    await s.store.set("plain", { value: "v", createdAt: 1, updatedAt: 1 });
+    expect(ok(await s.call("list_secrets")).secrets).toEqual([
+      { name: "gh", policy: "deny", hosts: ["api.github.com"], createdAt: 1, updatedAt: 1 },
+      { name: "plain", policy: "allow", createdAt: 1, updatedAt: 1 },
+    ]);
+    expect(fail(await s.call("get_secret", { name: "gh", purpose: "p" }))).toContain("mcp-credentials-broker run --env VAR=secret:gh");
   });
 
   // Known gap: Broker.storeSecret checks the name before its audit wrapper, so an attempt to

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "bun:test";
+import { parseEnvFile, parseEnvFlag, resolveInjection } from "../../src/core/inject.ts";
+import { BrokerError } from "../../src/errors.ts";
+import { memoryBroker } from "./fixtures.ts";
+
+const cli = { client: "unit" };
+
+describe("parseEnvFlag", () => {
+  it("reads VAR=secret:<name>", () => {
+    expect(parseEnvFlag("GITHUB_TOKEN=secret:github-token")).toEqual({ variable: "GITHUB_TOKEN", secret: "github-token" });
+    expect(parseEnvFlag("_X1=secret:a=b:c")).toEqual({ variable: "_X1", secret: "a=b:c" });
+  });
+
+  it.each(["TOKEN=ghp_plainvalue123", "TOKEN=secret:", "TOKEN", "1X=secret:a", "A-B=secret:a", "=secret:a"])("refuses %j without echoing a value", (raw) => {
+    let err: unknown;
+    try {
+      parseEnvFlag(raw);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BrokerError);
+    expect((err as BrokerError).code).toBe("INVALID_INPUT");
+    expect((err as BrokerError).message).not.toContain("ghp_plainvalue123");
+  });
+});
+
+describe("parseEnvFile", () => {
+  it("reads secrets and plain values, comments, export and quotes", () => {
+    const text = [
+      "# tokens for the GitHub server",
+      "",
+      "GITHUB_TOKEN=secret:github-token",
+      "export API_KEY = 'secret:api key'",
+      'GREETING="hello world"',
+      "EMPTY=",
+      "URL=https://example.com/?a=b",
+      "  INDENTED=secret:x  ",
+    ].join("\r\n");
+    expect(parseEnvFile(text, ".env")).toEqual([
+      { variable: "GITHUB_TOKEN", secret: "github-token" },
+      { variable: "API_KEY", secret: "api key" },
+      { variable: "GREETING", value: "hello world" },
+      { variable: "EMPTY", value: "" },
+      { variable: "URL", value: "https://example.com/?a=b" },
+      { variable: "INDENTED", secret: "x" },
+    ]);
+  });
+
+  it.each([["not a pair plain-secret-value-123", 2], ["9X=plain-secret-value-123", 2], ["T=secret:", 2]])("refuses %j naming file:line, never the line", (line, lineNo) => {
+    expect(() => parseEnvFile(`A=1\n${line}\n`, "app.env")).toThrow(`app.env:${lineNo}`);
+    try {
+      parseEnvFile(`A=1\n${line}\n`, "app.env");
+    } catch (e) {
+      expect((e as Error).message).not.toContain("plain-secret-value-123");
+    }
+  });
+});
+
+describe("resolveInjection", () => {
+  it("builds the child's environment: base minus the broker's own secrets, env-file values, then secrets; later bindings win", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("gh", "ghp_value_1234567", undefined, cli);
+    await broker.storeSecret("other", "other_value_1234567", undefined, cli);
+    const base = { PATH: "/bin", HOME: "/home/u", MCB_STORE_KEY: "store-passphrase", JWT_SECRET: "jwt-secret", TOKEN: "inherited" };
+    const r = await resolveInjection(
+      broker,
+      [
+        { variable: "TOKEN", secret: "other" },
+        { variable: "MODE", value: "ci" },
+        { variable: "TOKEN", secret: "gh" },
+      ],
+      base,
+      "github-mcp-server",
+    );
+    expect(r.env).toEqual({ PATH: "/bin", HOME: "/home/u", TOKEN: "ghp_value_1234567", MODE: "ci" });
+    expect(r.masked).toEqual([{ label: "TOKEN", value: "ghp_value_1234567" }]);
+    expect(audit.entries.at(-1)).toMatchObject({ event: "inject", name: "gh", env: "TOKEN", client: "run", purpose: "github-mcp-server", outcome: "ok" });
+    expect(audit.entries.filter((e) => e.event === "inject")).toHaveLength(1);
+  });
+
+  it("lets an env file hand the broker's own variables on deliberately", async () => {
+    const { broker } = memoryBroker();
+    const r = await resolveInjection(broker, [{ variable: "JWT_SECRET", value: "for-the-child" }], { JWT_SECRET: "broker's" }, "x");
+    expect(r.env.JWT_SECRET).toBe("for-the-child");
+  });
+
+  it("tries every secret and names all that are missing, with the commands that fix it", async () => {
+    const { broker, audit } = memoryBroker();
+    await broker.storeSecret("ok", "value-1234567", undefined, cli);
+    const err = await resolveInjection(
+      broker,
+      [
+        { variable: "A", secret: "missing-a" },
+        { variable: "B", secret: "ok" },
+        { variable: "C", secret: "missing-c" },
+      ],
+      {},
+      "server",
+    ).catch((e: BrokerError) => e);
+    expect(err).toBeInstanceOf(BrokerError);
+    expect((err as BrokerError).code).toBe("NOT_FOUND");
+    const msg = (err as BrokerError).message;
+    expect(msg).toContain("Not starting the command");
+    expect(msg).toContain("A: no secret named 'missing-a'");
+    expect(msg).toContain("mcp-credentials-broker secret set missing-c");
+    expect(msg).toContain("mcp-credentials-broker login <provider> --name missing-a");
+    expect(msg).not.toContain("value-1234567");
+    expect(audit.entries.filter((e) => e.event === "inject").map((e) => [e.name, e.outcome])).toEqual([
+      ["missing-a", "error"],
+      ["ok", "ok"],
+      ["missing-c", "error"],
+    ]);
+  });
+});
