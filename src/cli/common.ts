@@ -21,10 +21,19 @@ export function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Collects a repeatable string flag (citty gives a string or an array). */
-export function many(v: unknown): string[] {
-  if (v === undefined || v === false) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
+/**
+ * Every value of a repeatable `--name value` / `--name=value` flag, in order, from the
+ * command's raw arguments up to `--`. citty keeps only the last occurrence of a flag.
+ */
+export function repeatedFlag(rawArgs: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!;
+    if (a === "--") break;
+    if (a === `--${name}` && i + 1 < rawArgs.length) values.push(rawArgs[++i]!);
+    else if (a.startsWith(`--${name}=`)) values.push(a.slice(name.length + 3));
+  }
+  return values;
 }
 
 /** Reads all of stdin as UTF-8. */

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseEnvFile, parseEnvFlag, resolveInjection, type EnvBinding } from "../core/inject.ts";
 import { BrokerError } from "../errors.ts";
-import { many, storeArg, withRuntime } from "./common.ts";
+import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { examples, UsageError } from "./run-cli.ts";
 
 examples.set("run", [
@@ -43,7 +43,7 @@ export const runCommand = defineCommand({
     const dashDash = rawArgs.indexOf("--");
     const command = dashDash < 0 ? [] : rawArgs.slice(dashDash + 1);
     if (command.length === 0) throw new UsageError("Give the command after --, e.g. run --env TOKEN=secret:github-token -- github-mcp-server stdio");
-    const bindings = [...readEnvFiles(many(args["env-file"])), ...many(args.env).map(parseEnvFlag)];
+    const bindings = [...readEnvFiles(repeatedFlag(rawArgs, "env-file")), ...repeatedFlag(rawArgs, "env").map(parseEnvFlag)];
     const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, process.env, basename(command[0]!)));
     const { runChild } = await import("./run-child.ts");
     process.exitCode = await runChild(command, injection.env, args.masking ? injection.masked : null);

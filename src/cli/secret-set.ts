@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import { POLICIES, type Policy } from "../store/store.ts";
-import { many, storeArg, withRuntime } from "./common.ts";
+import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
 import { examples } from "./run-cli.ts";
 
@@ -40,16 +40,16 @@ export const secretSetCommand = defineCommand({
     host: { type: "string", description: "A host the secret is for, shown to agents (repeatable)", valueHint: "api.example.com" },
     ...storeArg,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     if (args._.length > 1) {
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
     const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
-    const hosts = many(args.host);
+    const hosts = repeatedFlag(rawArgs, "host");
     const value = await readSecretValue(`Value for '${args.name}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
-      await rt.broker.storeSecret(args.name, value, { tags: parseTags(many(args.tag)), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli" });
+      await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli" });
     });
     process.stderr.write(`Stored secret '${args.name}'.\n`);
   },

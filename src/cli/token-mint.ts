@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import { MINT_PROVIDERS, type MintProvider } from "../core/ttl.ts";
-import { jsonArg, many, out, storeArg, withRuntime } from "./common.ts";
+import { jsonArg, out, repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
 
 examples.set("token mint", [
@@ -20,11 +20,11 @@ export const tokenMintCommand = defineCommand({
     ...jsonArg,
     ...storeArg,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     if (!(MINT_PROVIDERS as readonly string[]).includes(args.provider)) {
       throw new BrokerError("INVALID_INPUT", `Unknown provider '${args.provider}'. Use one of: ${MINT_PROVIDERS.join(", ")}.`);
     }
-    const scopes = many(args.scope).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
+    const scopes = repeatedFlag(rawArgs, "scope").flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
     const ttlSeconds = args.ttl === undefined ? undefined : Number(args.ttl);
     const t = await withRuntime(args.store, (rt) =>
       rt.broker.mintToken({ provider: args.provider as MintProvider, scopes, resource: args.resource, ttlSeconds }, { client: "cli" }),

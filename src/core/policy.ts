@@ -33,10 +33,11 @@ export async function enforcePolicy(
   entry.consent = answer;
   if (answer === "accept") return;
   if (answer === "unsupported") {
-    throw new BrokerError(
-      "CONSENT_UNAVAILABLE",
-      `The secret '${req.name}' has policy 'confirm': the user must approve each use, but this client cannot ask them (it does not support MCP form elicitation). Ask the user to use a client that does, or to give the tool server the secret with \`mcp-credentials-broker run\`.`,
-    );
+    const why =
+      req.client === "cli"
+        ? "there is no terminal to ask on (stdin and stderr must be a TTY). Run the command in a terminal, or use `mcp-credentials-broker run` to hand the secret to a program."
+        : "this client cannot ask them (it does not support MCP form elicitation). Ask the user to use a client that does, or to give the tool server the secret with `mcp-credentials-broker run`.";
+    throw new BrokerError("CONSENT_UNAVAILABLE", `The secret '${req.name}' has policy 'confirm': the user must approve each use, but ${why}`);
   }
   throw new BrokerError("CONSENT_DECLINED", `The user ${answer === "decline" ? "declined" : "cancelled"} the request for the secret '${req.name}'. Do not retry unless the user asks you to.`);
 }

@@ -1,7 +1,11 @@
 // Shared e2e plumbing: the compiled binary, temp data dirs, an SDK Client over stdio, and an
 // argv ledger so the canary test can prove no secret ever reached a process's command line.
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Client, type ClientOptions } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -62,7 +66,7 @@ export interface Connected {
 }
 
 /** Starts the binary (serve) and connects an SDK Client to it over stdio. */
-export async function connectBroker(opts: { home: string; env?: Record<string, string>; args?: string[]; clientName?: string; cwd?: string }): Promise<Connected> {
+export async function connectBroker(opts: { home: string; env?: Record<string, string>; args?: string[]; clientName?: string; cwd?: string; clientOptions?: ClientOptions; setup?: (client: Client) => void }): Promise<Connected> {
   const command = requireBinary();
   const args = opts.args ?? [];
   recordArgv([command, ...args]);
@@ -71,7 +75,8 @@ export async function connectBroker(opts: { home: string; env?: Record<string, s
   transport.stderr?.on("data", (c: Buffer) => {
     err += c.toString("utf8");
   });
-  const client = new Client({ name: opts.clientName ?? "e2e-client", version: "1.0.0" });
+  const client = new Client({ name: opts.clientName ?? "e2e-client", version: "1.0.0" }, opts.clientOptions);
+  opts.setup?.(client);
   await client.connect(transport);
   return {
     client,
@@ -91,4 +96,71 @@ export function body(result: unknown): Record<string, any> {
 /** Reads a file or "" when missing. */
 export function readOr(path: string): string {
   return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+/**
+ * An SDK transport over a child process we spawn ourselves, so a test can signal it, read
+ * its exit code and see every byte of its stdout. Lines that are not valid JSON-RPC are
+ * collected in `invalidLines` (a broken stream shows up there, not as a hang).
+ */
+class ChildTransport implements Transport {
+  readonly #buffer = new ReadBuffer();
+  readonly invalidLines: string[] = [];
+  rawStdout = "";
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  constructor(readonly child: ChildProcessWithoutNullStreams) {}
+
+  async start(): Promise<void> {
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.rawStdout += chunk.toString("utf8");
+      this.#buffer.append(chunk);
+      for (;;) {
+        let message: JSONRPCMessage | null;
+        try {
+          message = this.#buffer.readMessage();
+        } catch (e) {
+          this.invalidLines.push(String(e));
+          continue;
+        }
+        if (!message) break;
+        this.onmessage?.(message);
+      }
+    });
+    this.child.once("close", () => this.onclose?.());
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    this.child.stdin.write(serializeMessage(message));
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin.end();
+  }
+}
+
+export interface ConnectedCommand {
+  client: Client;
+  child: ChildProcessWithoutNullStreams;
+  transport: ChildTransport;
+  /** Resolves with the exit code, or the signal that ended the process. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+/** Spawns the binary with `args` (e.g. `run … -- server`), recording its argv, and connects an SDK Client to its stdio. */
+export async function connectCommand(args: string[], opts: { home: string; env?: Record<string, string>; clientName?: string; clientOptions?: ClientOptions }): Promise<ConnectedCommand> {
+  const argv = [requireBinary(), ...args];
+  recordArgv(argv);
+  const child = spawn(argv[0]!, argv.slice(1), { env: brokerEnv(opts.home, opts.env), stdio: ["pipe", "pipe", "pipe"] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+  let err = "";
+  child.stderr.on("data", (c: Buffer) => {
+    err += c.toString("utf8");
+  });
+  const transport = new ChildTransport(child);
+  const client = new Client({ name: opts.clientName ?? "e2e-client", version: "1.0.0" }, opts.clientOptions);
+  await client.connect(transport);
+  return { client, child, transport, exited, stderr: () => err };
 }

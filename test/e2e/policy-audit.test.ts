@@ -1,0 +1,192 @@
+// Resolve policies and the audit log through the compiled binary: `confirm` asks through a real SDK
+// Client's elicitation handler, `deny` is refused to agents but injected by `run`, and `audit`
+// shows, filters and verifies what happened.
+import { describe, expect, it } from "bun:test";
+import { ElicitRequestSchema, type ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FileAuditLog } from "../../src/core/audit.ts";
+import { body, connectBroker, runCli, tempHome } from "./harness.ts";
+
+type Action = "accept" | "decline" | "cancel";
+
+/** A client whose user answers every elicitation with `action`; `null` = a client without elicitation support. */
+async function clientAnswering(home: string, name: string, action: Action | null) {
+  const asked: ElicitRequest["params"][] = [];
+  const c = await connectBroker({
+    home,
+    clientName: name,
+    clientOptions: action ? { capabilities: { elicitation: { form: {} } } } : undefined,
+    setup: (client) => {
+      if (action) client.setRequestHandler(ElicitRequestSchema, (req) => (asked.push(req.params), { action }));
+    },
+  });
+  const resolve = async (secret: string, purpose: string) => {
+    const ref = body(await c.client.callTool({ name: "get_secret", arguments: { name: secret, purpose } }));
+    if (!ref.success) return ref;
+    return body(await c.client.callTool({ name: "resolve_secret", arguments: { reference_id: ref.reference.id } }));
+  };
+  return { c, asked, resolve };
+}
+
+describe("policies through the binary", () => {
+  const home = tempHome("mcb-policy-");
+  const values = { confirmed: `CANARY-${randomUUID()}`, denied: `CANARY-${randomUUID()}`, open: `CANARY-${randomUUID()}` };
+  const audit = () => readFileSync(join(home, "audit.jsonl"), "utf8");
+  const auditJson = async (...args: string[]) => {
+    const r = await runCli(["audit", "--json", ...args], { home });
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout) as Record<string, any>[];
+  };
+
+  it("sets policies and hosts with `secret set` / `secret policy`, and lists them", async () => {
+    expect((await runCli(["secret", "set", "confirmed", "--policy", "confirm", "--host", "api.github.com", "--host", "uploads.github.com", "--tag", "a=1", "--tag", "b=2"], { home, input: values.confirmed })).code).toBe(0);
+    expect((await runCli(["secret", "set", "denied"], { home, input: values.denied })).code).toBe(0);
+    expect((await runCli(["secret", "set", "open"], { home, input: values.open })).code).toBe(0);
+    const bad = await runCli(["secret", "policy", "open", "sometimes"], { home });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("allow, confirm, deny");
+    const list = JSON.parse((await runCli(["secret", "list", "--json"], { home })).stdout);
+    expect(list.map((e: Record<string, unknown>) => [e.name, e.policy, e.hosts, e.tags])).toEqual([
+      ["confirmed", "confirm", ["api.github.com", "uploads.github.com"], { a: "1", b: "2" }],
+      ["denied", "allow", undefined, undefined],
+      ["open", "allow", undefined, undefined],
+    ]);
+    expect((await runCli(["secret", "list"], { home })).stdout).toContain("confirmed\tconfirm\t");
+  });
+
+  it("confirm: a client whose user accepts gets the value, after being asked who wants what for what", async () => {
+    const { c, asked, resolve } = await clientAnswering(home, "accepting-client", "accept");
+    try {
+      const listed = body(await c.client.callTool({ name: "list_secrets", arguments: {} })).secrets;
+      expect(listed[0]).toMatchObject({ name: "confirmed", policy: "confirm", hosts: ["api.github.com", "uploads.github.com"] });
+      expect(await resolve("confirmed", "create a release")).toEqual({ success: true, value: values.confirmed });
+      expect(asked).toHaveLength(1);
+      expect(asked[0]!.message).toContain('"accepting-client" wants the value of the secret \'confirmed\'');
+      expect(asked[0]!.message).toContain("create a release");
+    } finally {
+      await c.close();
+    }
+  });
+
+  it("confirm: declined, cancelled, or a client without elicitation → a clear refusal", async () => {
+    for (const [name, action, expected] of [
+      ["declining-client", "decline", /declined/],
+      ["cancelling-client", "cancel", /cancelled/],
+      ["plain-client", null, /does not support MCP form elicitation/],
+    ] as const) {
+      const { c, resolve } = await clientAnswering(home, name, action);
+      try {
+        const r = await resolve("confirmed", `try as ${name}`);
+        expect(r.success).toBe(false);
+        expect(r.error).toMatch(expected);
+        expect(JSON.stringify(r)).not.toContain(values.confirmed);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
+  it("deny: resolve_secret refuses (even for a reference issued before the change) while `run` still injects it", async () => {
+    const { c } = await clientAnswering(home, "deny-client", "accept");
+    try {
+      const ref = body(await c.client.callTool({ name: "get_secret", arguments: { name: "denied", purpose: "before deny" } })).reference.id;
+      expect((await runCli(["secret", "policy", "denied", "deny"], { home })).code).toBe(0);
+      const r = body(await c.client.callTool({ name: "resolve_secret", arguments: { reference_id: ref } }));
+      expect(r.success).toBe(false);
+      expect(r.error).toContain("policy 'deny'");
+      expect(r.error).toContain("mcp-credentials-broker run");
+      expect(body(await c.client.callTool({ name: "get_secret", arguments: { name: "denied", purpose: "after deny" } })).success).toBe(false);
+    } finally {
+      await c.close();
+    }
+    const confirmGet = await runCli(["secret", "get", "confirmed"], { home });
+    expect(confirmGet.code).toBe(1);
+    expect(confirmGet.stderr).toContain("no terminal to ask on");
+    const got = await runCli(["secret", "get", "denied"], { home });
+    expect(got.code).toBe(1);
+    expect(got.stdout).toBe("");
+    const injected = await runCli(["run", "--env", "D=secret:denied", "--", "sh", "-c", 'printf %s "$D" | sha256sum'], { home });
+    expect(injected.code).toBe(0);
+    expect(injected.stdout.split(" ")[0]).toBe(createHash("sha256").update(values.denied).digest("hex"));
+  });
+
+  it("audit --json records each of these with client name and purpose, never a value", async () => {
+    const lines = await auditJson();
+    const pick = (l: Record<string, any>) => [l.event, l.name, l.client, l.purpose, l.consent, l.outcome, l.error];
+    expect(lines.filter((l) => l.event === "resolve" || l.event === "policy" || l.event === "inject").map(pick)).toEqual([
+      ["resolve", "confirmed", "accepting-client", "create a release", "accept", "ok", undefined],
+      ["resolve", "confirmed", "declining-client", "try as declining-client", "decline", "error", "CONSENT_DECLINED"],
+      ["resolve", "confirmed", "cancelling-client", "try as cancelling-client", "cancel", "error", "CONSENT_DECLINED"],
+      ["resolve", "confirmed", "plain-client", "try as plain-client", "unsupported", "error", "CONSENT_UNAVAILABLE"],
+      ["policy", "denied", "cli", undefined, undefined, "ok", undefined],
+      ["resolve", "denied", "deny-client", "before deny", undefined, "error", "POLICY_DENIED"],
+      ["resolve", "confirmed", "cli", "cli secret get", "unsupported", "error", "CONSENT_UNAVAILABLE"],
+      ["resolve", "denied", "cli", "cli secret get", undefined, "error", "POLICY_DENIED"],
+      ["inject", "denied", "run", "sh", undefined, "ok", undefined],
+    ]);
+    const raw = audit();
+    for (const v of Object.values(values)) {
+      expect(raw).not.toContain(v);
+      expect(raw).not.toContain(Buffer.from(v).toString("base64"));
+    }
+  });
+
+  it("audit --json --name shows only that secret; `audit` prints one line per entry", async () => {
+    const denied = await auditJson("--name", "denied");
+    expect(denied.length).toBeGreaterThan(3);
+    expect(new Set(denied.map((l) => l.name))).toEqual(new Set(["denied"]));
+    const human = await runCli(["audit", "--name", "confirmed"], { home });
+    expect(human.stdout).toContain("\tresolve\terror CONSENT_DECLINED\tconfirmed\tdeclining-client\t\"try as declining-client\"\tconsent=decline");
+  });
+
+  it("audit --verify passes on the untouched log and names the line after an edit or a deletion", async () => {
+    const path = join(home, "audit.jsonl");
+    const ok = await runCli(["audit", "--verify"], { home });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^audit log intact: \d+ lines in audit\.jsonl; head seq \d+ sha256 [0-9a-f]{64}\n$/);
+    const original = readFileSync(path, "utf8");
+    const lines = original.split("\n").slice(0, -1);
+
+    // Edit line 5: rewrite who asked.
+    writeFileSync(path, `${lines.map((l, i) => (i === 4 ? l.replace(/"client":"[^"]*"/, '"client":"someone-else"') : l)).join("\n")}\n`);
+    const edited = await runCli(["audit", "--verify"], { home });
+    expect(edited.code).toBe(1);
+    expect(edited.stdout).toContain("audit log altered: line 5 of audit.jsonl");
+    const json = JSON.parse((await runCli(["audit", "--verify", "--json"], { home })).stdout);
+    expect(json).toMatchObject({ ok: false, bad: { file: "audit.jsonl", line: 5 } });
+
+    // Delete line 7 of the original.
+    writeFileSync(path, `${lines.filter((_, i) => i !== 6).join("\n")}\n`);
+    const deleted = await runCli(["audit", "--verify"], { home });
+    expect(deleted.code).toBe(1);
+    expect(deleted.stdout).toContain("audit log altered: line 7 of audit.jsonl: 1 line before this one was deleted");
+
+    writeFileSync(path, original);
+    expect((await runCli(["audit", "--verify"], { home })).code).toBe(0);
+  });
+});
+
+describe("audit --since and rotation through the binary", () => {
+  it("filters by time, and verifies a log rotated at MCB_AUDIT_MAX_BYTES", async () => {
+    const home = tempHome("mcb-audit-");
+    const path = join(home, "audit.jsonl");
+    // Three lines from two hours ago, then the binary appends more now, rotating at 2 KiB.
+    const old = new FileAuditLog({ path, now: () => Date.now() - 2 * 3_600_000 });
+    for (let i = 0; i < 3; i++) await old.record({ event: "get", name: `old-${i}`, purpose: "earlier", client: "test", outcome: "ok" });
+    const env = { MCB_AUDIT_MAX_BYTES: "2048" };
+    for (let i = 0; i < 12; i++) expect((await runCli(["secret", "set", `new-${i}`], { home, env, input: `CANARY-${randomUUID()}` })).code).toBe(0);
+    const recent = JSON.parse((await runCli(["audit", "--json", "--since", "1h"], { home })).stdout) as Record<string, any>[];
+    expect(recent.map((l) => l.name)).toEqual(Array.from({ length: 12 }, (_, i) => `new-${i}`));
+    const all = JSON.parse((await runCli(["audit", "--json", "--since", "3h"], { home })).stdout) as Record<string, any>[];
+    expect(all).toHaveLength(15);
+    const verify = JSON.parse((await runCli(["audit", "--verify", "--json"], { home })).stdout);
+    expect(verify.ok).toBe(true);
+    expect(verify.lines).toBe(15);
+    expect(verify.files.length).toBeGreaterThan(1);
+    expect(verify.files.at(-1)).toBe("audit.jsonl");
+    const badSince = await runCli(["audit", "--since", "yesterday"], { home });
+    expect(badSince.code).toBe(2);
+  });
+});
