@@ -33,7 +33,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
     {
       capabilities: { tools: {} },
       instructions:
-        "Credentials broker. Never ask the user to paste a secret into the chat. To use a stored secret: list_secrets → get_secret (a single-use reference) → resolve_secret only when the raw value is unavoidable, and never repeat a value in a reply.",
+        "Credentials broker. Never ask the user to paste a secret into the chat. Tool servers wrapped by `mcp-credentials-broker run` already hold their tokens: use their tools directly. Otherwise: list_secrets → get_secret (a single-use reference) → resolve_secret only when the raw value is unavoidable (policy 'confirm' asks the user; 'deny' is refused), and never repeat a value in a reply.",
     },
   );
   // The SDK reports unknown tools and schema violations as plain text through this

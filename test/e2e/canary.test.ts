@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import { verifyAuditLog } from "../../src/core/audit-reader.ts";
 import { ARGV_LEDGER, body, connectBroker, readOr, runCli, tempHome, type Connected } from "./harness.ts";
 
 const CLIENT = "canary-client";
@@ -200,14 +201,25 @@ for (const sc of scenarios) {
       if (!sc.storeIsPlain) expect(JSON.parse(readFileSync(join(home, "secrets.jsonl"), "utf8").split("\n")[0]!).sealed.alg).toBe("A256GCM");
     });
 
-    it("audits one line per operation with time, event, name, purpose, client and reference id", () => {
+    it("audits one hash-chained line per operation with time, event, name, purpose, client, reference id and value fingerprint", () => {
       const lines = readOr(join(home, "audit.jsonl")).trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
       for (const l of lines) {
         expect(typeof l.time).toBe("string");
         expect(new Date(l.time as string).toISOString()).toBe(l.time as string);
       }
+      // The chain fields are checked by `audit --verify` (policy-audit.test.ts); here, that they are present.
+      lines.forEach((l, i) => {
+        expect(l.seq).toBe(i + 1);
+        expect(l.prev).toMatch(/^[0-9a-f]{64}$/);
+      });
+      expect(verifyAuditLog(join(home, "audit.jsonl")).ok).toBe(true);
+      // Every value stored or handed out is identified by its HMAC fingerprint, nothing else.
+      for (const l of lines) {
+        const carriesValue = l.outcome === "ok" && (l.event === "store" || l.event === "resolve");
+        expect(l.fp === undefined ? "none" : /^[0-9a-f]{32}$/.test(l.fp as string) ? "fp" : "bad").toBe(carriesValue ? "fp" : "none");
+      }
       const strip = (l: Record<string, unknown>) => {
-        const { time: _t, ...rest } = l;
+        const { time: _t, seq: _s, prev: _p, fp: _f, ...rest } = l;
         return rest;
       };
       const purpose1 = "canary: resolve the MCP marker";

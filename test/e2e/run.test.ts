@@ -167,9 +167,11 @@ describe("run: signals and refusals", () => {
   });
 
   it("refuses a plain value in --env and a missing command as usage errors", async () => {
-    const plain = await runCli(["run", "--env", `TOKEN=${token}`, "--", "true"], { home });
+    // Not a CANARY- value: the argv ledger checks refuse those on any command line, and this one is on it on purpose.
+    const typedByMistake = `plain-${randomUUID()}`;
+    const plain = await runCli(["run", "--env", `TOKEN=${typedByMistake}`, "--", "true"], { home });
     expect(plain.code).toBe(2);
-    expect(plain.stderr).not.toContain(token);
+    expect(plain.stderr).not.toContain(typedByMistake);
     expect((await runCli(["run", "--env", "TOKEN=secret:t"], { home })).code).toBe(2);
   });
 
