@@ -71,3 +71,24 @@ export function readMemory(pid: number): Memory {
     return { hwmKiB: null, rssKiB: null };
   }
 }
+
+/** `<!-- name:start -->` … `<!-- name:end -->`: a block of RESULTS.md that one script owns and others keep. */
+export function sectionMarkers(name: string): { start: string; end: string } {
+  return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` };
+}
+
+/** The block `name` of `text` with its markers, or "" when it has none. */
+export function findSection(text: string, name: string): string {
+  const { start, end } = sectionMarkers(name);
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  return a >= 0 && b > a ? text.slice(a, b + end.length) : "";
+}
+
+/** `text` with block `name` replaced by `body` (appended at the end when absent). */
+export function replaceSection(text: string, name: string, body: string): string {
+  const { start, end } = sectionMarkers(name);
+  const block = `${start}\n${body.trim()}\n${end}`;
+  const old = findSection(text, name);
+  return old ? text.replace(old, block) : `${text.trimEnd()}\n\n${block}\n`;
+}

@@ -12,7 +12,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { EXPECTED, fmtBytes, fmtMs, median, percentile, readMemory, shuffle, stats, type Memory } from "./lib.ts";
+import { EXPECTED, findSection, fmtBytes, fmtMs, median, percentile, readMemory, sectionMarkers, shuffle, stats, type Memory } from "./lib.ts";
 
 const BENCH = import.meta.dir;
 const ROOT = resolve(BENCH, "..");
@@ -559,16 +559,11 @@ const machineInfo = `- Command: \`${command}\`
 - SDK: ours and the floor @modelcontextprotocol/sdk ${versions.sdkRoot} / zod ${versions.zodRoot} (bench copy ${versions.sdkBench} / ${versions.zodBench}); the original ships its own SDK ${versions.originalSdk}
 - Floor built with \`bun ${HELLO_FLAGS.join(" ")}\`; every program started with the same environment (this process's, less \`NODE_EXTRA_CA_CERTS\`, \`NODE_OPTIONS\`, \`MCB_*\`, \`JWT_SECRET\`; plus a temp \`MCB_HOME\`, and \`MCB_STORE=memory\` for the memory run) in an empty temp working directory`;
 
-// Hand-written analysis between these markers survives re-runs.
-const NOTES_START = "<!-- notes:start -->";
-const NOTES_END = "<!-- notes:end -->";
-let notes = `${NOTES_START}\n${NOTES_END}`;
-if (existsSync(RESULTS)) {
-  const old = readFileSync(RESULTS, "utf8");
-  const a = old.indexOf(NOTES_START);
-  const b = old.indexOf(NOTES_END);
-  if (a >= 0 && b > a) notes = old.slice(a, b + NOTES_END.length);
-}
+// Hand-written analysis between the notes markers survives re-runs, and so does the section
+// bench/run-masking.ts writes.
+const oldResults = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
+const notes = findSection(oldResults, "notes") || `${sectionMarkers("notes").start}\n${sectionMarkers("notes").end}`;
+const runMasking = findSection(oldResults, "run-masking");
 
 const md = `# Benchmark results
 
@@ -586,7 +581,7 @@ ${auditNote}
 ## Analysis (by hand)
 
 ${notes}
-`;
+${runMasking ? `\n${runMasking}\n` : ""}`;
 
 process.stdout.write(`\n${machineInfo}\n\n${tables}\n${auditNote}\n`);
 if (WRITE) {

@@ -45,7 +45,7 @@ describe("run: an MCP server wrapped by `run --env TOKEN=secret:t`", () => {
     expect((await runCli(["secret", "set", "t"], { home, env, input: token })).code).toBe(0);
     expect((await runCli(["secret", "set", "special"], { home, env, input: special })).code).toBe(0);
     c = await connectCommand(["run", "--env", "TOKEN=secret:t", "--env", "SPECIAL=secret:special", "--", ...SERVER], { home, env, clientName: "run-e2e" });
-    expect((await c.client.listTools()).tools.map((t) => t.name).sort()).toEqual(["echo_env", "env_names", "exit_with", "log_env", "sha256_env"]);
+    expect((await c.client.listTools()).tools.map((t) => t.name).sort()).toEqual(["blob", "echo_env", "env_names", "exit_with", "log_env", "sha256_env"]);
     expect(text(await c.client.callTool({ name: "sha256_env", arguments: { name: "TOKEN" } }))).toBe(sha256(token));
     expect(text(await c.client.callTool({ name: "sha256_env", arguments: { name: "SPECIAL" } }))).toBe(sha256(special));
   });
