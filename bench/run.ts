@@ -559,11 +559,11 @@ const machineInfo = `- Command: \`${command}\`
 - SDK: ours and the floor @modelcontextprotocol/sdk ${versions.sdkRoot} / zod ${versions.zodRoot} (bench copy ${versions.sdkBench} / ${versions.zodBench}); the original ships its own SDK ${versions.originalSdk}
 - Floor built with \`bun ${HELLO_FLAGS.join(" ")}\`; every program started with the same environment (this process's, less \`NODE_EXTRA_CA_CERTS\`, \`NODE_OPTIONS\`, \`MCB_*\`, \`JWT_SECRET\`; plus a temp \`MCB_HOME\`, and \`MCB_STORE=memory\` for the memory run) in an empty temp working directory`;
 
-// Hand-written analysis between the notes markers survives re-runs, and so does the section
-// bench/run-masking.ts writes.
+// Hand-written analysis between the notes markers survives re-runs, and so do the sections
+// bench/run-masking.ts and bench/audit-append.ts write.
 const oldResults = existsSync(RESULTS) ? readFileSync(RESULTS, "utf8") : "";
 const notes = findSection(oldResults, "notes") || `${sectionMarkers("notes").start}\n${sectionMarkers("notes").end}`;
-const runMasking = findSection(oldResults, "run-masking");
+const otherSections = ["run-masking", "audit-append"].map((name) => findSection(oldResults, name)).filter(Boolean);
 
 const md = `# Benchmark results
 
@@ -581,7 +581,7 @@ ${auditNote}
 ## Analysis (by hand)
 
 ${notes}
-${runMasking ? `\n${runMasking}\n` : ""}`;
+${otherSections.map((section) => `\n${section}\n`).join("")}`;
 
 process.stdout.write(`\n${machineInfo}\n\n${tables}\n${auditNote}\n`);
 if (WRITE) {

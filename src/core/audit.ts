@@ -139,9 +139,9 @@ function seqOf(line: Buffer): number {
 
 /**
  * Appends hash-chained lines to `path`. Several broker processes append to one log, so
- * each append takes `<path>.lock`, finds the chain's head (cached while the file is
- * unchanged), rotates when the line would push the file past `maxBytes`, and writes the
- * line in one write. A line is on disk (page cache) before the operation answers.
+ * each append takes the lock `<path>.lock`, finds the chain's head (cached while the
+ * file is unchanged), rotates when the line would push the file past `maxBytes`, and
+ * writes the line in one write. A line is written before the operation answers.
  */
 export class FileAuditLog implements AuditLog {
   readonly #path: string;
