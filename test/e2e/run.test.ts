@@ -175,6 +175,16 @@ describe("run: signals and refusals", () => {
     expect((await runCli(["run", "--env", "TOKEN=secret:t"], { home })).code).toBe(2);
   });
 
+  it("documents run, audit and secret policy in --help with examples", async () => {
+    for (const args of [["run", "--help"], ["audit", "--help"], ["secret", "policy", "--help"]]) {
+      const r = await runCli(args, { home });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("EXAMPLES");
+      expect(r.stdout).toContain(`mcp-credentials-broker ${args.slice(0, -1).join(" ")} `);
+    }
+    expect((await runCli(["--help"], { home })).stdout).toMatch(/run[\s\S]*audit/);
+  });
+
   it("fails clearly when the command cannot be started", async () => {
     const r = await runCli(["run", "--env", "TOKEN=secret:t", "--", join(home, "no-such-server")], { home });
     expect(r.code).toBe(1);
