@@ -6,6 +6,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readAuditLog } from "../../src/core/audit-reader.ts";
+import { FileStore } from "../../src/store/file.ts";
 import { body, connectCommand, readOr, runCli, tempHome, type ConnectedCommand } from "./harness.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/echo-mcp-server.ts");
@@ -145,18 +146,20 @@ describe("run: signals and refusals", () => {
   });
 
   it("exits non-zero before starting the command when a secret has expired and cannot be refreshed", async () => {
-    // An OAuth token past its expiry (the file store's plain format, as a login would leave it).
+    // An OAuth token past its expiry, written through the file store as a login would leave it.
     const now = Date.now();
-    const secrets = { version: 1, secrets: { gh: { value: `CANARY-${randomUUID()}`, provider: "github", expiresAt: now - 60_000, createdAt: now - 3_600_000, updatedAt: now - 3_600_000 } } };
+    const expired = { value: `CANARY-${randomUUID()}`, provider: "github", expiresAt: now - 60_000, createdAt: now - 3_600_000, updatedAt: now - 3_600_000 };
     const expiredHome = tempHome("mcb-run-expired-");
-    writeFileSync(join(expiredHome, "secrets.json"), JSON.stringify(secrets), { mode: 0o600 });
+    const store = new FileStore({ dir: expiredHome });
+    await store.set("gh", expired);
+    await store.close();
     const marker = join(expiredHome, "started");
     const r = await runCli(["run", "--env", "GH=secret:gh", "--", "sh", "-c", `touch ${marker}`], { home: expiredHome });
     expect(r.code).toBe(1);
     expect(existsSync(marker)).toBe(false);
     expect(r.stderr).toContain("GH: The secret 'gh' expired");
     expect(r.stderr).toContain("mcp-credentials-broker login github --name gh");
-    expect(r.stderr).not.toContain(secrets.secrets.gh.value);
+    expect(r.stderr).not.toContain(expired.value);
   });
 
   it("reads --env-file (secrets and plain values) and lets --env override it", async () => {
