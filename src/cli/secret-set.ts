@@ -1,6 +1,7 @@
 // `secret set <name>`: stores a secret read from stdin or a hidden prompt — never from argv.
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
+import { normalizeHosts } from "../core/policy.ts";
 import { POLICIES, type Policy } from "../store/store.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
@@ -45,7 +46,8 @@ export const secretSetCommand = defineCommand({
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
     const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
-    const hosts = repeatedFlag(rawArgs, "host");
+    // Checked before the value is typed, so a typo in a flag does not waste the prompt.
+    const hosts = normalizeHosts(repeatedFlag(rawArgs, "host"));
     const value = await readSecretValue(`Value for '${args.name}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
