@@ -169,6 +169,13 @@ describe("run: signals and refusals", () => {
     expect(r).toMatchObject({ code: 0, stdout: "plain value|<redacted:TOKEN>" });
   });
 
+  it("warns on stderr that a value too short to mask is not masked", async () => {
+    expect((await runCli(["secret", "set", "pin"], { home, input: "1234" })).code).toBe(0);
+    const r = await runCli(["run", "--env", "PIN=secret:pin", "--", "sh", "-c", 'printf %s "$PIN"'], { home });
+    expect(r).toMatchObject({ code: 0, stdout: "1234" });
+    expect(r.stderr).toContain("PIN is shorter than 8 characters");
+  });
+
   it("refuses a plain value in --env and a missing command as usage errors", async () => {
     // Not a CANARY- value: the argv ledger checks refuse those on any command line, and this one is on it on purpose.
     const typedByMistake = `plain-${randomUUID()}`;
