@@ -1,7 +1,7 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { acquireLock } from "../store/lock-file.ts";
 import type { Policy } from "../store/store.ts";
@@ -150,6 +150,9 @@ export class FileAuditLog implements AuditLog {
   readonly #maxBytes: number;
   /** The head after our last append, valid while the file has the same inode and size. */
   #cache: { ino: number; size: number; head: Head } | null = null;
+  #fd: number | null = null;
+  #fdIno = -1;
+  #dirReady = false;
 
   constructor(opts: { path: string; now: () => number; maxBytes?: number }) {
     this.#path = opts.path;
@@ -159,7 +162,10 @@ export class FileAuditLog implements AuditLog {
   }
 
   async record(entry: AuditEntry): Promise<void> {
-    mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
+    if (!this.#dirReady) {
+      mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
+      this.#dirReady = true;
+    }
     const release = await acquireLock(this.#lockPath);
     try {
       this.#append(entry);
@@ -168,29 +174,50 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
-  /** Runs under the lock. */
+  /**
+   * Runs under the lock. The append fd stays open between lines (a line costs a stat and
+   * a write, not an open and a close too); a stat of the path says whether another
+   * process rotated the file meanwhile, and then the fd is reopened.
+   */
   #append(entry: AuditEntry): void {
-    let fd = openSync(this.#path, "a+", 0o600);
-    try {
-      let st = fstatSync(fd);
-      const cached = this.#cache && this.#cache.ino === st.ino && this.#cache.size === st.size ? this.#cache.head : null;
-      // An empty live file continues the chain of the newest rotated file.
-      const head = cached ?? readHead(fd, st.size) ?? this.#rotatedHead() ?? { hash: GENESIS_PREV, seq: 0, endsClean: true };
-      const text = formatAuditLine(entry, this.#now(), head.seq + 1, head.hash);
-      let bytes = Buffer.from(`${head.endsClean ? "" : "\n"}${text}\n`);
-      if (st.size > 0 && st.size + bytes.length > this.#maxBytes) {
-        closeSync(fd);
-        fd = -1;
-        renameSync(this.#path, this.#nextRotatedPath());
-        fd = openSync(this.#path, "a+", 0o600);
-        st = fstatSync(fd);
-        bytes = Buffer.from(`${text}\n`);
-      }
-      writeSync(fd, bytes);
-      this.#cache = { ino: st.ino, size: st.size + bytes.length, head: { hash: lineHash(text), seq: head.seq + 1, endsClean: true } };
-    } finally {
-      if (fd >= 0) closeSync(fd);
+    let st = this.#statPath();
+    if (this.#fd === null || st === null || this.#fdIno !== st.ino) {
+      this.#closeFd();
+      this.#fd = openSync(this.#path, "a+", 0o600);
+      st = fstatSync(this.#fd);
+      this.#fdIno = st.ino;
     }
+    const cached = this.#cache && this.#cache.ino === st.ino && this.#cache.size === st.size ? this.#cache.head : null;
+    // An empty live file continues the chain of the newest rotated file.
+    const head = cached ?? readHead(this.#fd, st.size) ?? this.#rotatedHead() ?? { hash: GENESIS_PREV, seq: 0, endsClean: true };
+    const text = formatAuditLine(entry, this.#now(), head.seq + 1, head.hash);
+    let bytes = Buffer.from(`${head.endsClean ? "" : "\n"}${text}\n`);
+    if (st.size > 0 && st.size + bytes.length > this.#maxBytes) {
+      this.#closeFd();
+      renameSync(this.#path, this.#nextRotatedPath());
+      this.#fd = openSync(this.#path, "a+", 0o600);
+      st = fstatSync(this.#fd);
+      this.#fdIno = st.ino;
+      bytes = Buffer.from(`${text}\n`);
+    }
+    writeSync(this.#fd, bytes);
+    this.#cache = { ino: st.ino, size: st.size + bytes.length, head: { hash: lineHash(text), seq: head.seq + 1, endsClean: true } };
+  }
+
+  #statPath(): { ino: number; size: number } | null {
+    try {
+      return statSync(this.#path);
+    } catch {
+      return null;
+    }
+  }
+
+  #closeFd(): void {
+    if (this.#fd !== null) {
+      try { closeSync(this.#fd); } catch { /* already closed */ }
+    }
+    this.#fd = null;
+    this.#fdIno = -1;
   }
 
   #rotatedHead(): Head | null {
@@ -212,6 +239,7 @@ export class FileAuditLog implements AuditLog {
 
   close(): void {
     this.#cache = null;
+    this.#closeFd();
   }
 }
 
