@@ -12,7 +12,9 @@ if (build.status !== 0) {
 }
 
 const extra = process.argv.slice(2);
-const child = spawn(bun, ["test", ...extra], { stdio: ["ignore", "inherit", "pipe"] });
+// bun's default per-test timeout is 5 s; e2e tests spawn the binary and real peers, and a
+// busy 2-core CI machine needs more. (bunfig.toml's [test] timeout is not read by bun test.)
+const child = spawn(bun, ["test", "--timeout", "30000", ...extra], { stdio: ["ignore", "inherit", "pipe"] });
 let tail = "";
 child.stderr.on("data", (c: Buffer) => {
   process.stderr.write(c);
