@@ -12,13 +12,7 @@ import { dataFiles, resolveDataDir } from "./paths.ts";
 import { acquireLock } from "./store/lock-file.ts";
 import type { Store } from "./store/store.ts";
 
-declare const BUILD_VERSION: string | undefined;
-
-/** The version embedded at build time (`--define BUILD_VERSION`), or the package's when run from source. */
-export async function brokerVersion(): Promise<string> {
-  if (typeof BUILD_VERSION === "string") return BUILD_VERSION;
-  return (await import("../package.json")).version;
-}
+export { brokerVersion } from "./build-info.ts";
 
 export const STORE_CHOICES = ["auto", "keychain", "file", "memory"] as const;
 export type StoreChoice = (typeof STORE_CHOICES)[number];

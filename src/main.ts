@@ -1,5 +1,5 @@
 // Entry point: no arguments → the stdio MCP server; otherwise the CLI.
-import { brokerVersion } from "./deps.ts";
+import { brokerVersion, buildInfo, formatVersion } from "./build-info.ts";
 import { describeError } from "./errors.ts";
 
 const CLIENT_HINT = `mcp-credentials-broker: this is an MCP server speaking JSON-RPC on stdin/stdout.
@@ -19,7 +19,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-    process.stdout.write(`${await brokerVersion()}\n`);
+    process.stdout.write(`${formatVersion(await buildInfo())}\n`);
     return 0;
   }
   const [{ runCli }, { rootCommand }] = await Promise.all([import("./cli/run-cli.ts"), import("./cli/root.ts")]);

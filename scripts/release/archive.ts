@@ -1,0 +1,114 @@
+// Reproducible archives without system tools: ustar + gzip for Linux/macOS, zip for Windows.
+// Same inputs and mtime → same bytes (fixed owner, mode and order; gzip header without a
+// name or time), so the archive hashes in SHA256SUMS can be re-derived by anyone.
+import { deflateRawSync, gzipSync } from "node:zlib";
+
+export interface ArchiveEntry {
+  name: string;
+  data: Uint8Array;
+  /** Unix permission bits: 0o755 for the executable, 0o644 for documents. */
+  mode: number;
+}
+
+const BLOCK = 512;
+
+function octal(n: number, width: number): string {
+  // ustar numeric fields: zero-padded octal, NUL-terminated.
+  return `${n.toString(8).padStart(width - 1, "0")}\0`;
+}
+
+function tarHeader(e: ArchiveEntry, mtime: number): Uint8Array {
+  const name = Buffer.from(e.name, "utf8");
+  if (name.length > 100) throw new Error(`archive entry name too long: ${e.name}`);
+  const h = Buffer.alloc(BLOCK);
+  name.copy(h, 0);
+  h.write(octal(e.mode, 8), 100, "ascii");
+  h.write(octal(0, 8), 108, "ascii"); // uid 0
+  h.write(octal(0, 8), 116, "ascii"); // gid 0
+  h.write(octal(e.data.length, 12), 124, "ascii");
+  h.write(octal(mtime, 12), 136, "ascii");
+  h.write("        ", 148, "ascii"); // POSIX ustar: checksum computed with its own field as spaces
+  h.write("0", 156, "ascii"); // regular file
+  h.write("ustar\0", 257, "ascii");
+  h.write("00", 263, "ascii");
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "ascii");
+  return h;
+}
+
+/** A gzip-compressed ustar archive of `entries`, every entry owned by 0:0 with `mtime` (seconds). */
+export function tarGz(entries: ArchiveEntry[], mtime: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const e of entries) {
+    parts.push(tarHeader(e, mtime), e.data);
+    const pad = (BLOCK - (e.data.length % BLOCK)) % BLOCK;
+    if (pad) parts.push(new Uint8Array(pad));
+  }
+  parts.push(new Uint8Array(2 * BLOCK)); // end-of-archive marker
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  const record = 20 * BLOCK; // pad to whole 10 KiB records, as tar(1) writes them
+  parts.push(new Uint8Array((record - (size % record)) % record));
+  // node:zlib writes MTIME 0 and no file name into the gzip header.
+  return gzipSync(Buffer.concat(parts), { level: 9 });
+}
+
+/** MS-DOS date and time fields (local-time fields, written here from UTC for determinism). */
+function dosDateTime(seconds: number): { date: number; time: number } {
+  const d = new Date(Math.max(seconds, 315532800) * 1000); // DOS dates start in 1980
+  return {
+    date: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
+  };
+}
+
+/** A deflated zip archive of `entries` (APPNOTE 6.3.x, no zip64: every entry < 4 GiB). */
+export function zip(entries: ArchiveEntry[], mtime: number): Uint8Array {
+  const { date, time } = dosDateTime(mtime);
+  const locals: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name, "utf8");
+    const body = deflateRawSync(e.data, { level: 9 });
+    const crc = Bun.hash.crc32(e.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
+    local.writeUInt16LE(0x0800, 6); // APPNOTE 4.4.4 bit 11: names are UTF-8
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(time, 10);
+    local.writeUInt16LE(date, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    locals.push(local, name, body);
+
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE((3 << 8) | 20, 4); // made by Unix (3), so the external attributes carry the mode
+    c.writeUInt16LE(20, 6);
+    c.writeUInt16LE(0x0800, 8);
+    c.writeUInt16LE(8, 10);
+    c.writeUInt16LE(time, 12);
+    c.writeUInt16LE(date, 14);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(body.length, 20);
+    c.writeUInt32LE(e.data.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE(((0o100000 | e.mode) << 16) >>> 0, 38); // S_IFREG | mode, high 16 bits
+    c.writeUInt32LE(offset, 42);
+    central.push(c, name);
+    offset += local.length + name.length + body.length;
+  }
+  const cdSize = central.reduce((n, p) => n + p.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cdSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...central, end]);
+}
