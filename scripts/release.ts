@@ -147,7 +147,7 @@ export function main(argv: string[]): number {
     const dryRun = Boolean(values["dry-run"]);
     const version = values.version ?? pkg.version;
     if (!VERSION_RE.test(version)) throw new ReleaseError(`--version ${JSON.stringify(version)} is not MAJOR.MINOR.PATCH[-PRE]`);
-    const repo = values.repo ?? process.env.GITHUB_REPOSITORY;
+    const repo = values.repo ?? (process.env.GITHUB_REPOSITORY || undefined);
     if (repo !== undefined && !REPO_RE.test(repo)) throw new ReleaseError(`--repo ${JSON.stringify(repo)} is not OWNER/NAME`);
     if (values["build-only"] && values["pack-only"]) throw new ReleaseError("--build-only and --pack-only exclude each other");
     const targets = parseTargets(values.targets);

@@ -11,7 +11,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 /** The compiled binary under test; MCB_TEST_BINARY points elsewhere (e.g. a private build). */
-export const BINARY = process.env.MCB_TEST_BINARY ? resolve(process.env.MCB_TEST_BINARY) : resolve(import.meta.dir, "../../dist/mcp-credentials-broker");
+export const BINARY = process.env.MCB_TEST_BINARY
+  ? resolve(process.env.MCB_TEST_BINARY)
+  : resolve(import.meta.dir, `../../dist/mcp-credentials-broker${process.platform === "win32" ? ".exe" : ""}`);
 
 /** Every argv the e2e suite starts, one JSON line each (read by the canary test). */
 export const ARGV_LEDGER = join(tmpdir(), `mcb-e2e-argv-${process.ppid}.jsonl`);
