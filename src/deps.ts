@@ -1,7 +1,9 @@
 // The composition root: the one place that reads the environment and builds real adapters.
+import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { InstallDeps } from "./clients/install.ts";
 import { DEFAULT_AUDIT_MAX_BYTES, FileAuditLog } from "./core/audit.ts";
 import { Broker } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
@@ -91,4 +93,19 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     },
   });
   return { broker, dataDir, log, storeChoice, storeReason: reason };
+}
+
+/** What `install`, `uninstall` and `doctor` need from the machine: client paths, PATH lookup, spawning. */
+export function installDeps(): InstallDeps {
+  const env = process.env;
+  return {
+    env: { platform: process.platform, home: homedir(), appData: env.APPDATA, xdgConfigHome: env.XDG_CONFIG_HOME, cwd: process.cwd() },
+    which: (bin) => Bun.which(bin, { PATH: env.PATH ?? "" }) ?? undefined,
+    run: (argv) => {
+      // No shell: argv goes to the client's CLI as it is. Their config commands are quick.
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+      return { code: r.status ?? 1, stdout: r.stdout ?? "", stderr: r.error ? `${r.stderr ?? ""}${(r.error as NodeJS.ErrnoException).code ?? ""}` : (r.stderr ?? "") };
+    },
+    now: () => Date.now(),
+  };
 }

@@ -21,6 +21,9 @@ export type ErrorCode =
   | "CONSENT_UNAVAILABLE"
   | "SECRET_EXPIRED"
   | "COMMAND_FAILED"
+  | "CONFIG_INVALID"
+  | "CONFIG_CONFLICT"
+  | "CLIENT_COMMAND_FAILED"
   | "INTERNAL";
 
 /** An error the user can act on. Its message never contains a secret value or a token. */

@@ -10,6 +10,7 @@ examples.set("", [
   "mcp-credentials-broker status --json",
   "mcp-credentials-broker token mint github --scope repo:read",
   "mcp-credentials-broker rules >> CLAUDE.md",
+  "mcp-credentials-broker install claude-code          # add it to an MCP client's config",
 ]);
 
 export function rootCommand(version: string) {
@@ -23,6 +24,9 @@ export function rootCommand(version: string) {
       run: () => import("./run.ts").then((m) => m.runCommand),
       audit: () => import("./audit.ts").then((m) => m.auditCommand),
       rules: () => import("./rules.ts").then((m) => m.rulesCommand),
+      install: () => import("./install.ts").then((m) => m.installCommand),
+      uninstall: () => import("./uninstall.ts").then((m) => m.uninstallCommand),
+      doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
     },
   });
 }

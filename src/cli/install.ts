@@ -1,0 +1,49 @@
+// `install <client>`: writes this binary into an MCP client's config under a stable path.
+import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
+import { buildInfo } from "../build-info.ts";
+import { installClient, type InstallOutcome } from "../clients/install.ts";
+import { resolveCommandPath } from "../clients/stable-path.ts";
+import { installDeps } from "../deps.ts";
+import { clientArgs, parseClientChoice } from "./client-args.ts";
+import { out } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("install", [
+  "mcp-credentials-broker install claude-code            # via `claude mcp add` when claude is on PATH",
+  "mcp-credentials-broker install cursor --dry-run       # show the change, write nothing",
+  "mcp-credentials-broker install vscode --scope project # .vscode/mcp.json in this directory",
+  "mcp-credentials-broker install claude --command-path /opt/homebrew/bin/mcp-credentials-broker",
+]);
+
+const VERBS = { added: ["Added", "add"], replaced: ["Repointed", "repoint"], removed: ["Removed", "remove"] } as const;
+
+/** Human summary of an install or uninstall, shared with `uninstall`. */
+export function printOutcome(o: InstallOutcome, name: string, dryRun: boolean, detail?: string): void {
+  if (o.action === "unchanged") return out(`'${name}' in ${o.client.label} (${o.file}) already runs this binary; nothing to do.`);
+  if (o.action === "absent") return out(`${o.client.label} has no server '${name}' in ${o.file}; nothing to do.`);
+  const [done, todo] = VERBS[o.action];
+  out(`${dryRun ? `Would ${todo}` : done} '${name}' ${o.action === "removed" ? "from" : "in"} ${o.client.label} (${o.file})`);
+  for (const c of o.commands) out(`  ${dryRun ? "would run" : "ran"}: ${c.join(" ")}`);
+  if (o.diff) out(o.diff);
+  if (detail) out(`  ${detail}`);
+  if (o.backup) out(`  backup: ${o.backup}`);
+  if (!dryRun) out(`Next: ${o.client.restartHint}`);
+}
+
+export const installCommand = defineCommand({
+  meta: { name: "install", description: "Add the broker to an MCP client's config (claude, claude-code, cursor, vscode, windsurf, amazonq) with a path that survives upgrades." },
+  args: {
+    ...clientArgs,
+    "command-path": { type: "string", description: "Absolute path to write as the command (default: this binary; Homebrew's opt path, Scoop's current path)", valueHint: "path" },
+  },
+  async run({ args }) {
+    const choice = parseClientChoice(args);
+    const info = await buildInfo();
+    const deps = installDeps();
+    const command = resolveCommandPath({ flag: args["command-path"], execPath: process.execPath, isCompiled: info.isCompiled, platform: process.platform, exists: existsSync });
+    const outcome = installClient({ ...choice, command: command.path }, deps);
+    const why = { homebrew: " (Homebrew's opt link: stays valid across upgrades)", scoop: " (Scoop's current folder: stays valid across updates)", "as-is": "" }[command.origin];
+    printOutcome(outcome, choice.name, choice.dryRun, `command: ${command.path}${why}`);
+  },
+});
