@@ -3,7 +3,8 @@ import { brokerVersion, buildInfo, formatVersion } from "./build-info.ts";
 import { describeError } from "./errors.ts";
 
 const CLIENT_HINT = `mcp-credentials-broker: this is an MCP server speaking JSON-RPC on stdin/stdout.
-Add it to your MCP client with its absolute path, e.g. in claude_desktop_config.json:
+Add it to your MCP client with \`mcp-credentials-broker install <claude|claude-code|cursor|vscode|windsurf|amazonq>\`,
+or put its absolute path in the client's config, e.g. in claude_desktop_config.json:
 
   { "mcpServers": { "credentials": { "command": "${process.execPath}" } } }
 

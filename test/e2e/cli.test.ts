@@ -12,13 +12,14 @@ const canary = () => `CANARY-${randomUUID()}`;
 const ANSI = /\u001b\[/;
 
 describe("--version and --help", () => {
-  it("prints the version and exits 0", async () => {
+  it("prints the version, commit and target, and exits 0", async () => {
     const r = await runCli(["--version"], { home: tempHome() });
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(pkg.version);
+    const target = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
+    expect(r.stdout).toMatch(new RegExp(`^mcp-credentials-broker ${pkg.version.replaceAll(".", "\\.")} \\(commit ([0-9a-f]{12}(-dirty)?|unknown), ${target}\\)\n$`));
   });
 
-  for (const args of [["--help"], ["secret", "--help"], ["secret", "set", "--help"], ["token", "mint", "--help"], ["status", "-h"]]) {
+  for (const args of [["--help"], ["secret", "--help"], ["secret", "set", "--help"], ["token", "mint", "--help"], ["status", "-h"], ["install", "--help"], ["uninstall", "--help"], ["doctor", "--help"]]) {
     it(`\`${args.join(" ")}\` exits 0 with usage and EXAMPLES, uncoloured when piped`, async () => {
       const r = await runCli(args, { home: tempHome() });
       expect(r.code).toBe(0);
@@ -31,7 +32,7 @@ describe("--version and --help", () => {
 
   it("lists the sub-commands in the root help", async () => {
     const r = await runCli(["--help"], { home: tempHome() });
-    for (const cmd of ["serve", "status", "secret", "token", "rules"]) expect(r.stdout).toContain(cmd);
+    for (const cmd of ["serve", "status", "secret", "token", "rules", "install", "uninstall", "doctor"]) expect(r.stdout).toContain(cmd);
   });
 });
 
