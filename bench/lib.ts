@@ -92,3 +92,17 @@ export function replaceSection(text: string, name: string, body: string): string
   const old = findSection(text, name);
   return old ? text.replace(old, block) : `${text.trimEnd()}\n\n${block}\n`;
 }
+
+/** Markers around RESULTS.md blocks that one script writes and the others keep. */
+export const BLOCKS = {
+  notes: ["<!-- notes:start -->", "<!-- notes:end -->"],
+  sizes: ["<!-- sizes:start -->", "<!-- sizes:end -->"],
+} as const;
+
+/** The block between `markers` in `text` (markers included), or an empty block. */
+export function keptBlock(text: string | undefined, markers: readonly [string, string]): string {
+  const [start, end] = markers;
+  const a = text?.indexOf(start) ?? -1;
+  const b = text?.indexOf(end) ?? -1;
+  return text && a >= 0 && b > a ? text.slice(a, b + end.length) : `${start}\n${end}`;
+}
