@@ -140,8 +140,8 @@ describe.skipIf(!canRunLinuxBinary)("release script: dry run of linux-x64, darwi
     const zip = join(rel, "mcp-credentials-broker-windows-x64.zip");
     expect(spawnSync("unzip", ["-tq", zip], { encoding: "utf8" }).stdout).toContain("No errors detected");
     expect(spawnSync("unzip", ["-Z", zip], { encoding: "utf8" }).stdout).toMatch(/^-rwxr-xr-x .* mcp-credentials-broker\.exe$/m);
-    const exe = spawnSync("unzip", ["-p", zip, "mcp-credentials-broker.exe"], { maxBuffer: 512 * 2 ** 20 }).stdout;
-    expect(sha256Hex(exe)).toBe(sha256Hex(readFileSync(join(out, "windows-x64", "mcp-credentials-broker.exe"))));
+    expect(spawnSync("unzip", ["-q", zip, "mcp-credentials-broker.exe", "-d", x]).status).toBe(0);
+    expect(sha256Hex(readFileSync(join(x, "mcp-credentials-broker.exe")))).toBe(sha256Hex(readFileSync(join(out, "windows-x64", "mcp-credentials-broker.exe"))));
   });
 
   it("renders a Homebrew formula that `ruby -c` accepts, with the hashes from SHA256SUMS", () => {
