@@ -72,32 +72,29 @@ export function zip(entries: ArchiveEntry[], mtime: number): Uint8Array {
     const name = Buffer.from(e.name, "utf8");
     const body = deflateRawSync(e.data, { level: 9 });
     const crc = Bun.hash.crc32(e.data);
+    // APPNOTE 4.3.7 / 4.3.12: both headers carry the same run of fields from "general purpose
+    // flags" to "file name length"; the central one starts it 2 bytes later.
+    const common = (h: Buffer, at: number) => {
+      h.writeUInt16LE(0x0800, at); // bit 11: names are UTF-8
+      h.writeUInt16LE(8, at + 2); // deflate
+      h.writeUInt16LE(time, at + 4);
+      h.writeUInt16LE(date, at + 6);
+      h.writeUInt32LE(crc, at + 8);
+      h.writeUInt32LE(body.length, at + 12);
+      h.writeUInt32LE(e.data.length, at + 16);
+      h.writeUInt16LE(name.length, at + 20);
+    };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(0x0800, 6); // APPNOTE 4.4.4 bit 11: names are UTF-8
-    local.writeUInt16LE(8, 8); // deflate
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    common(local, 6);
     locals.push(local, name, body);
 
     const c = Buffer.alloc(46);
     c.writeUInt32LE(0x02014b50, 0);
     c.writeUInt16LE((3 << 8) | 20, 4); // made by Unix (3), so the external attributes carry the mode
     c.writeUInt16LE(20, 6);
-    c.writeUInt16LE(0x0800, 8);
-    c.writeUInt16LE(8, 10);
-    c.writeUInt16LE(time, 12);
-    c.writeUInt16LE(date, 14);
-    c.writeUInt32LE(crc, 16);
-    c.writeUInt32LE(body.length, 20);
-    c.writeUInt32LE(e.data.length, 24);
-    c.writeUInt16LE(name.length, 28);
+    common(c, 8);
     c.writeUInt32LE(((0o100000 | e.mode) << 16) >>> 0, 38); // S_IFREG | mode, high 16 bits
     c.writeUInt32LE(offset, 42);
     central.push(c, name);

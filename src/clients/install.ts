@@ -142,17 +142,22 @@ function verifyEdit(spec: ClientSpec, file: string, text: string, name: string, 
   if (JSON.stringify(after) !== JSON.stringify(expected)) throw new BrokerError("INTERNAL", `Refusing to write ${file}: the edited file did not read back as intended. Nothing was changed.`);
 }
 
-/**
- * Adds (or with `force`, repoints) our server entry in the client's config. Idempotent: an
- * entry already running `command` is left alone. Never writes after a parse error.
- */
-export function installClient(req: InstallRequest, deps: InstallDeps): InstallOutcome {
+/** The client's config file for the request's scope, parsed, and our entry in it (if any). */
+function locate(req: Pick<InstallRequest, "client" | "scope" | "name">, deps: InstallDeps) {
   const spec = CLIENTS[req.client];
   checkScope(spec, req.scope);
   const file = spec.file(req.scope, deps.env);
   const cfg = readConfigFile(spec, file);
   const existing = readEntry(cfg, spec.key, req.name, file);
-  const base = { client: spec, file, commands: [] as string[][] };
+  return { spec, file, cfg, existing, base: { client: spec, file, commands: [] as string[][] } };
+}
+
+/**
+ * Adds (or with `force`, repoints) our server entry in the client's config. Idempotent: an
+ * entry already running `command` is left alone. Never writes after a parse error.
+ */
+export function installClient(req: InstallRequest, deps: InstallDeps): InstallOutcome {
+  const { spec, file, cfg, existing, base } = locate(req, deps);
   if (existing !== undefined) {
     const current = commandOf(existing);
     if (current === req.command) return { ...base, action: "unchanged", method: "file" };
@@ -178,12 +183,7 @@ const OUR_BINARY = /(^|[\\/])mcp-credentials-broker(\.exe)?$/i;
 
 /** Removes only our server entry; an entry that runs another program needs `force`. */
 export function uninstallClient(req: Omit<InstallRequest, "command">, deps: InstallDeps): InstallOutcome {
-  const spec = CLIENTS[req.client];
-  checkScope(spec, req.scope);
-  const file = spec.file(req.scope, deps.env);
-  const cfg = readConfigFile(spec, file);
-  const existing = readEntry(cfg, spec.key, req.name, file);
-  const base = { client: spec, file, commands: [] as string[][] };
+  const { spec, file, cfg, existing, base } = locate(req, deps);
   if (existing === undefined) return { ...base, action: "absent", method: "file" };
   const current = commandOf(existing);
   if (!(current && OUR_BINARY.test(current)) && !req.force) {
