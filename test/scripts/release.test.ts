@@ -26,13 +26,15 @@ function release(args: string[], env: Record<string, string> = {}) {
 
 describe("release script: refusals (nothing is built)", () => {
   it("refuses a real release of a subset of targets, saying why and what to do", () => {
-    const out = join(mkdtempSync(join(tmpdir(), "mcb-rel-")), "out");
+    const parent = mkdtempSync(join(tmpdir(), "mcb-rel-"));
+    const out = join(parent, "out");
     const r = release(["--targets", "linux-x64", "--out", out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("only linux-x64 selected; a release ships all 5 targets");
     expect(r.stderr).toContain("no --repo OWNER/NAME");
     expect(r.stderr).toContain("--dry-run");
     expect(existsSync(out)).toBe(false);
+    rmSync(parent, { recursive: true, force: true });
   });
 
   it.each([
