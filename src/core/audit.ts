@@ -3,7 +3,8 @@
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { acquireLock } from "../store/lock-file.ts";
+import { BrokerError } from "../errors.ts";
+import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
 import type { Policy } from "../store/store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy";
@@ -33,10 +34,19 @@ export interface AuditEntry {
 }
 
 export interface AuditLog {
-  /** Resolves once the line is written; a failure rejects (the operation then fails too). */
-  record(entry: AuditEntry): Promise<void>;
-  close(): void;
+  /**
+   * Queues a line and resolves once it is written (lines are written in the order
+   * recorded). A failed write rejects, and every later `record` then rejects at once.
+   */
+  record(entry: AuditEntry, opts?: { urgent?: boolean }): Promise<void>;
+  /** Throws when an earlier line could not be written: operations refuse to run unaudited. */
+  assertWritable(): void;
+  /** Writes every queued line. */
+  close(): Promise<void>;
 }
+
+/** How long a line nobody waits for may sit in the queue before its batch is written. */
+export const BATCH_DELAY_MS = 5;
 
 /** The `prev` of the very first line of a chain. */
 export const GENESIS_PREV = "0".repeat(64);
@@ -139,9 +149,11 @@ function seqOf(line: Buffer): number {
 
 /**
  * Appends hash-chained lines to `path`. Several broker processes append to one log, so
- * each append takes the lock `<path>.lock`, finds the chain's head (cached while the
- * file is unchanged), rotates when the line would push the file past `maxBytes`, and
- * writes the line in one write. A line is written before the operation answers.
+ * each batch takes the lock `<path>.lock`, finds the chain's head (cached while the file
+ * is unchanged), rotates when a line would push the file past `maxBytes`, and writes the
+ * batch in one write. `record` resolves when its line is on disk: the broker waits for
+ * that before handing out a value (resolve, inject, mint) and lets other lines (a
+ * reference issued, a secret stored) be written just after it answers.
  */
 export class FileAuditLog implements AuditLog {
   readonly #path: string;
@@ -153,6 +165,12 @@ export class FileAuditLog implements AuditLog {
   #fd: number | null = null;
   #fdIno = -1;
   #dirReady = false;
+  #queue: QueuedLine[] = [];
+  #flushing: Promise<void> | null = null;
+  /** Starts a delayed batch now (set while one waits for its timer). */
+  #wake: (() => void) | null = null;
+  #draining = false;
+  #failure: BrokerError | null = null;
 
   constructor(opts: { path: string; now: () => number; maxBytes?: number }) {
     this.#path = opts.path;
@@ -161,17 +179,116 @@ export class FileAuditLog implements AuditLog {
     this.#maxBytes = opts.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES;
   }
 
-  async record(entry: AuditEntry): Promise<void> {
+  assertWritable(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  async record(entry: AuditEntry, opts: { urgent?: boolean } = {}): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    const done = Promise.withResolvers<void>();
+    // The time is taken now, when the event happens, not when the batch is written.
+    this.#queue.push({ entry, time: this.#now(), done });
+    // A line someone waits for is written at once when the lock is free (the common case):
+    // no turn of the event loop between the operation and its answer.
+    if (opts.urgent && !this.#draining && this.#writeNow()) return done.promise;
+    this.#scheduleFlush(opts.urgent ?? false);
+    return done.promise;
+  }
+
+  /** Writes the whole queue now if the lock is free; false when it is held elsewhere. */
+  #writeNow(): boolean {
+    let release: (() => void) | null;
+    const batch = this.#queue.splice(0);
+    try {
+      this.#ensureDir();
+      release = tryAcquireLock(this.#lockPath);
+      if (release === null) {
+        this.#queue.unshift(...batch);
+        return false;
+      }
+      try {
+        this.#append(batch);
+      } finally {
+        release();
+      }
+    } catch (e) {
+      this.#fail(e, batch);
+      return true;
+    }
+    for (const item of batch) item.done.resolve();
+    return true;
+  }
+
+  #ensureDir(): void {
     if (!this.#dirReady) {
       mkdirSync(dirname(this.#path), { recursive: true, mode: 0o700 });
       this.#dirReady = true;
     }
-    const release = await acquireLock(this.#lockPath);
-    try {
-      this.#append(entry);
-    } finally {
-      release();
+  }
+
+  /** Fail closed: this batch and everything after it is refused, and so is every later operation. */
+  #fail(e: unknown, batch: QueuedLine[]): void {
+    this.#failure = new BrokerError("IO_ERROR", `Cannot write the audit log ${this.#path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).name}. Free disk space or fix the data directory's permissions, then restart the broker.`, { cause: e });
+    for (const item of [...batch, ...this.#queue.splice(0)]) item.done.reject(this.#failure);
+  }
+
+  /**
+   * Writes queued lines in batches: one lock and one write(2) for every line queued since
+   * the last batch. A line someone waits for (`urgent`) is written on the next turn of the
+   * event loop, with every line queued before it; others wait up to BATCH_DELAY_MS, so
+   * the lines of a store → get → resolve sequence share one lock instead of each taking
+   * it between two requests.
+   */
+  #scheduleFlush(urgent: boolean): void {
+    if (this.#flushing) {
+      if (urgent) this.#wake?.();
+      return;
     }
+    this.#flushing = new Promise<void>((r) => {
+      if (urgent) return void setImmediate(r);
+      const timer = setTimeout(r, BATCH_DELAY_MS);
+      this.#wake = () => {
+        clearTimeout(timer);
+        setImmediate(r);
+      };
+    })
+      .then(() => {
+        this.#wake = null;
+        return this.#drain();
+      })
+      .finally(() => {
+        this.#flushing = null;
+        if (this.#queue.length > 0 && !this.#failure) this.#scheduleFlush(true);
+      });
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0);
+        try {
+          this.#ensureDir();
+          const release = await acquireLock(this.#lockPath);
+          try {
+            this.#append(batch);
+          } finally {
+            release();
+          }
+        } catch (e) {
+          this.#fail(e, batch);
+          return;
+        }
+        for (const item of batch) item.done.resolve();
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Waits until every line recorded so far is written (or has failed). */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing.catch(() => {});
   }
 
   /**
@@ -179,7 +296,7 @@ export class FileAuditLog implements AuditLog {
    * a write, not an open and a close too); a stat of the path says whether another
    * process rotated the file meanwhile, and then the fd is reopened.
    */
-  #append(entry: AuditEntry): void {
+  #append(batch: QueuedLine[]): void {
     let st = this.#statPath();
     if (this.#fd === null || st === null || this.#fdIno !== st.ino) {
       this.#closeFd();
@@ -189,19 +306,30 @@ export class FileAuditLog implements AuditLog {
     }
     const cached = this.#cache && this.#cache.ino === st.ino && this.#cache.size === st.size ? this.#cache.head : null;
     // An empty live file continues the chain of the newest rotated file.
-    const head = cached ?? readHead(this.#fd, st.size) ?? this.#rotatedHead() ?? { hash: GENESIS_PREV, seq: 0, endsClean: true };
-    const text = formatAuditLine(entry, this.#now(), head.seq + 1, head.hash);
-    let bytes = Buffer.from(`${head.endsClean ? "" : "\n"}${text}\n`);
-    if (st.size > 0 && st.size + bytes.length > this.#maxBytes) {
-      this.#closeFd();
-      renameSync(this.#path, this.#nextRotatedPath());
-      this.#fd = openSync(this.#path, "a+", 0o600);
-      st = fstatSync(this.#fd);
-      this.#fdIno = st.ino;
-      bytes = Buffer.from(`${text}\n`);
+    let head = cached ?? readHead(this.#fd, st.size) ?? this.#rotatedHead() ?? { hash: GENESIS_PREV, seq: 0, endsClean: true };
+    let size = st.size;
+    let ino = st.ino;
+    let pending = head.endsClean ? "" : "\n";
+    for (const { entry, time } of batch) {
+      const text = formatAuditLine(entry, time, head.seq + 1, head.hash);
+      const line = `${text}\n`;
+      if (size + Buffer.byteLength(pending) > 0 && size + Buffer.byteLength(pending + line) > this.#maxBytes) {
+        // Rotate: finish the current file, then continue the chain in a fresh one.
+        if (pending) writeSync(this.#fd!, pending);
+        this.#closeFd();
+        renameSync(this.#path, this.#nextRotatedPath());
+        this.#fd = openSync(this.#path, "a+", 0o600);
+        const fresh = fstatSync(this.#fd);
+        this.#fdIno = ino = fresh.ino;
+        size = fresh.size;
+        pending = "";
+      }
+      pending += line;
+      head = { hash: lineHash(text), seq: head.seq + 1, endsClean: true };
     }
-    writeSync(this.#fd, bytes);
-    this.#cache = { ino: st.ino, size: st.size + bytes.length, head: { hash: lineHash(text), seq: head.seq + 1, endsClean: true } };
+    const bytes = Buffer.from(pending);
+    writeSync(this.#fd!, bytes); // one write(2) for the batch, O_APPEND
+    this.#cache = { ino, size: size + bytes.length, head };
   }
 
   #statPath(): { ino: number; size: number } | null {
@@ -237,10 +365,17 @@ export class FileAuditLog implements AuditLog {
     return join(dirname(this.#path), `${stem}.${n}${ext}`);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.flush();
     this.#cache = null;
     this.#closeFd();
   }
+}
+
+interface QueuedLine {
+  entry: AuditEntry;
+  time: number;
+  done: PromiseWithResolvers<void>;
 }
 
 /** Keeps entries in memory: for unit tests. */
@@ -249,5 +384,6 @@ export class MemoryAuditLog implements AuditLog {
   async record(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);
   }
-  close(): void {}
+  assertWritable(): void {}
+  async close(): Promise<void> {}
 }

@@ -240,7 +240,7 @@ export class Broker {
   async close(): Promise<void> {
     this.#refs.clear();
     await this.deps.store.close();
-    this.deps.audit.close();
+    await this.deps.audit.close();
   }
 
   #sweepReferences(): void {
@@ -267,22 +267,36 @@ export class Broker {
     return new BrokerError("NOT_FOUND", `No secret named '${name}'. Store it first (store_secret, or \`mcp-credentials-broker secret set ${name}\`), or call list_secrets to see the names.`);
   }
 
+  /** Queues an audit line without waiting; a failed write makes every later operation fail (fail closed). */
+  #recordLater(line: AuditEntry): void {
+    this.deps.audit.record(line).catch(() => {
+      /* the log keeps the failure and rejects the next record */
+    });
+  }
+
   /** Runs `fn` and appends one audit line with its outcome; `fn` may add ids to the entry. */
   async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">) => Promise<T>): Promise<T> {
     // Names, purposes and client names are capped so a hostile 1 MB input cannot bloat the log.
     const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256) };
+    this.deps.audit.assertWritable();
     let result: T;
     try {
       result = await fn(entry);
     } catch (e) {
-      await this.deps.audit.record(dropUndefined({ ...entry, outcome: "error", error: e instanceof BrokerError ? e.code : "INTERNAL" }));
+      this.#recordLater(dropUndefined({ ...entry, outcome: "error", error: e instanceof BrokerError ? e.code : "INTERNAL" }));
       throw e;
     }
-    // A value is handed out only once its audit line is written; a failed write fails the call.
-    await this.deps.audit.record(dropUndefined({ ...entry, outcome: "ok" }));
+    const line = dropUndefined({ ...entry, outcome: "ok" as const });
+    // A value or a credential is handed out only once its audit line is on disk; a failed
+    // write fails the call. Other lines are written in the batch just after the answer.
+    if (HANDS_OUT_A_CREDENTIAL.has(entry.event)) await this.deps.audit.record(line, { urgent: true });
+    else this.#recordLater(line);
     return result;
   }
 }
+
+/** Events whose operation hands a value or a credential to the caller. */
+const HANDS_OUT_A_CREDENTIAL: ReadonlySet<AuditEntry["event"]> = new Set(["resolve", "inject", "mint"]);
 
 /** JSON drops undefined fields anyway; dropping them here keeps in-memory entries equal to the lines written. */
 function dropUndefined<T extends object>(o: T): T {

@@ -114,6 +114,23 @@ function breakStaleLock(path: string, seen: string): void {
 }
 
 /**
+ * Takes the lock if it is free right now, without waiting; returns its release function,
+ * or null when another holder has it. For callers on a hot path that can fall back to
+ * `acquireLock`.
+ */
+export function tryAcquireLock(path: string): (() => void) | null {
+  const mine = tryCreate(path);
+  if (mine === null) return null;
+  // Remove the lock only while it is still ours (a link to our holder file: same inode):
+  // had it been broken as stale, it may now belong to another process.
+  return () => {
+    try {
+      if (statSync(path).ino === mine.ino) unlinkSync(path);
+    } catch { /* removed meanwhile */ }
+  };
+}
+
+/**
  * Acquires an exclusive lock and returns its release function. A lock whose holder
  * process is gone (e.g. SIGKILLed mid-write) is broken at once; a live one is waited for.
  */
@@ -123,16 +140,8 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
-    const mine = tryCreate(path);
-    if (mine !== null) {
-      // Remove the lock only while it is still ours (a link to our holder file: same
-      // inode): had it been broken as stale, it may now belong to another process.
-      return () => {
-        try {
-          if (statSync(path).ino === mine.ino) unlinkSync(path);
-        } catch { /* removed meanwhile */ }
-      };
-    }
+    const release = tryAcquireLock(path);
+    if (release) return release;
     const holder = readHolder(path);
     if (holder && isStale(holder, staleMs)) {
       breakStaleLock(path, holder.raw);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
@@ -15,7 +15,7 @@ async function write(path: string, n: number, opts: { maxBytes?: number; from?: 
   let t = 1_700_000_000_000;
   const log = new FileAuditLog({ path, now: () => (t += 1000), maxBytes: opts.maxBytes });
   for (let i = 0; i < n; i++) await log.record(entry((opts.from ?? 0) + i));
-  log.close();
+  await log.close();
 }
 
 const linesOf = (path: string) => readFileSync(path, "utf8").split("\n").slice(0, -1);
@@ -176,5 +176,30 @@ describe("readAuditLog and parseSince", () => {
 
   it.each(["", "1", "h", "-1h", "1y", "yesterday", "2026-13-45"])("refuses --since %j", (raw) => {
     expect(() => parseSince(raw, now)).toThrow(/--since/);
+  });
+});
+
+describe("FileAuditLog batching and failure", () => {
+  it("writes lines recorded together as one batch, in order, and resolves each once it is on disk", async () => {
+    const path = tempLog();
+    const log = new FileAuditLog({ path, now: Date.now });
+    const pending = [0, 1, 2, 3, 4].map((i) => log.record(entry(i)));
+    expect(existsSync(path)).toBe(false); // nothing is written before the caller's turn ends
+    await pending[4];
+    expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual([0, 1, 2, 3, 4].map((i) => `secret-${i}`));
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
+    await log.close();
+  });
+
+  it("fails closed: after a failed write every later record and assertWritable throw", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-fail-"));
+    const path = join(dir, "audit.jsonl");
+    // A directory where the log file should be: opening it for append fails.
+    mkdirSync(path);
+    const log = new FileAuditLog({ path, now: Date.now });
+    await expect(log.record(entry(0))).rejects.toThrow(/audit log/);
+    expect(() => log.assertWritable()).toThrow(/audit log/);
+    await expect(log.record(entry(1))).rejects.toThrow(/audit log/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -277,3 +277,27 @@ describe("Broker fingerprints", () => {
     expect((await first.broker.listSecrets()).map((e) => e.name)).toEqual(["a", "b"]);
   });
 });
+
+describe("Broker audit timing", () => {
+  it("has a value's resolve line on disk before resolve returns, and the other lines right after", async () => {
+    const { mkdtempSync, readFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { FileAuditLog } = await import("../../src/core/audit.ts");
+    const { Broker } = await import("../../src/core/broker.ts");
+    const base = memoryBroker();
+    const path = join(mkdtempSync(join(tmpdir(), "mcb-broker-audit-")), "audit.jsonl");
+    const audit = new FileAuditLog({ path, now: Date.now });
+    const broker = new Broker({ ...base.broker.deps, audit });
+    await broker.storeSecret("gh", "v1", undefined, cli);
+    const ref = await broker.issueReference("gh", "p", 60, cli);
+    expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
+    // No flush: the resolve line (and the lines queued before it) are already written.
+    const events = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    expect(events).toEqual(["store", "get", "resolve"]);
+    await broker.deleteSecret("gh", cli);
+    await audit.flush();
+    expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve", "delete"]);
+    await broker.close();
+  });
+});
