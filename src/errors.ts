@@ -24,6 +24,14 @@ export type ErrorCode =
   | "CONFIG_INVALID"
   | "CONFIG_CONFLICT"
   | "CLIENT_COMMAND_FAILED"
+  | "PROVIDER_NOT_CONFIGURED"
+  | "UNSAFE_URL"
+  | "OAUTH_ERROR"
+  | "OAUTH_INVALID_RESPONSE"
+  | "OAUTH_TIMEOUT"
+  | "CALLBACK_PORT_BUSY"
+  | "BROWSER_UNAVAILABLE"
+  | "LOGIN_REQUIRED"
   | "INTERNAL";
 
 /** An error the user can act on. Its message never contains a secret value or a token. */

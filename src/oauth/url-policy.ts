@@ -1,0 +1,60 @@
+// Which URLs the broker may open in a browser or fetch: https:, or http: on a loopback address.
+// Pure functions, so the policy is tested as a table (CVE-2025-6514 was a shell injection
+// through a server-supplied authorization_endpoint).
+import { BrokerError } from "../errors.ts";
+
+/** Longest URL we accept; authorization URLs with PKCE and a few scopes are far below this. */
+export const MAX_URL_LENGTH = 8192;
+
+/**
+ * True for hostnames that name this machine: 127.0.0.0/8, [::1] and `localhost`.
+ * `hostname` is a WHATWG-parsed one, so decimal and hex IPv4 forms are already dotted quads.
+ */
+export function isLoopbackHostname(hostname: string): boolean {
+  if (hostname === "localhost" || hostname === "[::1]") return true;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === "127";
+}
+
+/** True when `url` is http: or https: on a loopback host (the only case where http: is allowed). */
+export function isLoopbackUrl(url: URL): boolean {
+  return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackHostname(url.hostname);
+}
+
+function refuse(what: string, why: string): BrokerError {
+  return new BrokerError("UNSAFE_URL", `Refusing the ${what}: ${why}. Only https: URLs (or http: on 127.0.0.1/localhost) are used. Check the provider's configuration.`);
+}
+
+/**
+ * Parses `raw` with the WHATWG parser and returns the URL when it may be opened or fetched:
+ * `https:`, or `http:` on a loopback host; no user:password part; no whitespace or control
+ * characters anywhere (the WHATWG parser would silently drop them, the bypass class of
+ * cloudflare/workers-oauth-provider#97). The message names `what` but never echoes `raw`,
+ * which may be attacker-controlled.
+ */
+export function parseSafeUrl(raw: unknown, what: string): URL {
+  if (typeof raw !== "string" || raw.length === 0) throw refuse(what, "it is empty");
+  if (raw.length > MAX_URL_LENGTH) throw refuse(what, `it is longer than ${MAX_URL_LENGTH} characters`);
+  // biome-ignore lint: control characters and whitespace are exactly what we refuse here
+  if (/[\u0000-\u0020\u007f-\u009f\u00a0\u1680\u2000-\u200f\u2028\u2029\u202f\u205f\u3000\ufeff\\]/.test(raw)) {
+    throw refuse(what, "it contains whitespace, control characters or a backslash");
+  }
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refuse(what, "it is not a valid absolute URL");
+  }
+  if (url.username !== "" || url.password !== "") throw refuse(what, "it contains a user name or password");
+  if (url.protocol === "https:") return url;
+  if (url.protocol === "http:") {
+    if (isLoopbackHostname(url.hostname)) return url;
+    throw refuse(what, "http: is allowed only for loopback addresses");
+  }
+  throw refuse(what, `the scheme ${JSON.stringify(url.protocol.slice(0, 16))} is not allowed`);
+}
+
+/** The re-serialised href of a safe URL (what is handed to a browser opener, as one argv element). */
+export function safeHref(raw: unknown, what: string): string {
+  return parseSafeUrl(raw, what).href;
+}
