@@ -5,13 +5,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { InstallDeps } from "./clients/install.ts";
 import { DEFAULT_AUDIT_MAX_BYTES, FileAuditLog } from "./core/audit.ts";
-import { Broker } from "./core/broker.ts";
+import { Broker, type OAuthPort } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
 import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
 import { BrokerError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
-import { acquireLock } from "./store/lock-file.ts";
+import { acquireLock, type LockOptions } from "./store/lock-file.ts";
 import type { Store } from "./store/store.ts";
 
 export { brokerVersion } from "./build-info.ts";
@@ -76,21 +76,44 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   const { store, reason } = await openStore(storeChoice, dataDir, env);
   const clock = systemClock;
   const revocations = storeChoice === "memory" ? new MemoryRevocationList(() => clock.now()) : new FileRevocationList(join(dataDir, dataFiles.revoked), () => clock.now());
+  const withLock = async <T>(name: string, fn: () => Promise<T>, lockOpts?: LockOptions): Promise<T> => {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const release = await acquireLock(join(dataDir, `${name}.lock`), lockOpts);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+  // OAuth is loaded on first use: `serve` answers `initialize` without oauth4webapi.
+  let oauth: Promise<OAuthPort> | null = null;
+  const loadOAuth = () => {
+    oauth ??= Promise.all([import("./oauth/service.ts"), import("./oauth/browser.ts")]).then(([service, browser]) =>
+      service.createOAuthService({
+        store,
+        clock,
+        log,
+        env,
+        platform: process.platform,
+        fetch: (input, init) => fetch(input, init),
+        withLock,
+        canOpenBrowser: () => browser.browserCommand(env, process.platform) !== null,
+        openBrowser: async (url) => {
+          const cmd = browser.browserCommand(env, process.platform);
+          return cmd ? browser.openInBrowser(cmd, url, env) : false;
+        },
+      }),
+    );
+    return oauth;
+  };
   const broker = new Broker({
     store,
     clock,
     audit: new FileAuditLog({ path: join(dataDir, dataFiles.audit), now: () => clock.now(), maxBytes: auditMaxBytes(env) }),
     revocations,
     jwtSecret: env.JWT_SECRET || undefined,
-    withLock: async (name, fn) => {
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-      const release = await acquireLock(join(dataDir, `${name}.lock`));
-      try {
-        return await fn();
-      } finally {
-        release();
-      }
-    },
+    withLock,
+    oauth: loadOAuth,
   });
   return { broker, dataDir, log, storeChoice, storeReason: reason };
 }

@@ -7,7 +7,7 @@ import { BrokerError } from "../errors.ts";
 import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
 import type { Policy } from "../store/store.ts";
 
-export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy";
+export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
 
 /** The user's answer to a `confirm` policy prompt ("unsupported": the client cannot ask). */
 export type ConsentAnswer = "accept" | "decline" | "cancel" | "unsupported";

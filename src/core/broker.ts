@@ -1,6 +1,11 @@
 // The broker's use cases: store, reference, resolve, list and delete secrets; mint and verify tokens.
 import { randomBytes } from "node:crypto";
 import { BrokerError } from "../errors.ts";
+import type { LoginUi } from "../oauth/context.ts";
+import { isUnusable, loginRequired, needsRefresh } from "../oauth/expiry.ts";
+import type { LoginRequest, LoginResult } from "../oauth/login.ts";
+import type { RevocationOutcome } from "../oauth/revoke.ts";
+import type { LockOptions } from "../store/lock-file.ts";
 import { isInternalName, INTERNAL_PREFIX, type Policy, type SecretEntry, type SecretRecord, type Store } from "../store/store.ts";
 import type { AuditEntry, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
@@ -16,7 +21,21 @@ export interface BrokerDeps {
   audit: AuditLog;
   revocations: RevocationList;
   jwtSecret?: string;
-  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  /** Runs `fn` holding the cross-process lock file `<name>.lock` in the data dir. */
+  withLock: <T>(name: string, fn: () => Promise<T>, opts?: LockOptions) => Promise<T>;
+  /** The OAuth side (login, refresh, revocation), loaded on first use; absent → logins are unavailable. */
+  oauth?: () => Promise<OAuthPort>;
+  /** Login settings from the environment (MCB_LOGIN_TIMEOUT, MCB_CALLBACK_PORT). */
+  loginDefaults?: { timeoutMs: number; port?: number };
+}
+
+/** What the core needs from the OAuth modules (src/oauth/service.ts implements it). */
+export interface OAuthPort {
+  /** Returns a non-expired record for `name`, refreshing under the lock when within the skew. */
+  refresh(name: string, record: SecretRecord): Promise<SecretRecord>;
+  login(req: LoginRequest, ui: LoginUi): Promise<LoginResult>;
+  /** RFC 7009 revocation of the record's tokens at the provider. */
+  revoke(record: SecretRecord): Promise<RevocationOutcome>;
 }
 
 /** Who is asking: the MCP client's name from `initialize`, "cli" or "run"; and how to ask the user. */
@@ -35,6 +54,9 @@ export interface SecretMeta {
 
 /** A listed secret: metadata only, with the effective policy spelled out. */
 export type ListedSecret = SecretEntry & { policy: Policy };
+
+/** A login request; timeout and port default to the broker's login settings. */
+export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
 
 export interface SecretReference {
   id: string;
@@ -249,19 +271,63 @@ export class Broker {
   }
 
   /**
-   * The one place a secret's value is read for use (resolve, `secret get`, `run`): the
-   * record, or NOT_FOUND, or SECRET_EXPIRED for a value past its `expiresAt`. Refreshing
-   * an OAuth token before it expires belongs here, so every path gets it.
+   * The one place a secret's value is read for use (get, resolve, `secret get`, `run`): the
+   * record — an OAuth token refreshed first when it expires within 60 s (DESIGN.md) — or
+   * NOT_FOUND, LOGIN_REQUIRED for a token that expired and cannot be refreshed, or
+   * SECRET_EXPIRED for any other value past its `expiresAt`.
    */
   async #usableRecord(name: string): Promise<SecretRecord> {
     const record = await this.deps.store.get(name);
     if (!record) throw this.#notFound(name);
-    if (record.expiresAt !== undefined && this.deps.clock.now() >= record.expiresAt) {
+    const now = this.deps.clock.now();
+    if (record.oauth) {
+      if (!needsRefresh(record, now)) return record;
+      const canRefresh = record.oauth.refreshToken !== undefined && !record.oauth.loginRequired && this.deps.oauth !== undefined;
+      if (canRefresh) return (await this.deps.oauth!()).refresh(name, record);
+      if (isUnusable(record, now)) {
+        throw loginRequired(name, record, record.oauth.loginRequired ? "was rejected by the provider (its refresh token is no longer valid)" : "has expired and cannot be refreshed");
+      }
+      // Still valid for a few seconds: better than nothing.
+      return record;
+    }
+    if (record.expiresAt !== undefined && now >= record.expiresAt) {
       const again = record.provider ? `Log in again: \`mcp-credentials-broker login ${record.provider} --name ${name}\`` : `Store a fresh value: \`mcp-credentials-broker secret set ${name}\``;
       throw new BrokerError("SECRET_EXPIRED", `The secret '${name}' expired at ${new Date(record.expiresAt).toISOString()} and cannot be refreshed. ${again}.`);
     }
     return record;
   }
+
+  /** Logs in with an OAuth provider and stores the token (and its refresh token) under `req.secretName`. */
+  async login(req: BrokerLoginRequest, ui: LoginUi, ctx: CallContext): Promise<LoginResult> {
+    return this.#audited({ event: "login", name: req.secretName, provider: req.provider, client: ctx.client }, async () => {
+      checkSecretName(req.secretName);
+      const defaults = this.deps.loginDefaults;
+      const full: LoginRequest = { ...req, timeoutMs: req.timeoutMs ?? defaults?.timeoutMs ?? 5 * 60_000, port: req.port ?? defaults?.port };
+      return (await this.#oauthPort()).login(full, ui);
+    });
+  }
+
+  /**
+   * Deletes a secret; for an OAuth token, first revokes it at the provider (RFC 7009) when
+   * the provider has a revocation endpoint. The secret is deleted even if revocation fails.
+   */
+  async logout(name: string, ctx: CallContext): Promise<{ revocation: RevocationOutcome | "not-oauth" }> {
+    return this.#audited({ event: "logout", name, client: ctx.client }, async () => {
+      checkSecretName(name);
+      const record = await this.deps.store.get(name);
+      if (!record) throw this.#notFound(name);
+      const revocation = record.oauth ? await (await this.#oauthPort()).revoke(record) : ("not-oauth" as const);
+      await this.deps.store.delete(name);
+      for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
+      return { revocation };
+    });
+  }
+
+  #oauthPort(): Promise<OAuthPort> {
+    if (!this.deps.oauth) throw new BrokerError("BACKEND_UNAVAILABLE", "OAuth login is not available in this broker configuration.");
+    return this.deps.oauth();
+  }
+
 
   #notFound(name: string): BrokerError {
     return new BrokerError("NOT_FOUND", `No secret named '${name}'. Store it first (store_secret, or \`mcp-credentials-broker secret set ${name}\`), or call list_secrets to see the names.`);

@@ -297,16 +297,30 @@ function firstSet(env: Env, vars: readonly string[]): string | undefined {
 }
 
 /**
+ * The client id and secret for a provider: the environment's when its client id variable is
+ * set, else the `provider add` settings; null when neither. A secret is never paired with a
+ * client id from the other source.
+ */
+export function clientCredentials(id: ProviderId, env: Env, stored: StoredProviderSettings | null): { clientId: string; clientSecret?: string } | null {
+  const preset = PROVIDERS[id];
+  const envClientId = firstSet(env, preset.clientIdVars);
+  if (envClientId) {
+    const secret = firstSet(env, preset.clientSecretVars);
+    return { clientId: envClientId, ...(secret ? { clientSecret: secret } : {}) };
+  }
+  if (!stored?.clientId) return null;
+  return { clientId: stored.clientId, ...(stored.clientSecret ? { clientSecret: stored.clientSecret } : {}) };
+}
+
+/**
  * Resolves a provider from the environment (the original's variables win), else from
  * settings saved with `provider add`. Throws PROVIDER_NOT_CONFIGURED naming the variables.
  */
 export function resolveProvider(id: ProviderId, env: Env, stored: StoredProviderSettings | null, overrides: EndpointOverrides = {}): ResolvedProvider {
   const preset = PROVIDERS[id];
-  const envClientId = firstSet(env, preset.clientIdVars);
-  const fromEnv = envClientId !== undefined;
-  const clientId = envClientId ?? stored?.clientId;
-  if (!clientId) throw notConfigured(preset);
-  const clientSecret = fromEnv ? firstSet(env, preset.clientSecretVars) : stored?.clientSecret || undefined;
+  const creds = clientCredentials(id, env, stored);
+  if (!creds) throw notConfigured(preset);
+  const { clientId, clientSecret } = creds;
   const settings: PresetSettings = {
     issuer: env.OAUTH2_ISSUER?.trim() || stored?.issuer,
     domain: env.OKTA_DOMAIN?.trim() || stored?.domain,

@@ -9,6 +9,29 @@ import { z } from "zod";
 export const POLICIES = ["allow", "confirm", "deny"] as const;
 export type Policy = (typeof POLICIES)[number];
 
+/**
+ * The OAuth side of a secret obtained by login: how to refresh it, and the refresh token.
+ * Kept beside the access token (the record's value) and never handed out: references,
+ * `secret get` and listings only ever see the value or the metadata outside this part.
+ */
+export const OAuthPartSchema = z.object({
+  provider: z.string(),
+  clientId: z.string(),
+  authMethod: z.enum(["client_secret_post", "client_secret_basic", "none"]),
+  tokenEndpoint: z.string(),
+  /** The issuer logged in to (oauth2 --issuer), for refresh and the "log in again" hint. */
+  issuer: z.string().optional(),
+  revocationEndpoint: z.string().optional(),
+  refreshToken: z.string().optional(),
+  tokenType: z.string(),
+  scope: z.string().optional(),
+  /** Bumped by every login and refresh; a refresh that lost a race sees a newer one and re-reads. */
+  generation: z.number().int().nonnegative(),
+  /** The refresh token was rejected (invalid_grant): only a new login helps. */
+  loginRequired: z.boolean().optional(),
+});
+export type OAuthPart = z.infer<typeof OAuthPartSchema>;
+
 /** A stored secret: the value plus metadata that may be listed without reading values. */
 export const SecretRecordSchema = z.object({
   value: z.string(),
@@ -21,11 +44,12 @@ export const SecretRecordSchema = z.object({
   expiresAt: z.number().optional(),
   createdAt: z.number(),
   updatedAt: z.number(),
+  oauth: OAuthPartSchema.optional(),
 });
 export type SecretRecord = z.infer<typeof SecretRecordSchema>;
 
-/** What `list()` returns: everything but the value. */
-export type SecretEntry = Omit<SecretRecord, "value"> & { name: string };
+/** What `list()` returns: everything but the value and the OAuth part (it holds the refresh token). */
+export type SecretEntry = Omit<SecretRecord, "value" | "oauth"> & { name: string };
 
 export type StoreBackend = "memory" | "file" | "keychain";
 
@@ -56,8 +80,8 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Strips the value from a record, for listings; the entry is a copy (its tags are not the store's). */
+/** Strips the value and OAuth part from a record, for listings; the entry is a copy (its tags are not the store's). */
 export function toEntry(name: string, record: SecretRecord): SecretEntry {
-  const { value: _value, ...meta } = record;
+  const { value: _value, oauth: _oauth, ...meta } = record;
   return { name, ...structuredClone(meta) };
 }

@@ -1,0 +1,91 @@
+// Opens a URL in the user's browser: the platform helper (or $BROWSER) by absolute path, the
+// re-serialised URL as its one argument, never through a shell (CVE-2025-6514).
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import { safeHref } from "./url-policy.ts";
+
+type Env = Record<string, string | undefined>;
+
+/** The program and leading arguments that open a URL; the URL is appended as one more argument. */
+export interface BrowserCommand {
+  path: string;
+  args: string[];
+  /** For messages: "BROWSER", "xdg-open", … */
+  label: string;
+}
+
+/** Finds `name` on PATH as an absolute path (so a relative PATH entry cannot hijack it). */
+export function findOnPath(name: string, env: Env): string | null {
+  if (isAbsolute(name)) return existsSync(name) ? name : null;
+  if (name.includes("/") || name.includes("\\")) return null;
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir || !isAbsolute(dir)) continue;
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+/**
+ * The command that opens a browser here, or null when none can (no $BROWSER, and a Linux
+ * session without a display — SSH, containers). `BROWSER` names one program (as `xdg-open`
+ * and many CLIs honour it); it gets the URL as its only argument.
+ */
+export function browserCommand(env: Env, platform: string): BrowserCommand | null {
+  const override = env.BROWSER?.trim();
+  if (override) {
+    // xdg-utils allows a ':'-separated list; the first entry is the one to try.
+    const first = platform === "win32" ? override : override.split(":")[0]!;
+    const path = findOnPath(first, env);
+    return path ? { path, args: [], label: "BROWSER" } : null;
+  }
+  if (platform === "darwin") return { path: "/usr/bin/open", args: [], label: "open" };
+  if (platform === "win32") {
+    const root = env.SystemRoot ?? env.SYSTEMROOT ?? "C:\\Windows";
+    // url.dll's FileProtocolHandler takes the URL as its own argument: no cmd.exe `start`.
+    return { path: `${root}\\System32\\rundll32.exe`, args: ["url.dll,FileProtocolHandler"], label: "rundll32" };
+  }
+  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
+  const path = findOnPath("xdg-open", env);
+  return path ? { path, args: [], label: "xdg-open" } : null;
+}
+
+/** Variables that may hold credentials: the browser (and $BROWSER) never needs them. */
+const CREDENTIAL_VAR = /SECRET|TOKEN|PASSWORD|PASSPHRASE|CREDENTIAL|_KEY$|^MCB_/i;
+
+/** The environment handed to the opener: ours minus anything that looks like a credential. */
+export function openerEnv(env: Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !CREDENTIAL_VAR.test(k)) out[k] = v;
+  return out;
+}
+
+/** How long to wait for the opener's exit status before assuming it is the browser itself. */
+const OPENER_GRACE_MS = 3_000;
+
+/**
+ * Starts `cmd` with the re-serialised `url` as one argv element (no shell), detached, with
+ * no stdio (in `serve`, stdout is JSON-RPC). Resolves true when it started and did not fail
+ * within a few seconds. Throws UNSAFE_URL for a URL the policy refuses — before spawning.
+ */
+export async function openInBrowser(cmd: BrowserCommand, url: string, env: Env): Promise<boolean> {
+  const href = safeHref(url, "URL to open");
+  return new Promise<boolean>((resolve) => {
+    let settled = false;
+    const done = (ok: boolean) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok);
+      }
+    };
+    const child = spawn(cmd.path, [...cmd.args, href], { shell: false, detached: true, stdio: "ignore", env: openerEnv(env), windowsHide: true });
+    child.once("error", () => done(false));
+    child.once("exit", (code) => done(code === 0));
+    const t = setTimeout(() => {
+      child.unref();
+      done(true);
+    }, OPENER_GRACE_MS);
+    t.unref();
+  });
+}

@@ -1,0 +1,74 @@
+// The one door through which OAuth code reaches the network: the URL policy on every request,
+// the injected fetch (tests bind it to 127.0.0.1), and each provider's response quirks
+// normalised into what RFC 6749 §5.1/§5.2 responses look like.
+import * as oauth from "oauth4webapi";
+import type { ResponseQuirks } from "./providers.ts";
+import { isLoopbackUrl, parseSafeUrl } from "./url-policy.ts";
+
+export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
+
+/** Largest OAuth response body we read (token responses are a few KiB). */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** No OAuth request may hang the broker. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Rewrites a provider's non-conforming response into a conforming one: form-encoded bodies
+ * become JSON (GitHub answers `application/x-www-form-urlencoded` unless asked for JSON),
+ * errors reported with HTTP 200 get HTTP 400 (RFC 6749 §5.2), and Entra's multi-tenant ID
+ * tokens, whose `iss` names the user's tenant, are dropped (we do not use them).
+ */
+export async function normaliseResponse(res: Response, quirks: ResponseQuirks): Promise<Response> {
+  if (!quirks.formEncodedResponses && !quirks.errorsWithHttp200 && !quirks.dropIdToken) return res;
+  const type = res.headers.get("content-type") ?? "";
+  const text = await res.text();
+  if (text.length > MAX_BODY_BYTES) return new Response(null, { status: 502 });
+  let body: unknown;
+  if (quirks.formEncodedResponses && type.includes("application/x-www-form-urlencoded")) {
+    const form = new URLSearchParams(text);
+    const obj: Record<string, string | number> = {};
+    for (const [k, v] of form) obj[k] = /^(expires_in|refresh_token_expires_in|interval)$/.test(k) && /^\d+$/.test(v) ? Number(v) : v;
+    body = obj;
+  } else {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return new Response(text, { status: res.status, headers: res.headers });
+    }
+  }
+  let status = res.status;
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const o = body as Record<string, unknown>;
+    if (quirks.errorsWithHttp200 && status === 200 && typeof o.error === "string") status = 400;
+    if (quirks.dropIdToken) delete o.id_token;
+  }
+  const headers = new Headers(res.headers);
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  headers.delete("content-encoding");
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** The transport part of oauth4webapi's options, usable with every request function. */
+// biome-ignore lint: oauth4webapi types customFetch per method and body; ours serves them all
+export type TransportOptions = Pick<oauth.HttpRequestOptions<any, any>, typeof oauth.customFetch | typeof oauth.allowInsecureRequests>;
+
+/**
+ * Builds oauth4webapi request options for `url`: our fetch (policy-checked, quirks
+ * normalised) as `customFetch`, and `allowInsecureRequests` only when `url` is a loopback
+ * http: URL — oauth4webapi refuses http: otherwise, which is what we want everywhere else.
+ */
+export function requestOptions(baseFetch: FetchLike, quirks: ResponseQuirks, url: string | URL): TransportOptions {
+  const target = typeof url === "string" ? parseSafeUrl(url, "OAuth endpoint") : url;
+  const customFetch = async (u: string, init: oauth.CustomFetchOptions<"GET" | "POST", unknown>): Promise<Response> => {
+    // Every hop is re-checked: discovery could name an endpoint we must not contact.
+    const checked = parseSafeUrl(u, "OAuth endpoint");
+    const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const res = await baseFetch(checked.href, { ...(init as RequestInit), redirect: "manual", signal });
+    return normaliseResponse(res, quirks);
+  };
+  return {
+    [oauth.customFetch]: customFetch as never,
+    [oauth.allowInsecureRequests]: target.protocol === "http:" && isLoopbackUrl(target),
+  };
+}

@@ -1,0 +1,37 @@
+// Token revocation at the provider on logout (RFC 7009), when it has a revocation endpoint.
+import * as oauth from "oauth4webapi";
+import type { OAuthPart, SecretRecord } from "../store/store.ts";
+import { clientFor } from "./client-auth.ts";
+import { translateOAuthError } from "./errors.ts";
+import { requestOptions } from "./http.ts";
+import { isProviderId, PROVIDERS } from "./providers.ts";
+import type { RefreshDeps } from "./refresh.ts";
+
+export type RevocationOutcome = "revoked" | "unsupported" | "failed";
+
+/**
+ * Revokes the refresh token (which, RFC 7009 §2.1, should end the whole grant) and the
+ * access token. "unsupported" when the provider has no revocation endpoint (GitHub, Entra);
+ * "failed" when it refused or was unreachable — the caller deletes the secret either way.
+ */
+export async function revokeAtProvider(record: SecretRecord & { oauth: OAuthPart }, deps: RefreshDeps): Promise<RevocationOutcome> {
+  const part = record.oauth;
+  if (!part.revocationEndpoint) return "unsupported";
+  const as: oauth.AuthorizationServer = { issuer: part.issuer ?? new URL(part.revocationEndpoint).origin, revocation_endpoint: part.revocationEndpoint };
+  const secret = part.authMethod === "none" ? undefined : await deps.clientSecretFor(part.provider, part.clientId);
+  const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
+  const quirks = isProviderId(part.provider) ? PROVIDERS[part.provider].quirks : { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
+  const tokens: [string, string][] = [];
+  if (part.refreshToken) tokens.push([part.refreshToken, "refresh_token"]);
+  tokens.push([record.value, "access_token"]);
+  try {
+    for (const [token, hint] of tokens) {
+      const res = await oauth.revocationRequest(as, client, auth, token, { additionalParameters: { token_type_hint: hint }, ...requestOptions(deps.fetch, quirks, part.revocationEndpoint) });
+      await oauth.processRevocationResponse(res);
+    }
+    return "revoked";
+  } catch (e) {
+    deps.log.warn(`revocation at the provider failed: ${translateOAuthError(e, "revocation").message}`);
+    return "failed";
+  }
+}

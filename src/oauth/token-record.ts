@@ -1,0 +1,61 @@
+// Turns token endpoint responses into stored records: the access token as the value, the
+// refresh token and what refresh needs in the record's `oauth` part (never handed out).
+import type * as oauth from "oauth4webapi";
+import type { OAuthPart, SecretRecord } from "../store/store.ts";
+import type { ServerMetadata } from "./discovery.ts";
+import type { TokenGrant } from "./flow.ts";
+import type { ResolvedProvider } from "./providers.ts";
+
+/** Epoch ms when a token with `expires_in` (RFC 6749 §5.1, seconds) expires; undefined when it did not say. */
+function expiry(tokens: oauth.TokenEndpointResponse, now: number): number | undefined {
+  return typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? now + tokens.expires_in * 1000 : undefined;
+}
+
+/** The record a fresh login stores; its generation is one above whatever it replaces. */
+export function recordFromGrant(grant: TokenGrant, p: ResolvedProvider, meta: ServerMetadata, now: number, prev: SecretRecord | null): SecretRecord {
+  const t = grant.tokens;
+  const part: OAuthPart = {
+    provider: p.preset.id,
+    clientId: p.clientId,
+    authMethod: grant.authMethod,
+    tokenEndpoint: meta.as.token_endpoint!,
+    ...(meta.hasIssuer ? { issuer: meta.as.issuer } : {}),
+    ...(meta.as.revocation_endpoint ? { revocationEndpoint: meta.as.revocation_endpoint } : {}),
+    ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
+    tokenType: t.token_type,
+    scope: typeof t.scope === "string" ? t.scope : grant.requestedScopes.join(" "),
+    generation: (prev?.oauth?.generation ?? 0) + 1,
+  };
+  const expiresAt = expiry(t, now);
+  return {
+    value: t.access_token,
+    ...(prev?.tags ? { tags: prev.tags } : {}),
+    provider: p.preset.id,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    createdAt: prev?.createdAt ?? now,
+    updatedAt: now,
+    oauth: part,
+  };
+}
+
+/**
+ * The record after a refresh: new access token, the rotated refresh token when one came
+ * (RFC 6749 §6: otherwise the old one stays valid), generation + 1.
+ */
+export function recordFromRefresh(current: SecretRecord & { oauth: OAuthPart }, tokens: oauth.TokenEndpointResponse, now: number): SecretRecord {
+  const expiresAt = expiry(tokens, now);
+  const { expiresAt: _old, ...rest } = current;
+  return {
+    ...rest,
+    value: tokens.access_token,
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+    updatedAt: now,
+    oauth: {
+      ...current.oauth,
+      refreshToken: tokens.refresh_token ?? current.oauth.refreshToken,
+      tokenType: tokens.token_type,
+      ...(typeof tokens.scope === "string" ? { scope: tokens.scope } : {}),
+      generation: current.oauth.generation + 1,
+    },
+  };
+}
