@@ -67,6 +67,21 @@ function auditMaxBytes(env: Record<string, string | undefined>): number {
   return n;
 }
 
+/** MCB_LOGIN_TIMEOUT (seconds, default 300) and MCB_CALLBACK_PORT (default 9876); bad values are ignored with a warning. */
+export function loginDefaults(env: Record<string, string | undefined>, log: Logger): { timeoutMs: number; port?: number } {
+  const int = (name: string, max: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (Number.isInteger(n) && n > 0 && n <= max) return n;
+    log.warn(`ignoring ${name}=${JSON.stringify(raw.slice(0, 20))}: expected a whole number from 1 to ${max}`);
+    return undefined;
+  };
+  const timeout = int("MCB_LOGIN_TIMEOUT", 3600);
+  const port = int("MCB_CALLBACK_PORT", 65535);
+  return { timeoutMs: (timeout ?? 300) * 1000, ...(port !== undefined ? { port } : {}) };
+}
+
 /** Builds the broker from the process environment. `storeFlag` is `--store`, which wins over MCB_STORE. */
 export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined> } = {}): Promise<Runtime> {
   const env = opts.env ?? process.env;
@@ -95,7 +110,9 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
         log,
         env,
         platform: process.platform,
-        fetch: (input, init) => fetch(input, init),
+        // OAuth requests are few and far apart (device polling waits 5-10 s, refreshes an
+        // hour): a pooled connection would often be one the server already closed (ECONNRESET).
+        fetch: new Bun.FetchSession({ keepAlive: false }).fetch,
         withLock,
         canOpenBrowser: () => browser.browserCommand(env, process.platform) !== null,
         openBrowser: async (url) => {
@@ -114,6 +131,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     jwtSecret: env.JWT_SECRET || undefined,
     withLock,
     oauth: loadOAuth,
+    loginDefaults: loginDefaults(env, log),
   });
   return { broker, dataDir, log, storeChoice, storeReason: reason };
 }

@@ -34,6 +34,10 @@ never need to see a token to use a tool that needs one.
 7. If a secret is missing, ask the user to run
    \`mcp-credentials-broker secret set <name>\` in a terminal (the value never enters
    the conversation). Use \`store_secret\` only for values you generated yourself.
+   For an OAuth provider (github, google, azure, okta, oauth2), call
+   \`start_oauth_flow\` with the provider, the scopes and a \`secret_name\`: the user
+   signs in in the browser, the token is stored and refreshed for you; then use it
+   through \`get_secret\` like any other secret.
 8. For a short-lived signed token, call \`mint_token\` with the provider, the narrowest
    scopes and a short \`ttl_seconds\`; check one with \`verify_token\`; call
    \`revoke_token\` with its \`tokenId\` as soon as it is no longer needed.

@@ -29,6 +29,9 @@ export interface BrokerDeps {
   loginDefaults?: { timeoutMs: number; port?: number };
 }
 
+/** A login request; timeout and port default to the broker's login settings. */
+export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
+
 /** What the core needs from the OAuth modules (src/oauth/service.ts implements it). */
 export interface OAuthPort {
   /** Returns a non-expired record for `name`, refreshing under the lock when within the skew. */

@@ -1,11 +1,14 @@
 // The stdio MCP server: registers every tool on an McpServer and serves it over stdin/stdout.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitResultSchema, type CallToolResult, type ServerNotification, type ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { randomUUID } from "node:crypto";
 import type { Broker } from "../core/broker.ts";
 import { BrokerError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { elicitConsent } from "./consent.ts";
+import type { ToolSession } from "./tool.ts";
 import { tools } from "./tools/index.ts";
 
 /**
@@ -31,7 +34,8 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
   const server = new McpServer(
     { name: "mcp-credentials-broker", title: "MCP Credentials Broker", version },
     {
-      capabilities: { tools: {} },
+      // logging: login progress and the URL to open reach the client as notifications/message.
+      capabilities: { tools: {}, logging: {} },
       instructions:
         "Credentials broker. Never ask the user to paste a secret into the chat. Tool servers wrapped by `mcp-credentials-broker run` already hold their tokens: use their tools directly. Otherwise: list_secrets → get_secret (a single-use reference) → resolve_secret only when the raw value is unavoidable (policy 'confirm' asks the user; 'deny' is refused), and never repeat a value in a reply.",
     },
@@ -48,11 +52,12 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
     server.registerTool(
       tool.name,
       { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output },
-      (async (input: never) => {
+      (async (input: never, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => {
         const client = server.server.getClientVersion()?.name;
+        const session = toolSession(server, extra);
         const run = (async () => {
           try {
-            return toolResult(await tool.run(input, { broker, client, confirm }));
+            return toolResult(await tool.run(input, { broker, client, confirm, session }));
           } catch (e) {
             if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
             return toolError(describeError(e));
@@ -74,6 +79,28 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
       // The SDK validates the result and sends it in microtasks after the handler settles; closing before that aborts the response.
       await new Promise((r) => setImmediate(r));
     },
+  };
+}
+
+/** Notifications and URL elicitation for one tool call. Failures to notify never fail the call. */
+function toolSession(server: McpServer, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): ToolSession {
+  const progressToken = extra._meta?.progressToken;
+  let progress = 0;
+  const canElicitUrl = server.server.getClientCapabilities()?.elicitation?.url !== undefined;
+  return {
+    signal: extra.signal,
+    async notify(message) {
+      await server.server.sendLoggingMessage({ level: "notice", logger: "mcp-credentials-broker", data: message }, extra.sessionId).catch(() => {});
+      if (progressToken !== undefined) {
+        await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: ++progress, message } }).catch(() => {});
+      }
+    },
+    elicitUrl: canElicitUrl
+      ? async (url, message) => {
+          const r = await extra.sendRequest({ method: "elicitation/create", params: { mode: "url", message, url, elicitationId: randomUUID() } }, ElicitResultSchema, { timeout: 10 * 60_000 });
+          return r.action === "accept";
+        }
+      : null,
   };
 }
 

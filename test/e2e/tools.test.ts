@@ -69,6 +69,7 @@ describe("tools/list from the compiled binary", () => {
     list_secrets: [[], []],
     delete_secret: [["name"], ["name"]],
     verify_token: [["token"], ["token"]],
+    start_oauth_flow: [["provider", "scopes", "secret_name", "authorization_endpoint", "token_endpoint"], ["provider", "scopes", "secret_name"]],
   };
 
   for (const [name, [props, required]] of Object.entries(expected)) {

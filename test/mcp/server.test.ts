@@ -90,7 +90,7 @@ describe("MCP server (in-process)", () => {
     const { client } = await setup();
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
-      ["delete_secret", "get_broker_stats", "get_secret", "list_secrets", "mint_token", "resolve_secret", "revoke_token", "store_secret", "verify_token"].sort(),
+      ["delete_secret", "get_broker_stats", "get_secret", "list_secrets", "mint_token", "resolve_secret", "revoke_token", "start_oauth_flow", "store_secret", "verify_token"].sort(),
     );
     for (const t of tools) {
       expect(t.description?.length ?? 0).toBeGreaterThan(20);
