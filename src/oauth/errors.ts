@@ -12,8 +12,11 @@ const KNOWN_ERRORS = new Set([
   "account_selection_required", "consent_required", "invalid_request_uri", "invalid_request_object",
   "request_not_supported", "request_uri_not_supported", "registration_not_supported", "invalid_target",
   "unsupported_token_type", "bad_verification_code", "incorrect_client_credentials", "redirect_uri_mismatch",
-  "incorrect_device_code", "device_flow_disabled", "unsupported_grant_type", "application_suspended",
+  "incorrect_device_code", "device_flow_disabled", "application_suspended", "bad_refresh_token",
 ]);
+
+/** Refresh failures after which only a new login helps (RFC 6749 §5.2; GitHub's own code). */
+const TERMINAL_ON_REFRESH = new Set(["invalid_grant", "bad_refresh_token"]);
 
 /** A provider's `error` code, when it is one we know; else a neutral word (it may hold anything). */
 export function safeErrorCode(code: unknown): string {
@@ -37,6 +40,7 @@ function hint(code: string, step: OAuthStep, loginHint: string): string {
     case "redirect_uri_mismatch":
       return "Register the redirect URI http://localhost:9876/oauth/callback (or http://127.0.0.1/oauth/callback for any port) with the provider.";
     case "invalid_grant":
+    case "bad_refresh_token":
     case "bad_verification_code":
       return step === "refresh" ? `The refresh token is no longer valid. Log in again with ${loginHint}.` : "The authorization code was rejected (expired or already used). Run the login again.";
     case "expired_token":
@@ -56,7 +60,7 @@ export function translateOAuthError(e: unknown, step: OAuthStep, loginHint = "`m
   if (e instanceof oauth.ResponseBodyError || e instanceof oauth.AuthorizationResponseError) {
     const code = safeErrorCode(e.error);
     const status = e instanceof oauth.ResponseBodyError ? ` (HTTP ${e.status})` : "";
-    const kind = step === "refresh" && code === "invalid_grant" ? "LOGIN_REQUIRED" : "OAUTH_ERROR";
+    const kind = step === "refresh" && TERMINAL_ON_REFRESH.has(code) ? "LOGIN_REQUIRED" : "OAUTH_ERROR";
     return new BrokerError(kind, `The provider answered the ${step} with ${code}${status}. ${hint(code, step, loginHint)}`, { cause: e });
   }
   if (e instanceof oauth.WWWAuthenticateChallengeError) {

@@ -37,18 +37,19 @@ function decodeEntities(s: string): string {
 }
 
 /** The first form on the page: its action and its fields with values. */
-function parseForm(html: string, base: URL, fill: Record<string, string>): { action: URL; body: URLSearchParams } | null {
-  const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+function parseForm(html: string, base: URL, fill: Record<string, string>): { action: URL; method: string; body: URLSearchParams } | null {
+  const form = /<form([^>]*)action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
   if (!form) return null;
+  const method = /method="get"/i.test(form[0]!.slice(0, form[0]!.indexOf(">"))) ? "GET" : "POST";
   const body = new URLSearchParams();
-  for (const m of form[2]!.matchAll(/<input([^>]*)>/gi)) {
+  for (const m of form[3]!.matchAll(/<input([^>]*)>/gi)) {
     const name = /name="([^"]*)"/.exec(m[1]!)?.[1];
     if (!name) continue;
     const value = /value="([^"]*)"/.exec(m[1]!)?.[1];
     body.set(name, fill[name] ?? decodeEntities(value ?? ""));
   }
-  for (const [k, v] of Object.entries(fill)) if (!body.has(k) && form[2]!.includes(`name="${k}"`)) body.set(k, v);
-  return { action: new URL(decodeEntities(form[1]!), base), body };
+  for (const [k, v] of Object.entries(fill)) if (!body.has(k) && form[3]!.includes(`name="${k}"`)) body.set(k, v);
+  return { action: new URL(decodeEntities(form[2]!), base), method, body };
 }
 
 /**
@@ -80,6 +81,10 @@ export async function formBrowser(start: string, stopAt: string | null, fill: Re
     const form = parseForm(html, url, fill);
     if (!form) return { callbackUrl: "", status: res.status, page: html };
     url = form.action;
+    if (form.method === "GET") {
+      url.search = form.body.toString();
+      continue;
+    }
     method = "POST";
     body = form.body;
   }
