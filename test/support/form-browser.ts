@@ -56,7 +56,7 @@ function parseForm(html: string, base: URL, fill: Record<string, string>): { act
  * Drives a login from `start` (an authorization or verification URL) to the callback under
  * `stopAt`. `fill` supplies form fields (login, password, user_code).
  */
-export async function formBrowser(start: string, stopAt: string | null, fill: Record<string, string> = { login: "alice", password: "pw" }): Promise<FormBrowserResult> {
+export async function formBrowser(start: string, stopAt: string | null, fill: Record<string, string> = { login: "alice", password: "pw" }, opts: { fetchCallback?: boolean } = {}): Promise<FormBrowserResult> {
   const jar = new CookieJar();
   let url = new URL(start);
   let method = "GET";
@@ -64,6 +64,8 @@ export async function formBrowser(start: string, stopAt: string | null, fill: Re
   for (let hops = 0; hops < 30; hops++) {
     assertLoopback(url);
     if (stopAt && url.href.startsWith(stopAt)) {
+      // A remote user's browser cannot reach the callback: it only shows the address.
+      if (opts.fetchCallback === false) return { callbackUrl: url.href, status: 0, page: "" };
       const res = await fetch(url, { redirect: "manual" });
       return { callbackUrl: url.href, status: res.status, page: await res.text() };
     }
