@@ -26,6 +26,8 @@ export interface Runtime {
   storeChoice: StoreChoice;
   /** Why this backend was chosen, for status and doctor. */
   storeReason: string;
+  /** The environment the runtime was built from (provider variables, for `provider list`). */
+  env: Record<string, string | undefined>;
 }
 
 /** Parses `--store` / MCB_STORE, throwing a usage error that lists the choices. */
@@ -133,7 +135,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     oauth: loadOAuth,
     loginDefaults: loginDefaults(env, log),
   });
-  return { broker, dataDir, log, storeChoice, storeReason: reason };
+  return { broker, dataDir, log, storeChoice, storeReason: reason, env };
 }
 
 /** What `install`, `uninstall` and `doctor` need from the machine: client paths, PATH lookup, spawning. */

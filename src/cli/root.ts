@@ -23,6 +23,7 @@ export function rootCommand(version: string) {
       secret: () => import("./secret.ts").then((m) => m.secretCommand),
       login: () => import("./login.ts").then((m) => m.loginCommand),
       logout: () => import("./logout.ts").then((m) => m.logoutCommand),
+      provider: () => import("./provider.ts").then((m) => m.providerCommand),
       token: () => import("./token.ts").then((m) => m.tokenCommand),
       run: () => import("./run.ts").then((m) => m.runCommand),
       audit: () => import("./audit.ts").then((m) => m.auditCommand),

@@ -13,11 +13,13 @@ export const statusCommand = defineCommand({
     const version = await brokerVersion();
     const s = await withRuntime(args.store, async (rt) => {
       const secrets = await rt.broker.listSecrets();
+      const { configuredProviders } = await import("../oauth/provider-settings.ts");
       return {
         version,
         dataDir: rt.dataDir,
         store: { backend: rt.broker.deps.store.backend, description: rt.broker.deps.store.description, reason: rt.storeReason },
         secrets: secrets.map((e) => e.name),
+        providers: await configuredProviders(rt.broker.deps.store, rt.env),
         tokenSigning: rt.broker.deps.jwtSecret ? "HS256 (JWT_SECRET)" : "ES256 (key pair kept in the store)",
       };
     });
@@ -27,6 +29,7 @@ export const statusCommand = defineCommand({
     out(`store:         ${s.store.description}`);
     out(`               (${s.store.reason})`);
     out(`secrets:       ${s.secrets.length}${s.secrets.length ? ` (${s.secrets.join(", ")})` : ""}`);
+    out(`OAuth:         ${s.providers.length ? s.providers.map((p) => `${p.provider} (${p.source})`).join(", ") : "no provider configured (see: mcp-credentials-broker provider list)"}`);
     out(`token signing: ${s.tokenSigning}`);
   },
 });

@@ -2,7 +2,7 @@
 // (`mcb-internal:provider:<id>`), so a client secret lives wherever secrets live.
 import { z } from "zod";
 import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
-import type { ProviderId, StoredProviderSettings } from "./providers.ts";
+import { PROVIDER_IDS, PROVIDERS, type ProviderId, type StoredProviderSettings } from "./providers.ts";
 
 const SettingsSchema = z.object({
   clientId: z.string().min(1),
@@ -44,4 +44,14 @@ export async function removeProviderSettings(store: Store, id: ProviderId): Prom
 export async function listProviderSettings(store: Store): Promise<ProviderId[]> {
   const prefix = `${INTERNAL_PREFIX}provider:`;
   return (await store.list()).filter((e) => e.name.startsWith(prefix)).map((e) => e.name.slice(prefix.length) as ProviderId);
+}
+
+/** Providers with a client id, and whether it comes from the environment or `provider add`. */
+export async function configuredProviders(store: Store, env: Record<string, string | undefined>): Promise<{ provider: ProviderId; source: "environment" | "provider add" }[]> {
+  const out: { provider: ProviderId; source: "environment" | "provider add" }[] = [];
+  for (const id of PROVIDER_IDS) {
+    if (PROVIDERS[id].clientIdVars.some((v) => env[v]?.trim())) out.push({ provider: id, source: "environment" });
+    else if (await loadProviderSettings(store, id)) out.push({ provider: id, source: "provider add" });
+  }
+  return out;
 }

@@ -134,3 +134,26 @@ describe("headless paste-back (`login --no-browser`)", () => {
     expect(await idp.userinfoStatus(token.stdout)).toBe(200);
   }, 30_000);
 });
+
+describe("provider add (client settings kept in the store)", () => {
+  it("saves a client whose secret comes from stdin, lists it without the secret, logs in with it, and removes it", async () => {
+    const home = tempHome("mcb-provider-");
+    const hook = createBrowserHook();
+    const env = { OAUTH2_CLIENT_ID: "", OAUTH2_CLIENT_SECRET: "", OAUTH2_ISSUER: "", BROWSER: hook.path, MCB_CALLBACK_PORT: String(await freePort()) };
+    const add = await runCli(["provider", "add", "oauth2", "--client-id", idp.clientId, "--issuer", idp.issuer], { home, env, input: `${idp.clientSecret}\n` });
+    expect(add.code).toBe(0);
+    const list = await runCli(["provider", "list", "--json"], { home, env });
+    const row = JSON.parse(list.stdout).find((r: { provider: string }) => r.provider === "oauth2");
+    expect(row).toEqual({ provider: "oauth2", configured: true, source: "provider add", clientId: idp.clientId, hasSecret: true });
+    expect(list.stdout).not.toContain(idp.clientSecret);
+    expect((await runCli(["secret", "list", "--json"], { home, env })).stdout).toBe("[]\n");
+    const cli = runCli(["login", "oauth2", "--name", "via-settings"], { home, env });
+    const url = await hook.waitForCall(0);
+    await formBrowser(url, new URL(url).searchParams.get("redirect_uri")!);
+    expect((await cli).code).toBe(0);
+    expect((await runCli(["provider", "rm", "oauth2"], { home, env })).code).toBe(0);
+    const again = await runCli(["login", "oauth2", "--name", "x"], { home, env });
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("Provider 'oauth2' is not configured");
+  }, 30_000);
+});
