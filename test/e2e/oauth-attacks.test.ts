@@ -119,7 +119,7 @@ describe("headless paste-back (`login --no-browser`)", () => {
       return re.exec(err)!;
     };
     const [, url] = await until(/Open this URL in a browser to sign in:\s+(\S+)/);
-    await until(/paste it here/);
+    await until(/ssh -L .*<this-host>/);
     expect(err).toContain(`ssh -L ${port}:127.0.0.1:${port}`);
     // The user's browser is elsewhere: it signs in but cannot load our callback.
     const landed = await formBrowser(url!, `http://127.0.0.1:${port}/oauth/callback`, undefined, { fetchCallback: false });

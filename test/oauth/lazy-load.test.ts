@@ -1,0 +1,23 @@
+// Start-up cost: `serve` must not load oauth4webapi (or any OAuth flow code) until a tool
+// needs it — cold start is benchmarked (bench/), and most sessions never log in.
+import { expect, it } from "bun:test";
+import { resolve } from "node:path";
+
+const root = resolve(import.meta.dir, "../..");
+
+it("building the runtime and the MCP server loads no OAuth library", () => {
+  const script = `
+    const { openRuntime } = await import(${JSON.stringify(`${root}/src/deps.ts`)});
+    const { createMcpServer } = await import(${JSON.stringify(`${root}/src/mcp/server.ts`)});
+    const rt = await openRuntime({ storeFlag: "memory", env: { MCB_HOME: process.env.TMPDIR ?? "/tmp" } });
+    createMcpServer(rt.broker, "0", rt.log);
+    console.log(JSON.stringify(Object.keys(require.cache)));
+  `;
+  const p = Bun.spawnSync([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+  expect(p.exitCode).toBe(0);
+  const loaded = JSON.parse(p.stdout.toString()) as string[];
+  expect(loaded.some((k) => k.includes("src/mcp/server.ts"))).toBe(true);
+  expect(loaded.filter((k) => /oauth4webapi|\/jose\//.test(k))).toEqual([]);
+  // Only the pure expiry check (used on every get_secret) is loaded from src/oauth.
+  expect(loaded.filter((k) => k.includes("/src/oauth/")).map((k) => k.slice(k.indexOf("/src/oauth/")))).toEqual(["/src/oauth/expiry.ts"]);
+});
