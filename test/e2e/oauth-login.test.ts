@@ -105,7 +105,7 @@ describe.if(canRun)("login with a real browser", () => {
     expect(JSON.stringify(entry)).not.toContain("refresh");
   }, 60_000);
 
-  it("start_oauth_flow opens Chromium, reports the URL in a log notification, and the stored token works", async () => {
+  it("start_oauth_flow opens Chromium, reports the URL in log and progress notifications, and the stored token works", async () => {
     const home = tempHome("mcb-oauth-");
     const hook = createBrowserHook();
     const port = await freePort();
@@ -116,13 +116,15 @@ describe.if(canRun)("login with a real browser", () => {
       notes.push(String(n.params.data));
     });
     try {
-      const call = b.client.callTool({ name: "start_oauth_flow", arguments: { provider: "oauth2", scopes: ["openid"], secret_name: "tool-token" } }, undefined, { timeout: 60_000 });
+      const progress: string[] = [];
+      const call = b.client.callTool({ name: "start_oauth_flow", arguments: { provider: "oauth2", scopes: ["openid"], secret_name: "tool-token" } }, undefined, { timeout: 60_000, onprogress: (p) => void progress.push(String(p.message)) });
       const url = await hook.waitForCall(0);
       await chromium.signIn(url, `http://127.0.0.1:${port}/oauth/callback`);
       const res = body(await call);
       expect(res).toMatchObject({ success: true, tokenType: expect.stringMatching(/^bearer$/i), hasRefreshToken: true, expiresIn: expect.any(Number) });
       expect(res.scope).toContain("openid");
       expect(notes.some((n) => n.includes(url))).toBe(true);
+      expect(progress.some((m) => m.includes(url))).toBe(true);
       const ref = body(await b.client.callTool({ name: "get_secret", arguments: { name: "tool-token", purpose: "e2e" } }));
       const value = body(await b.client.callTool({ name: "resolve_secret", arguments: { reference_id: ref.reference.id } })).value;
       expect(await idp.userinfoStatus(value)).toBe(200);

@@ -145,6 +145,18 @@ describe("callback server", () => {
     }
   });
 
+  it("defaults to the original's port 9876 and path /oauth/callback (another free port if 9876 is busy)", async () => {
+    const cb = await startCallbackServer({ state: "s", redirectHost: "localhost", allowEphemeralPort: true, timeoutMs: 5_000 });
+    try {
+      if (cb.port === 9876) expect(cb.redirectUri).toBe("http://localhost:9876/oauth/callback");
+      // Otherwise another program holds 9876 right now (another checkout's tests, say).
+      else expect(await rawRequest("127.0.0.1", 9876, "").then(() => true, () => false)).toBe(true);
+      expect(new URL(cb.redirectUri).pathname).toBe("/oauth/callback");
+    } finally {
+      cb.stop();
+    }
+  });
+
   it("times out with OAUTH_TIMEOUT and stops listening", async () => {
     const cb = await server({ timeoutMs: 200 });
     const err = await cb.result.catch((e) => e);
