@@ -58,9 +58,6 @@ export interface SecretMeta {
 /** A listed secret: metadata only, with the effective policy spelled out. */
 export type ListedSecret = SecretEntry & { policy: Policy };
 
-/** A login request; timeout and port default to the broker's login settings. */
-export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
-
 export interface SecretReference {
   id: string;
   name: string;

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { dataFiles } from "../../src/paths.ts";
 import { startGitHubFixture, type GitHubFixture } from "../fixtures/github.ts";
 import { createBrowserHook } from "../support/browser-hook.ts";
 import { formBrowser } from "../support/form-browser.ts";
@@ -160,9 +161,9 @@ describe("github through the binary, with canaries everywhere", () => {
     for (const [where, text] of outputs) expectClean(where, text);
   });
 
-  it("finds no canary in any file in MCB_HOME but secrets.json, nor in any recorded argv", () => {
+  it("finds no canary in any file in MCB_HOME but the secrets file, nor in any recorded argv", () => {
     for (const f of readdirSync(home, { recursive: true, encoding: "utf8" })) {
-      if (f === "secrets.json" || !statSync(join(home, f)).isFile()) continue;
+      if (f === dataFiles.secrets || !statSync(join(home, f)).isFile()) continue;
       expectClean(f, readFileSync(join(home, f), "utf8"));
     }
     expectClean("argv ledger", readOr(ARGV_LEDGER));

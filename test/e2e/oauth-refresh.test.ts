@@ -3,8 +3,7 @@
 // get_secret and `secret get` — one request at the IdP for 50 concurrent calls in one
 // process and for 4 processes at once — and "log in again" once the refresh token is revoked.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { FileStore } from "../../src/store/file.ts";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
 import { createBrowserHook } from "../support/browser-hook.ts";
 import { formBrowser } from "../support/form-browser.ts";
@@ -44,15 +43,20 @@ async function login(name: string, ttl: number): Promise<void> {
   idp.accessTokenTtl = 3600;
 }
 
-/** The stored record, read from the (unencrypted) file store: tests only. */
-function stored(name: string) {
-  return JSON.parse(readFileSync(join(home, "secrets.json"), "utf8")).secrets[name];
+/** The stored record, read through the file store the binary writes: tests only. */
+async function stored(name: string) {
+  const store = new FileStore({ dir: home });
+  try {
+    return (await store.get(name))!;
+  } finally {
+    await store.close();
+  }
 }
 
 describe("refresh through the binary", () => {
   it("50 concurrent get_secret calls in one process cause exactly one refresh request; the new token works", async () => {
     await login("busy", 30);
-    const old = stored("busy");
+    const old = await stored("busy");
     const count = idp.counts.refresh_token;
     const b = await connectBroker({ home, env });
     try {
@@ -62,7 +66,7 @@ describe("refresh through the binary", () => {
       const value = body(await b.client.callTool({ name: "resolve_secret", arguments: { reference_id: body(refs[0]).reference.id } })).value;
       expect(value).not.toBe(old.value);
       expect(await idp.userinfoStatus(value)).toBe(200);
-      expect(stored("busy").oauth.generation).toBe(old.oauth.generation + 1);
+      expect((await stored("busy")).oauth!.generation).toBe(old.oauth!.generation + 1);
     } finally {
       await b.close();
     }
@@ -80,7 +84,7 @@ describe("refresh through the binary", () => {
 
   it("a revoked refresh token gives the 'log in again' error, and a new login fixes it", async () => {
     await login("revoked", 30);
-    const rt = stored("revoked").oauth.refreshToken as string;
+    const rt = (await stored("revoked")).oauth!.refreshToken!;
     const res = await fetch(`${idp.issuer}/token/revocation`, { method: "POST", body: new URLSearchParams({ token: rt, token_type_hint: "refresh_token", client_id: idp.clientId, client_secret: idp.clientSecret }) });
     expect(res.status).toBe(200);
     const b = await connectBroker({ home, env });
@@ -102,7 +106,7 @@ describe("refresh through the binary", () => {
 
   it("logout revokes at the provider (RFC 7009) and deletes the secret", async () => {
     await login("bye", 3600);
-    const access = stored("bye").value as string;
+    const access = (await stored("bye")).value;
     expect(await idp.userinfoStatus(access)).toBe(200);
     const revocations = idp.counts.revocation;
     const r = await runCli(["logout", "bye"], { home, env });
