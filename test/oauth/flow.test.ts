@@ -39,6 +39,18 @@ function loginInBrowser(url: string) {
   return formBrowser(url, new URL(url).searchParams.get("redirect_uri")!);
 }
 
+/** Runs a flow whose "browser" calls back at once with `params(state)`; returns the flow's error and the page. */
+async function forgedCallback(params: (state: string) => Record<string, string>): Promise<{ err: Error; res: Response }> {
+  const p = provider();
+  const meta = await loadServerMetadata(p, deps.fetch);
+  let page: Promise<Response> | undefined;
+  const err = await runCodeFlow(p, meta, deps, opts(async (url) => {
+    const q = new URL(url).searchParams;
+    page = fetch(`${q.get("redirect_uri")}?${new URLSearchParams(params(q.get("state")!))}`);
+  }, { port: await freePort() })).then(() => new Error("the flow succeeded"), (e: Error) => e);
+  return { err, res: await page! };
+}
+
 /** Flow options whose "browser" is `drive(url)`; the opener reports success. */
 function opts(drive: (url: string) => Promise<unknown>, more: Partial<CodeFlowOptions> = {}): CodeFlowOptions {
   return {
@@ -129,35 +141,19 @@ describe("callback attacks (acceptance 6)", () => {
     await expect(fetch(callbackUrl)).rejects.toThrow();
   });
 
-  it("an iss that is not the issuer fails the flow (RFC 9207) and nothing is returned", async () => {
-    const p = provider();
-    const meta = await loadServerMetadata(p, deps.fetch);
-    let page: Promise<Response> | undefined;
-    const run = runCodeFlow(p, meta, deps, opts(async (url) => {
-      const q = new URL(url).searchParams;
-      page = fetch(`${q.get("redirect_uri")}?code=abc&state=${q.get("state")}&iss=${encodeURIComponent("https://evil.example")}`);
-    }, { port: await freePort() }));
-    const err = await run.catch((e) => e);
+  it("an iss that is not the issuer fails the flow (RFC 9207) before any code exchange", async () => {
+    const exchanges = idp.counts.authorization_code;
+    const { err, res } = await forgedCallback((state) => ({ code: "abc", state, iss: "https://evil.example" }));
     expect(isBrokerError(err, "OAUTH_INVALID_RESPONSE")).toBe(true);
     expect(err.message).toContain("RFC 9207");
-    const res = await page!;
     expect(res.status).toBe(400);
-    expect(idp.counts.authorization_code).toBeGreaterThanOrEqual(0);
+    expect(idp.counts.authorization_code).toBe(exchanges);
   });
 
   it("an error parameter holding HTML is shown escaped, with a CSP that forbids everything", async () => {
-    const p = provider();
-    const meta = await loadServerMetadata(p, deps.fetch);
-    let page: Promise<Response> | undefined;
-    const run = runCodeFlow(p, meta, deps, opts(async (url) => {
-      const q = new URL(url).searchParams;
-      const evil = new URLSearchParams({ error: "<script>alert(1)</script>", error_description: '"><img src=x onerror=alert(2)>', state: q.get("state")!, iss: idp.issuer });
-      page = fetch(`${q.get("redirect_uri")}?${evil}`);
-    }, { port: await freePort() }));
-    const err = await run.catch((e) => e);
+    const { err, res } = await forgedCallback((state) => ({ error: "<script>alert(1)</script>", error_description: '"><img src=x onerror=alert(2)>', state, iss: idp.issuer }));
     expect(isBrokerError(err, "OAUTH_ERROR")).toBe(true);
     expect(err.message).not.toContain("<script>");
-    const res = await page!;
     const html = await res.text();
     expect(res.headers.get("content-security-policy")).toStartWith("default-src 'none'");
     expect(html).not.toContain("<script>");
