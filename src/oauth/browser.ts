@@ -15,14 +15,20 @@ export interface BrowserCommand {
   label: string;
 }
 
-/** Finds `name` on PATH as an absolute path (so a relative PATH entry cannot hijack it). */
-export function findOnPath(name: string, env: Env): string | null {
+/**
+ * Finds `name` on PATH as an absolute path (so a relative PATH entry cannot hijack it). On
+ * Windows only executables qualify (.exe, .com): .cmd and .bat would need a shell.
+ */
+export function findOnPath(name: string, env: Env, platform: string = process.platform): string | null {
   if (isAbsolute(name)) return existsSync(name) ? name : null;
   if (name.includes("/") || name.includes("\\")) return null;
-  for (const dir of (env.PATH ?? "").split(delimiter)) {
+  const names = platform === "win32" && !/\.(exe|com)$/i.test(name) ? [`${name}.exe`, `${name}.com`] : [name];
+  for (const dir of (env.PATH ?? env.Path ?? "").split(platform === "win32" ? ";" : delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
+    for (const n of names) {
+      const p = join(dir, n);
+      if (existsSync(p)) return p;
+    }
   }
   return null;
 }
@@ -37,7 +43,7 @@ export function browserCommand(env: Env, platform: string): BrowserCommand | nul
   if (override) {
     // xdg-utils allows a ':'-separated list; the first entry is the one to try.
     const first = platform === "win32" ? override : override.split(":")[0]!;
-    const path = findOnPath(first, env);
+    const path = findOnPath(first, env, platform);
     return path ? { path, args: [], label: "BROWSER" } : null;
   }
   if (platform === "darwin") return { path: "/usr/bin/open", args: [], label: "open" };
@@ -47,7 +53,7 @@ export function browserCommand(env: Env, platform: string): BrowserCommand | nul
     return { path: `${root}\\System32\\rundll32.exe`, args: ["url.dll,FileProtocolHandler"], label: "rundll32" };
   }
   if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
-  const path = findOnPath("xdg-open", env);
+  const path = findOnPath("xdg-open", env, platform);
   return path ? { path, args: [], label: "xdg-open" } : null;
 }
 

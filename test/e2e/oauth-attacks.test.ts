@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
-import { createBrowserHook } from "../support/browser-hook.ts";
+import { browserHooksWork, createBrowserHook } from "../support/browser-hook.ts";
 import { formBrowser } from "../support/form-browser.ts";
 import { freePort } from "../support/ports.ts";
 import { body, connectBroker, runCli, spawnBroker, tempHome, type Connected } from "./harness.ts";
@@ -30,7 +30,7 @@ async function withBroker<T>(env: Record<string, string>, fn: (b: Connected, hom
   }
 }
 
-describe("hostile authorization endpoints (CVE-2025-6514 class)", () => {
+describe.if(browserHooksWork)("hostile authorization endpoints (CVE-2025-6514 class)", () => {
   for (const bad of ["file:///etc/passwd", "javascript:alert(document.cookie)", "JAVASCRIPT:alert(1)", "http://evil.example/authorize", "https://x.example/a\nb"]) {
     it(`refuses ${JSON.stringify(bad)}: nothing opened, nothing stored`, async () => {
       const hook = createBrowserHook();
@@ -65,7 +65,7 @@ describe("hostile authorization endpoints (CVE-2025-6514 class)", () => {
   }, 20_000);
 });
 
-describe("callback port", () => {
+describe.if(browserHooksWork)("callback port", () => {
   it("when the callback port is taken, the login moves to an ephemeral port and completes", async () => {
     const hook = createBrowserHook();
     const taken = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("another program") });
@@ -135,7 +135,7 @@ describe("headless paste-back (`login --no-browser`)", () => {
   }, 30_000);
 });
 
-describe("provider add (client settings kept in the store)", () => {
+describe.if(browserHooksWork)("provider add (client settings kept in the store)", () => {
   it("saves a client whose secret comes from stdin, lists it without the secret, logs in with it, and removes it", async () => {
     const home = tempHome("mcb-provider-");
     const hook = createBrowserHook();

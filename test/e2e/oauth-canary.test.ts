@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { dataFiles } from "../../src/paths.ts";
 import { startGitHubFixture, type GitHubFixture } from "../fixtures/github.ts";
-import { createBrowserHook } from "../support/browser-hook.ts";
+import { browserHooksWork, createBrowserHook } from "../support/browser-hook.ts";
 import { formBrowser } from "../support/form-browser.ts";
 import { freePort } from "../support/ports.ts";
 import { ARGV_LEDGER, body, connectBroker, readOr, runCli, spawnBroker, tempHome, type Connected } from "./harness.ts";
@@ -58,7 +58,7 @@ async function callTool(name: string, args: Record<string, unknown>) {
   return { r, b: body(r) };
 }
 
-describe("github through the binary, with canaries everywhere", () => {
+describe.if(browserHooksWork)("github through the binary, with canaries everywhere", () => {
   it("start_oauth_flow github completes through the BROWSER hook; tokens are the fixture's (JSON answers)", async () => {
     const call = callTool("start_oauth_flow", { provider: "github", scopes: ["repo", "read:user"], secret_name: "gh" });
     const url = await hook.waitForCall(hookCalls++);

@@ -4,13 +4,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { launchChromium, type Chromium } from "../support/chromium.ts";
-import { createBrowserHook, type BrowserHook } from "../support/browser-hook.ts";
+import { browserHooksWork, createBrowserHook, type BrowserHook } from "../support/browser-hook.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
 import { body, connectBroker, runCli, spawnBroker, tempHome } from "./harness.ts";
 
-const canRun = suiteCanRun("OAuth e2e with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
+const canRun = browserHooksWork && suiteCanRun("OAuth e2e with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
 
 let idp: Idp;
 let chromium: Chromium;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { FileStore } from "../../src/store/file.ts";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
-import { createBrowserHook } from "../support/browser-hook.ts";
+import { browserHooksWork, createBrowserHook } from "../support/browser-hook.ts";
 import { formBrowser } from "../support/form-browser.ts";
 import { freePort } from "../support/ports.ts";
 import { body, connectBroker, runCli, tempHome } from "./harness.ts";
@@ -53,7 +53,7 @@ async function stored(name: string) {
   }
 }
 
-describe("refresh through the binary", () => {
+describe.if(browserHooksWork)("refresh through the binary", () => {
   it("50 concurrent get_secret calls in one process cause exactly one refresh request; the new token works", async () => {
     await login("busy", 30);
     const old = await stored("busy");

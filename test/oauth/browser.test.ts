@@ -20,7 +20,7 @@ function recorder(name: string, exitCode = 0): { path: string; ledger: string } 
 }
 
 describe("browserCommand", () => {
-  it("uses BROWSER by absolute path (found on PATH when given a bare name)", () => {
+  it.if(process.platform !== "win32")("uses BROWSER by absolute path (found on PATH when given a bare name)", () => {
     const { path } = recorder("my-browser");
     expect(browserCommand({ BROWSER: path }, "linux")).toEqual({ path, args: [], label: "BROWSER" });
     expect(browserCommand({ BROWSER: "my-browser", PATH: `relative:${dir}` }, "linux")?.path).toBe(path);
@@ -39,7 +39,8 @@ describe("browserCommand", () => {
   });
 });
 
-describe("openInBrowser", () => {
+// A script cannot stand in for a browser on Windows (see test/support/browser-hook.ts).
+describe.if(process.platform !== "win32")("openInBrowser", () => {
   it("passes the re-serialised URL as exactly one argument, without a shell, and without credentials in env", async () => {
     const { path, ledger } = recorder("rec");
     const marker = join(dir, "pwned");
@@ -69,5 +70,17 @@ describe("openInBrowser", () => {
   });
   it("hands the opener no credential variables", () => {
     expect(openerEnv({ PATH: "/bin", OAUTH2_CLIENT_SECRET: "x", GITHUB_TOKEN: "y", AWS_SECRET_ACCESS_KEY: "z", MCB_HOME: "/h", API_KEY: "k", HOME: "/root" })).toEqual({ PATH: "/bin", HOME: "/root" });
+  });
+});
+
+describe("findOnPath on Windows", () => {
+  it("finds only executables (.exe, .com), never .cmd or .bat (they need a shell)", () => {
+    const win = mkdtempSync(join(tmpdir(), "mcb-win-"));
+    writeFileSync(join(win, "firefox.exe"), "");
+    writeFileSync(join(win, "evil.cmd"), "");
+    expect(findOnPath("firefox", { PATH: win }, "win32")).toBe(join(win, "firefox.exe"));
+    expect(findOnPath("evil", { PATH: win }, "win32")).toBeNull();
+    expect(findOnPath("evil.cmd", { PATH: win }, "win32")).toBeNull();
+    rmSync(win, { recursive: true, force: true });
   });
 });

@@ -1,7 +1,9 @@
 // Start-up cost: `serve` must not load oauth4webapi (or any OAuth flow code) until a tool
 // needs it — cold start is benchmarked (bench/), and most sessions never log in.
 import { expect, it } from "bun:test";
-import { resolve } from "node:path";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dir, "../..");
 
@@ -9,7 +11,7 @@ it("building the runtime and the MCP server loads no OAuth library", () => {
   const script = `
     const { openRuntime } = await import(${JSON.stringify(`${root}/src/deps.ts`)});
     const { createMcpServer } = await import(${JSON.stringify(`${root}/src/mcp/server.ts`)});
-    const rt = await openRuntime({ storeFlag: "memory", env: { MCB_HOME: process.env.TMPDIR ?? "/tmp" } });
+    const rt = await openRuntime({ storeFlag: "memory", env: { MCB_HOME: ${JSON.stringify(mkdtempSync(join(tmpdir(), "mcb-lazy-")))} } });
     createMcpServer(rt.broker, "0", rt.log);
     console.log(JSON.stringify(Object.keys(require.cache)));
   `;

@@ -1,6 +1,7 @@
 // The loopback callback server: loopback only, Host/Origin checks, one state once, port
 // fallback (RFC 8252 §7.3) or a clear error, timeouts, and no kept-alive connection left.
 import { describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { isBrokerError } from "../../src/errors.ts";
 import { allowedHosts, callbackPage, constantTimeEqual, escapeHtml, isLoopbackPeer, startCallbackServer } from "../../src/oauth/loopback.ts";
@@ -28,11 +29,26 @@ async function server(extra: Partial<Parameters<typeof startCallbackServer>[0]> 
 }
 
 describe("callback server", () => {
-  it("listens on 127.0.0.1 only: another loopback address and [::1] are refused", async () => {
+  // Only Linux routes all of 127.0.0.0/8 to lo by default (macOS has 127.0.0.1 alone).
+  it.if(process.platform === "linux")("listens on 127.0.0.1 only: another loopback address and [::1] are refused", async () => {
     const cb = await server();
     try {
       await expect(rawRequest("127.0.0.2", cb.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).rejects.toThrow(/ECONNREFUSED/);
       await expect(rawRequest("::1", cb.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")).rejects.toThrow(/ECONNREFUSED|EADDRNOTAVAIL/);
+    } finally {
+      cb.stop();
+    }
+  });
+
+  it.if(process.platform === "linux")("binds the loopback address itself, not 0.0.0.0, so no LAN address reaches it (from /proc/net/tcp, no traffic sent)", async () => {
+    const cb = await server();
+    try {
+      const listening = readFileSync("/proc/net/tcp", "utf8")
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim().split(/\s+/))
+        .filter((f) => f[3] === "0A" && Number.parseInt(f[1]!.split(":")[1]!, 16) === cb.port);
+      expect(listening.map((f) => f[1]!.split(":")[0])).toEqual(["0100007F"]);
     } finally {
       cb.stop();
     }

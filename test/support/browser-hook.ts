@@ -4,6 +4,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+/**
+ * Whether a script can stand in for a browser here. Windows starts only executables without
+ * a shell (and the broker never uses one), so suites driven through a hook skip there; the
+ * Linux and macOS runners cover them.
+ */
+export const browserHooksWork = process.platform !== "win32";
+
 export interface BrowserHook {
   /** Absolute path to set as BROWSER. */
   path: string;
