@@ -198,14 +198,21 @@ export class FileAuditLog implements AuditLog {
   /** Writes the whole queue now if the lock is free; false when it is held elsewhere. */
   #writeNow(): boolean {
     let release: (() => void) | null;
-    const batch = this.#queue.splice(0);
     try {
       this.#ensureDir();
       release = tryAcquireLock(this.#lockPath);
-      if (release === null) {
-        this.#queue.unshift(...batch);
-        return false;
-      }
+    } catch (e) {
+      this.#fail(e, []);
+      return true;
+    }
+    if (release === null) return false;
+    this.#writeLocked(this.#queue.splice(0), release);
+    return true;
+  }
+
+  /** Appends `batch` while holding the lock, releases it, and settles each line's promise. */
+  #writeLocked(batch: QueuedLine[], release: () => void): boolean {
+    try {
       try {
         this.#append(batch);
       } finally {
@@ -213,7 +220,7 @@ export class FileAuditLog implements AuditLog {
       }
     } catch (e) {
       this.#fail(e, batch);
-      return true;
+      return false;
     }
     for (const item of batch) item.done.resolve();
     return true;
@@ -266,20 +273,15 @@ export class FileAuditLog implements AuditLog {
     this.#draining = true;
     try {
       while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0);
+        let release: () => void;
         try {
           this.#ensureDir();
-          const release = await acquireLock(this.#lockPath);
-          try {
-            this.#append(batch);
-          } finally {
-            release();
-          }
+          release = await acquireLock(this.#lockPath);
         } catch (e) {
-          this.#fail(e, batch);
+          this.#fail(e, []);
           return;
         }
-        for (const item of batch) item.done.resolve();
+        if (!this.#writeLocked(this.#queue.splice(0), release)) return;
       }
     } finally {
       this.#draining = false;
