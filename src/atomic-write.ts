@@ -1,8 +1,12 @@
 // Replaces a file atomically: a crash leaves either the old content or the new, never a mix.
 // Used for MCP client configs (src/clients/install.ts), which users edit by hand and which
-// must survive power loss too, hence the fsync the secrets log skips (src/store/file.ts).
+// must survive power loss too, hence the fsync the secrets log skips (src/store/file.ts), and
+// for the keychain backend's index (src/store/keychain-index.ts), whose every replacement is
+// also the signal other broker processes use to drop their cached reads.
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { isProcessAlive } from "./store/lock-file.ts";
 
 /**
  * Writes `content` to a temp file beside `path` (created with `mode`, so never wider for a
@@ -28,5 +32,29 @@ export function writeFileAtomic(path: string, content: string, mode: number): vo
       /* never created */
     }
     throw e;
+  }
+}
+
+/**
+ * Removes the temp files writeFileAtomic left beside `dir/<baseName>` when their writer died
+ * between creating and renaming them (its pid, in the name, is no longer alive).
+ */
+export function removeDeadWritersTemps(dir: string, baseName: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!n.startsWith(`${baseName}.`)) continue;
+    const m = /^\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n.slice(baseName.length));
+    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) {
+      try {
+        unlinkSync(join(dir, n));
+      } catch {
+        /* already gone */
+      }
+    }
   }
 }

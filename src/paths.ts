@@ -19,4 +19,7 @@ export const dataFiles = {
   secretsLock: "secrets.lock",
   audit: "audit.jsonl",
   revoked: "revoked.jsonl",
+  /** Names and metadata of the secrets kept in the OS keychain (never values); its changes tell other processes to drop cached reads. */
+  keychainIndex: "keychain-index.json",
+  keychainLock: "keychain.lock",
 } as const;
