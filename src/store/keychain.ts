@@ -15,6 +15,13 @@ import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type 
 /** The service name items are kept under, unless MCB_KEYCHAIN_SERVICE names another. */
 export const DEFAULT_KEYCHAIN_SERVICE = "mcp-credentials-broker";
 
+/** One keychain item: its address and ASCII payload. */
+export interface KeychainItem {
+  service: string;
+  account: string;
+  payload: string;
+}
+
 /** What a keychain said when asked whether it can be used. */
 export type KeychainProbe =
   | { state: "ready"; detail: string }
@@ -36,6 +43,10 @@ export interface KeychainItems {
   write(service: string, account: string, payload: string): Promise<void>;
   /** True when an item was removed, false when there was none. */
   remove(service: string, account: string): Promise<boolean>;
+  /** Optional: writes several items in order at the cost of one helper run (one spawn), or throws. */
+  writeMany?(items: readonly KeychainItem[]): Promise<void>;
+  /** Optional: reads several items at the cost of one helper run; null for each missing one. */
+  readMany?(keys: readonly Omit<KeychainItem, "payload">[]): Promise<(string | null)[]>;
   /** Whether the keychain answers now. `thorough` may spend more time (doctor) than a start-up check. */
   probe(thorough?: boolean): Promise<KeychainProbe>;
 }
@@ -91,7 +102,9 @@ export class KeychainStore implements Store {
       const { head, parts, id } = splitPayload(encodeRecord(parsed), this.items.maxItemChars, () => randomBytes(6).toString("hex"));
       // Parts first, head last: until the head names them, new parts are invisible, so a
       // crash mid-write leaves the previous value readable.
-      for (const [i, p] of parts.entries()) await this.items.write(partService(this.#service, id!, i), name, p);
+      const partItems = parts.map((payload, i) => ({ service: partService(this.#service, id!, i), account: name, payload }));
+      if (this.items.writeMany && partItems.length > 0) await this.items.writeMany(partItems);
+      else for (const p of partItems) await this.items.write(p.service, p.account, p.payload);
       await this.items.write(this.#service, name, head);
       const { name: _name, ...meta } = toEntry(name, parsed);
       return { entry: id ? { ...meta, parts: { id, count: parts.length } } : meta, record: parsed, changed: true };
@@ -126,8 +139,10 @@ export class KeychainStore implements Store {
     if (head === null) return null;
     const manifest = parseManifest(head, name);
     if (!manifest) return decodeRecord(head, name);
-    const parts: (string | null)[] = [];
-    for (let i = 0; i < manifest.count; i++) parts.push(await this.items.read(partService(this.#service, manifest.id, i), name));
+    const keys = Array.from({ length: manifest.count }, (_, i) => ({ service: partService(this.#service, manifest.id, i), account: name }));
+    let parts: (string | null)[] = [];
+    if (this.items.readMany) parts = await this.items.readMany(keys);
+    else for (const k of keys) parts.push(await this.items.read(k.service, k.account));
     return decodeRecord(joinParts(manifest, parts, name), name);
   }
 

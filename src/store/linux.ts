@@ -33,7 +33,7 @@ export class LinuxSecretService implements KeychainItems {
   readonly #opts: Required<LinuxKeychainOptions>;
 
   constructor(opts: LinuxKeychainOptions) {
-    this.#opts = { timeoutMs: 15_000, probeTimeoutMs: 2_000, ...opts };
+    this.#opts = { ...opts, timeoutMs: opts.timeoutMs ?? 15_000, probeTimeoutMs: opts.probeTimeoutMs ?? 2_000 };
     this.description = `Secret Service (GNOME Keyring/KWallet) via ${opts.secretTool ?? "secret-tool (not installed)"}`;
   }
 

@@ -7,15 +7,15 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BrokerError } from "../../src/errors.ts";
 import { findSystemTool } from "../../src/store/exec.ts";
-import { KeychainStore, type KeychainItems } from "../../src/store/keychain.ts";
+import { KeychainStore, type KeychainItems, type KeychainProbe } from "../../src/store/keychain.ts";
 import { partService } from "../../src/store/keychain-codec.ts";
 import { classifyLockedReply, LinuxSecretService, missingSessionBus, type LinuxKeychainOptions } from "../../src/store/linux.ts";
 import { KEYRING_COMMANDS, KEYRING_INSTALL, startKeyringSession, type KeyringSession } from "../fixtures/keyring-session.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { valueFor } from "../fixtures/store-writer.ts";
 import { startArgvSampler } from "../support/argv-sampler.ts";
+import { codeOf } from "../support/broker-error.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
@@ -49,15 +49,6 @@ function counting(items: KeychainItems): KeychainItems & { reads: number } {
   return c;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BrokerError);
-    return { code: (e as BrokerError).code, message: (e as BrokerError).message };
-  }
-  throw new Error("expected a BrokerError, but the call succeeded");
-}
 
 /** Runs secret-tool directly (checks what the keychain really holds). */
 function secretTool(env: Record<string, string>, args: string[]): { code: number; stdout: string } {
@@ -66,7 +57,7 @@ function secretTool(env: Record<string, string>, args: string[]): { code: number
 }
 
 describe("classifyLockedReply (dbus-send's answer to Get Locked)", () => {
-  const table: [what: string, reply: { code: number; stdout: string; stderr: string }, state: string, text: RegExp][] = [
+  const table: [what: string, reply: { code: number; stdout: string; stderr: string }, state: KeychainProbe["state"], text: RegExp][] = [
     ["unlocked", { code: 0, stdout: "   variant       boolean false\n", stderr: "" }, "ready", /unlocked/],
     ["locked", { code: 0, stdout: "   variant       boolean true\n", stderr: "" }, "locked", /locked/],
     ["no bus", { code: 1, stdout: "", stderr: 'Failed to open connection to "session" message bus: Failed to connect to socket /x: No such file or directory\n' }, "unavailable", /cannot connect to the D-Bus session bus/],

@@ -1,0 +1,55 @@
+// Installs the recording fakes of `security`, `powershell` and `pwsh` in a temp bin dir that
+// goes first on PATH, and reads back what they recorded.
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { RecordedCall } from "../fixtures/fake-helpers/recorder.ts";
+
+const FAKES = resolve(import.meta.dir, "../fixtures/fake-helpers");
+
+export interface FakeHelpers {
+  /** Absolute paths of the fakes (what the backends are given). */
+  security: string;
+  powershell: string;
+  pwsh: string;
+  /** The environment for the backend: the fakes' bin dir first on PATH, and where they keep state. */
+  env: Record<string, string>;
+  /** Every call so far, in order. */
+  calls(): RecordedCall[];
+  /** Forgets the calls recorded so far (items stay). */
+  clearCalls(): void;
+  /** Makes the fakes play a failure ("locked", "hang", "garbage", …) or "normal". */
+  setMode(mode: string): void;
+  cleanup(): void;
+}
+
+export function installFakeHelpers(): FakeHelpers {
+  const root = mkdtempSync(join(tmpdir(), "mcb-fakes-"));
+  const bin = join(root, "bin");
+  const state = join(root, "state");
+  mkdirSync(bin);
+  mkdirSync(state);
+  const wrapper = (script: string) => `#!${process.execPath}\nawait import(${JSON.stringify(join(FAKES, script))});\n`;
+  const files = { security: "fake-security.ts", powershell: "fake-powershell.ts", pwsh: "fake-powershell.ts" };
+  for (const [name, script] of Object.entries(files)) {
+    writeFileSync(join(bin, name), wrapper(script));
+    chmodSync(join(bin, name), 0o755);
+  }
+  const callsFile = join(state, "calls.jsonl");
+  return {
+    security: join(bin, "security"),
+    powershell: join(bin, "powershell"),
+    pwsh: join(bin, "pwsh"),
+    env: { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_HELPER_DIR: state },
+    calls: () =>
+      existsSync(callsFile)
+        ? readFileSync(callsFile, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as RecordedCall)
+        : [],
+    clearCalls: () => rmSync(callsFile, { force: true }),
+    setMode: (mode) => writeFileSync(join(state, "mode"), mode),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
