@@ -1,6 +1,6 @@
 // The composition root: the one place that reads the environment and builds real adapters.
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { InstallDeps } from "./clients/install.ts";
@@ -12,7 +12,8 @@ import { BrokerError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
 import { acquireLock, type LockOptions } from "./store/lock-file.ts";
-import type { Store } from "./store/store.ts";
+import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
+import { INTERNAL_PREFIX, type Store } from "./store/store.ts";
 
 export { brokerVersion } from "./build-info.ts";
 
@@ -37,22 +38,96 @@ export function parseStoreChoice(raw: string | undefined): StoreChoice {
   throw new BrokerError("INVALID_INPUT", `Unknown store '${raw}'. Use one of: ${STORE_CHOICES.join(", ")} (flag --store or MCB_STORE).`);
 }
 
-/** Picks and opens the store for a choice; returns it with the reason shown by `status`. */
-export async function openStore(choice: StoreChoice, dataDir: string, env: Record<string, string | undefined>): Promise<{ store: Store; reason: string }> {
-  switch (choice) {
-    case "memory": {
-      const { MemoryStore } = await import("./store/memory.ts");
-      return { store: new MemoryStore(), reason: "--store memory / MCB_STORE=memory" };
-    }
-    case "keychain":
-      throw new BrokerError("BACKEND_UNAVAILABLE", "The OS keychain backend is not available in this version yet. Use --store file (the default), optionally encrypted with MCB_STORE_KEY.");
-    case "file":
-    case "auto": {
-      const { FileStore } = await import("./store/file.ts");
-      const store = new FileStore({ dir: dataDir, passphrase: env.MCB_STORE_KEY });
-      return { store, reason: choice === "file" ? "--store file / MCB_STORE=file" : "auto: file backend; OS keychain backends are not in this version yet" };
-    }
+/** The store a choice resolved to, why, and for `auto` falling back to the file store, the warning to print. */
+export interface StoreSelection {
+  store: Store;
+  reason: string;
+  warning?: string;
+}
+
+export interface OpenStoreOptions {
+  platform?: string;
+  /** The platform keychain to use instead of the real one (tests); null = none on this platform. */
+  keychain?: KeychainItems | null;
+}
+
+/**
+ * The OS keychain of `platform`, built from `env` with its helper at an absolute path;
+ * null where the broker has no keychain backend.
+ */
+export async function platformKeychain(platform: string, env: Record<string, string | undefined>): Promise<KeychainItems | null> {
+  if (platform === "darwin") {
+    const { MacKeychain } = await import("./store/macos.ts");
+    return new MacKeychain({ env });
   }
+  if (platform === "win32") {
+    const { WindowsCredentialManager, windowsPowerShellPath } = await import("./store/windows.ts");
+    return new WindowsCredentialManager({ powershell: windowsPowerShellPath(env), env });
+  }
+  if (platform === "linux" || platform === "freebsd" || platform === "openbsd") {
+    const [{ LinuxSecretService }, { findSystemTool }] = await Promise.all([import("./store/linux.ts"), import("./store/exec.ts")]);
+    return new LinuxSecretService({ secretTool: findSystemTool("secret-tool"), dbusSend: findSystemTool("dbus-send"), env });
+  }
+  return null;
+}
+
+/** Asks the keychain whether it answers; a platform without one is "unavailable". */
+export async function probeKeychain(items: KeychainItems | null, platform: string, thorough = false): Promise<KeychainProbe> {
+  if (!items) return { state: "unavailable", why: `no OS keychain backend for ${platform}`, fix: "use --store file (encrypted with MCB_STORE_KEY)" };
+  return items.probe(thorough);
+}
+
+/**
+ * Picks and opens the store for a choice. `auto` takes the OS keychain when it answers
+ * (a locked one included: its operations say how to unlock it), else the file store with a
+ * warning saying why and how to fix it. `keychain` fails instead of falling back.
+ */
+export async function openStore(choice: StoreChoice, dataDir: string, env: Record<string, string | undefined>, opts: OpenStoreOptions = {}): Promise<StoreSelection> {
+  const platform = opts.platform ?? process.platform;
+  if (choice === "memory") {
+    const { MemoryStore } = await import("./store/memory.ts");
+    return { store: new MemoryStore(), reason: "--store memory / MCB_STORE=memory" };
+  }
+  const openFile = async () => {
+    const { FileStore } = await import("./store/file.ts");
+    return new FileStore({ dir: dataDir, passphrase: env.MCB_STORE_KEY });
+  };
+  if (choice === "file") return { store: await openFile(), reason: "--store file / MCB_STORE=file" };
+  const items = opts.keychain !== undefined ? opts.keychain : await platformKeychain(platform, env);
+  const probe = await probeKeychain(items, platform);
+  if (items && probe.state !== "unavailable") {
+    const { KeychainStore } = await import("./store/keychain.ts");
+    const store = new KeychainStore({ items, dir: dataDir, service: env.MCB_KEYCHAIN_SERVICE || undefined });
+    const how = choice === "auto" ? "auto: the OS keychain answers" : "--store keychain / MCB_STORE=keychain";
+    return { store, reason: `${how} (${probe.detail}${probe.state === "locked" ? `; to use it, ${probe.fix}` : ""})` };
+  }
+  const { why, fix } = probe as Extract<KeychainProbe, { state: "unavailable" }>;
+  if (choice === "keychain") {
+    throw new BrokerError("BACKEND_UNAVAILABLE", `The OS keychain is unavailable: ${why}. To fix, ${fix}; or use --store file.`);
+  }
+  const store = await openFile();
+  const stranded = keychainEntryCount(dataDir);
+  const strandedNote = stranded > 0 ? ` ${stranded} secret(s) stored in the keychain earlier are out of reach until it answers.` : "";
+  return {
+    store,
+    reason: `auto: OS keychain unavailable (${why}); using the file store`,
+    warning: `OS keychain unavailable (${why}); keeping secrets in the file ${join(dataDir, dataFiles.secrets)} instead.${strandedNote} To fix: ${fix}; or set MCB_STORE=file to choose the file store and silence this warning.`,
+  };
+}
+
+/** How many secrets this data dir's keychain index lists (0 when there is none or it cannot be read). */
+function keychainEntryCount(dataDir: string): number {
+  try {
+    const raw = JSON.parse(readFileSync(join(dataDir, dataFiles.keychainIndex), "utf8")) as { entries?: Record<string, unknown> };
+    return Object.keys(raw.entries ?? {}).filter((n) => !n.startsWith(INTERNAL_PREFIX)).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The process environment as the broker reads it: variables, platform and data dir (for doctor and migrate). */
+export function hostContext(): { env: Record<string, string | undefined>; platform: string; dataDir: string } {
+  return { env: process.env, platform: process.platform, dataDir: resolveDataDir(process.env, process.platform, homedir()) };
 }
 
 /** The audit log's path for this environment (`audit` reads it without opening the store). */
@@ -90,7 +165,8 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   const log = createLogger({ debug: Boolean(env.MCB_DEBUG) });
   const dataDir = resolveDataDir(env, process.platform, homedir());
   const storeChoice = parseStoreChoice(opts.storeFlag ?? env.MCB_STORE);
-  const { store, reason } = await openStore(storeChoice, dataDir, env);
+  const { store, reason, warning } = await openStore(storeChoice, dataDir, env);
+  if (warning) log.warn(warning);
   const clock = systemClock;
   const revocations = storeChoice === "memory" ? new MemoryRevocationList(() => clock.now()) : new FileRevocationList(join(dataDir, dataFiles.revoked), () => clock.now());
   const withLock = async <T>(name: string, fn: () => Promise<T>, lockOpts?: LockOptions): Promise<T> => {

@@ -2,7 +2,7 @@
 import { openRuntime, type Runtime } from "../deps.ts";
 
 export const storeArg = {
-  store: { type: "string", description: "Backend: auto, keychain, file or memory (default: MCB_STORE, else auto)", valueHint: "auto|file|memory" },
+  store: { type: "string", description: "Backend: auto, keychain, file or memory (default: MCB_STORE, else auto)", valueHint: "auto|keychain|file|memory" },
 } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON for scripts" } } as const;
 

@@ -29,11 +29,30 @@ export function tempHome(prefix = "mcb-e2e-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** The environment tests give the binary: this process's, minus anything that could configure it by accident. */
+/**
+ * The environment tests give the binary: this process's, minus anything that could configure
+ * it by accident — including a D-Bus session, so `auto` never touches the developer's real
+ * keychain: tests that want one pass a private bus in `extra`.
+ */
 export function brokerEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_") && k !== "JWT_SECRET") env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_") && k !== "JWT_SECRET" && k !== "DBUS_SESSION_BUS_ADDRESS") env[k] = v;
+  // Without the variable, D-Bus clients still find $XDG_RUNTIME_DIR/bus or autolaunch on an X
+  // display; an address of an unknown transport reaches no bus at all.
+  const busReachable = Boolean(env.DISPLAY) || (env.XDG_RUNTIME_DIR !== undefined && existsSync(join(env.XDG_RUNTIME_DIR, "bus")));
+  if (busReachable) env.DBUS_SESSION_BUS_ADDRESS = "disabled:";
   return { ...env, MCB_HOME: home, ...extra };
+}
+
+/** The one-line warning a broker prints when `auto` falls back to the file store (no D-Bus session in the tests). */
+export const FALLBACK_WARNING = /^mcp-credentials-broker: warning: OS keychain unavailable \(.+\); keeping secrets in the file .+secrets\.json instead\..* To fix: .+; or set MCB_STORE=file to choose the file store and silence this warning\.\n/;
+
+/**
+ * stderr without the fallback warning: the e2e brokers run with `auto` and no D-Bus session,
+ * so each process prints it once, first. Anything else on stderr is left for the test to see.
+ */
+export function withoutFallbackWarning(stderr: string): string {
+  return stderr.replace(FALLBACK_WARNING, "");
 }
 
 function recordArgv(argv: string[]): void {
