@@ -1,15 +1,17 @@
-// `doctor`: checks the installation — this binary, and which MCP clients run it. Each check is
-// a section; a section's problems make the exit code 1.
+// `doctor`: checks the installation — this binary, which MCP clients run it, the storage backend
+// (which one and why, whether the OS keychain answers or is locked) and the data dir's
+// permissions. Each check is a section; a section's problems make the exit code 1.
 import { defineCommand } from "citty";
 import { existsSync, realpathSync } from "node:fs";
 import { buildInfo, formatVersion } from "../build-info.ts";
 import { type ClientStatus, inspectClients } from "../clients/install.ts";
 import { resolveCommandPath } from "../clients/stable-path.ts";
-import { installDeps } from "../deps.ts";
-import { jsonArg, out } from "./common.ts";
+import { hostContext, installDeps } from "../deps.ts";
+import { diagnose, type Finding } from "../diagnostics.ts";
+import { jsonArg, out, storeArg } from "./common.ts";
 import { examples } from "./run-cli.ts";
 
-examples.set("doctor", ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json"]);
+examples.set("doctor", ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json", "mcp-credentials-broker doctor --store keychain   # would the OS keychain work here?"]);
 
 interface Section {
   title: string;
@@ -67,14 +69,31 @@ function clientsSection(name: string): Section {
   return { title: "MCP clients", lines: rows.map(describeClient), problems, data: rows };
 }
 
+/** One line per finding (`ok`/`warn`/`fail`, the check, the message), then its fix; failures are problems. */
+function findingsSection(title: string, findings: Finding[], data: unknown): Section {
+  const lines = findings.flatMap((f) => [`${f.level.padEnd(5)} ${f.check.padEnd(11)} ${f.message}`, ...(f.fix ? [`${" ".repeat(18)}fix: ${f.fix}`] : [])]);
+  const problems = findings.filter((f) => f.level === "fail").map((f) => (f.fix ? `${f.message} (fix: ${f.fix})` : f.message));
+  return { title, lines, problems, data };
+}
+
+async function storageSections(storeFlag: string | undefined): Promise<Section[]> {
+  const d = await diagnose({ storeFlag, ...hostContext(), uid: process.getuid?.() });
+  const dirChecks = ["data dir", "data files"];
+  return [
+    findingsSection("storage", d.findings.filter((f) => !dirChecks.includes(f.check)), { store: d.store, keychain: d.keychain }),
+    findingsSection("data dir", d.findings.filter((f) => dirChecks.includes(f.check)), { path: d.dataDir, findings: d.findings.filter((f) => dirChecks.includes(f.check)) }),
+  ];
+}
+
 export const doctorCommand = defineCommand({
-  meta: { name: "doctor", description: "Check this installation: binary path and version, and which MCP clients run it." },
+  meta: { name: "doctor", description: "Check this installation: binary path and version, which MCP clients run it, the storage backend (which one, and why), the OS keychain (reachable, locked) and the data dir's permissions." },
   args: {
     ...jsonArg,
+    ...storeArg,
     name: { type: "string", description: "Server name to look for in client configs (default: credentials)", valueHint: "name" },
   },
   async run({ args }) {
-    const sections = [await binarySection(), clientsSection(args.name ?? "credentials")];
+    const sections = [await binarySection(), clientsSection(args.name ?? "credentials"), ...(await storageSections(args.store))];
     const problems = sections.flatMap((s) => s.problems);
     if (problems.length) process.exitCode = 1;
     if (args.json) return out(JSON.stringify({ ...Object.fromEntries(sections.map((s) => [s.title, s.data])), problems }, null, 2));

@@ -2,15 +2,22 @@
 import { defineCommand } from "citty";
 import { examples } from "./run-cli.ts";
 
-examples.set("secret", ["mcp-credentials-broker secret set github-token", "mcp-credentials-broker secret list --json", "mcp-credentials-broker secret policy github-token confirm", "mcp-credentials-broker secret rm github-token"]);
+examples.set("secret", [
+  "mcp-credentials-broker secret set github-token",
+  "mcp-credentials-broker secret list --json",
+  "mcp-credentials-broker secret policy github-token confirm",
+  "mcp-credentials-broker secret rm github-token",
+  "mcp-credentials-broker secret migrate --from file --to keychain",
+]);
 
 export const secretCommand = defineCommand({
-  meta: { name: "secret", description: "Store, print, list and delete secrets; set who may read them" },
+  meta: { name: "secret", description: "Store, print, list, delete and migrate secrets; set who may read them" },
   subCommands: {
     set: () => import("./secret-set.ts").then((m) => m.secretSetCommand),
     get: () => import("./secret-get.ts").then((m) => m.secretGetCommand),
     list: () => import("./secret-list.ts").then((m) => m.secretListCommand),
     rm: () => import("./secret-rm.ts").then((m) => m.secretRmCommand),
     policy: () => import("./secret-policy.ts").then((m) => m.secretPolicyCommand),
+    migrate: () => import("./secret-migrate.ts").then((m) => m.secretMigrateCommand),
   },
 });

@@ -1,0 +1,52 @@
+// `secret migrate --from file --to keychain`: moves every secret (and the broker's signing key)
+// between backends, verifying each before the source copy is deleted.
+import { defineCommand } from "citty";
+import { hostContext, openStore, type StoreChoice } from "../deps.ts";
+import { BrokerError } from "../errors.ts";
+import { migrateStore } from "../store/migrate.ts";
+import { jsonArg, out } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("secret migrate", [
+  "mcp-credentials-broker secret migrate --from file --to keychain",
+  "mcp-credentials-broker secret migrate --from keychain --to file --keep   # copy, keep the keychain items",
+]);
+
+function backendArg(raw: unknown, flag: string): StoreChoice {
+  const v = String(raw ?? "").toLowerCase();
+  if (v === "file" || v === "keychain") return v;
+  throw new BrokerError("INVALID_INPUT", `--${flag} must be file or keychain.`);
+}
+
+export const secretMigrateCommand = defineCommand({
+  meta: {
+    name: "migrate",
+    description: "Move every secret (and the token signing key) from one backend to another. Each record is read back from the target before the source copy is deleted. Stop running brokers first.",
+  },
+  args: {
+    from: { type: "string", description: "Source backend: file or keychain", valueHint: "file|keychain", required: true },
+    to: { type: "string", description: "Target backend: file or keychain", valueHint: "file|keychain", required: true },
+    keep: { type: "boolean", description: "Copy only: keep the records in the source" },
+    overwrite: { type: "boolean", description: "Replace records the target already holds with different content" },
+    ...jsonArg,
+  },
+  async run({ args }) {
+    const from = backendArg(args.from, "from");
+    const to = backendArg(args.to, "to");
+    if (from === to) throw new BrokerError("INVALID_INPUT", "--from and --to name the same backend: nothing to migrate.");
+    const { env, dataDir } = hostContext();
+    const source = (await openStore(from, dataDir, env)).store;
+    const target = (await openStore(to, dataDir, env)).store;
+    try {
+      const report = await migrateStore(source, target, async () => (await openStore(to, dataDir, env)).store, { keep: Boolean(args.keep), overwrite: Boolean(args.overwrite) });
+      if (args.json) return out(JSON.stringify({ from, to, ...report }, null, 2));
+      const what = `${report.secrets.length} secret(s)${report.internal ? ` and ${report.internal} internal item(s) (the token signing key)` : ""}`;
+      out(`${report.removedFromSource ? "Moved" : "Copied"} ${what} from ${from} to ${to}.`);
+      if (report.secrets.length) out(`  ${report.secrets.join(", ")}`);
+      if (report.unchanged.length) out(`Already identical in ${to}: ${report.unchanged.join(", ")}`);
+    } finally {
+      await source.close();
+      await target.close();
+    }
+  },
+});

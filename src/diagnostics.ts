@@ -1,0 +1,102 @@
+// What `doctor` checks: which store is in use and why, whether the OS keychain answers (or is
+// locked), and whether the data dir and its files are private to the user.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
+import { describeError } from "./errors.ts";
+import { dataFiles } from "./paths.ts";
+import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
+
+export interface Finding {
+  level: "ok" | "warn" | "fail";
+  check: string;
+  message: string;
+  fix?: string;
+}
+
+export interface Diagnosis {
+  dataDir: string;
+  store: { choice: string; backend?: string; description?: string; reason?: string };
+  keychain: KeychainProbe;
+  findings: Finding[];
+}
+
+export interface DiagnoseOptions {
+  storeFlag?: string;
+  env: Record<string, string | undefined>;
+  platform: string;
+  dataDir: string;
+  /** The keychain to probe instead of the platform's (tests); null = none. */
+  keychain?: KeychainItems | null;
+  /** This user's uid, where the platform has one. */
+  uid?: number;
+}
+
+/** Runs every check; never throws for a failed check (it becomes a "fail" finding). */
+export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
+  const findings: Finding[] = [];
+  const choice = parseStoreChoice(opts.storeFlag ?? opts.env.MCB_STORE);
+  const items = opts.keychain !== undefined ? opts.keychain : await platformKeychain(opts.platform, opts.env);
+  const keychain = await probeKeychain(items, opts.platform, true);
+  const store: Diagnosis["store"] = { choice };
+  // Before opening a store, which would create the data dir.
+  const dataDirFindings = checkDataDir(opts.dataDir, opts.platform, opts.uid);
+
+  try {
+    const s = await openStore(choice, opts.dataDir, opts.env, { platform: opts.platform, keychain: items });
+    Object.assign(store, { backend: s.store.backend, description: s.store.description, reason: s.reason });
+    const message = `${s.store.description} — ${s.reason}`;
+    findings.push(s.warning ? { level: "warn", check: "store", message, fix: "make the OS keychain answer (see below), or set MCB_STORE=file to use the file store on purpose" } : { level: "ok", check: "store", message });
+    if (s.store.backend !== "file") findings.push(...(await strandedFileSecrets(opts)));
+    await s.store.close();
+  } catch (e) {
+    findings.push({ level: "fail", check: "store", message: describeError(e) });
+  }
+
+  if (keychain.state === "ready") findings.push({ level: "ok", check: "keychain", message: `OS keychain answers: ${keychain.detail}` });
+  else if (keychain.state === "locked") findings.push({ level: "warn", check: "keychain", message: `OS keychain is locked: ${keychain.detail}`, fix: keychain.fix });
+  else findings.push({ level: choice === "keychain" ? "fail" : "warn", check: "keychain", message: `OS keychain unavailable: ${keychain.why}`, fix: keychain.fix });
+
+  findings.push(...dataDirFindings);
+  return { dataDir: opts.dataDir, store, keychain, findings };
+}
+
+/** Secrets left in secrets.json while another backend is in use: invisible until migrated. */
+async function strandedFileSecrets(opts: DiagnoseOptions): Promise<Finding[]> {
+  try {
+    statSync(join(opts.dataDir, dataFiles.secrets));
+  } catch {
+    return [];
+  }
+  try {
+    const file = (await openStore("file", opts.dataDir, opts.env)).store;
+    const n = (await file.list()).length;
+    return n === 0 ? [] : [{ level: "warn", check: "file store", message: `${n} record(s) are still in ${join(opts.dataDir, dataFiles.secrets)} and not used by this backend`, fix: "mcp-credentials-broker secret migrate --from file --to keychain" }];
+  } catch (e) {
+    return [{ level: "warn", check: "file store", message: `${join(opts.dataDir, dataFiles.secrets)} exists but cannot be read: ${describeError(e)}` }];
+  }
+}
+
+/** The data dir and every file in it must be private to this user (0700 / 0600, owned by us). */
+export function checkDataDir(dir: string, platform: string, uid?: number): Finding[] {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(dir);
+  } catch {
+    return [{ level: "ok", check: "data dir", message: `${dir} does not exist yet (created 0700 on first write)` }];
+  }
+  // Windows has no POSIX modes: its ACLs are not checked here.
+  if (platform === "win32") return [{ level: "ok", check: "data dir", message: dir }];
+  const findings: Finding[] = [];
+  const mode = (m: number) => (m & 0o777).toString(8).padStart(4, "0");
+  if (uid !== undefined && st.uid !== uid) {
+    findings.push({ level: "fail", check: "data dir", message: `${dir} belongs to uid ${st.uid}, not to you (uid ${uid})`, fix: `use your own data dir (MCB_HOME), or chown -R ${uid} ${dir}` });
+  }
+  if (st.mode & 0o077) findings.push({ level: "warn", check: "data dir", message: `${dir} is open to other users (mode ${mode(st.mode)})`, fix: `chmod 700 ${dir}` });
+  else findings.push({ level: "ok", check: "data dir", message: `${dir} (mode ${mode(st.mode)})` });
+  for (const name of readdirSync(dir)) {
+    const f = statSync(join(dir, name));
+    if (f.isFile() && f.mode & 0o077) findings.push({ level: "warn", check: "data files", message: `${join(dir, name)} is open to other users (mode ${mode(f.mode)})`, fix: `chmod 600 ${join(dir, name)}` });
+  }
+  return findings;
+}
