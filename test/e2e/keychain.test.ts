@@ -1,0 +1,169 @@
+// The compiled binary with its storage backends: the real GNOME Keyring on a private D-Bus
+// session (auto picks it; two processes see each other's writes; migrate loses nothing; a
+// locked keyring says so), and no D-Bus session at all (auto falls back to the file store
+// with one warning line; --store keychain refuses).
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { KEYRING_COMMANDS, KEYRING_INSTALL, startKeyringSession, type KeyringSession } from "../fixtures/keyring-session.ts";
+import { startArgvSampler } from "../support/argv-sampler.ts";
+import { suiteCanRun } from "../support/requirements.ts";
+import { body, connectBroker, FALLBACK_WARNING, runCli, tempHome, withoutFallbackWarning } from "./harness.ts";
+
+const canRun = process.platform === "linux" && suiteCanRun("e2e keychain (gnome-keyring)", KEYRING_COMMANDS, KEYRING_INSTALL);
+const canary = () => `CANARY-${randomUUID()}`;
+
+/** Every file in a data dir, concatenated (no value may be in any of them with the keychain backend). */
+function dataDirText(home: string): string {
+  return readdirSync(home)
+    .map((f) => readFileSync(join(home, f), "utf8"))
+    .join("\n");
+}
+
+if (canRun) {
+  describe("keychain backend, real gnome-keyring", () => {
+    let session: KeyringSession;
+    const bus = () => ({ DBUS_SESSION_BUS_ADDRESS: session.address });
+    beforeAll(async () => {
+      session = await startKeyringSession();
+    });
+    afterAll(async () => {
+      await session?.stop();
+    });
+
+    it("auto picks the keychain because it answers; status and doctor say so, with no warning", async () => {
+      const home = tempHome();
+      const st = await runCli(["status", "--json"], { home, env: bus() });
+      expect({ code: st.code, stderr: st.stderr }).toEqual({ code: 0, stderr: "" });
+      const s = JSON.parse(st.stdout);
+      expect(s.store.backend).toBe("keychain");
+      expect(s.store.reason).toStartWith("auto: the OS keychain answers (Secret Service answers; default keyring unlocked)");
+      expect(s.store.description).toContain("Secret Service");
+      const doc = await runCli(["doctor", "--json"], { home, env: bus() });
+      expect(doc.code).toBe(0);
+      const d = JSON.parse(doc.stdout);
+      expect(d.keychain).toMatchObject({ state: "ready" });
+      expect(d.store).toMatchObject({ choice: "auto", backend: "keychain" });
+      expect(d.findings.filter((f: { level: string }) => f.level !== "ok")).toEqual([]);
+    });
+
+    it("shares secrets between a running broker and CLI processes, both ways, with no value in argv or the data dir", async () => {
+      const home = tempHome();
+      const [v1, v2] = [canary(), canary()];
+      const sampler = await startArgvSampler();
+      let argvs: string[][] = [];
+      const broker = await connectBroker({ home, env: bus() });
+      try {
+        expect(body(await broker.client.callTool({ name: "store_secret", arguments: { name: "deploy key", value: v1 } })).success).toBe(true);
+        const read = await runCli(["secret", "get", "deploy key"], { home, env: bus() });
+        expect({ code: read.code, stdout: read.stdout, stderr: read.stderr }).toEqual({ code: 0, stdout: v1, stderr: "" });
+        const resolve = async () => {
+          const ref = body(await broker.client.callTool({ name: "get_secret", arguments: { name: "deploy key", purpose: "e2e" } })).reference.id;
+          return body(await broker.client.callTool({ name: "resolve_secret", arguments: { reference_id: ref } })).value;
+        };
+        expect(await resolve()).toBe(v1);
+        // Another process writes: the running broker's cache must not serve the old value.
+        expect((await runCli(["secret", "set", "deploy key"], { home, env: bus(), input: v2 })).code).toBe(0);
+        expect(await resolve()).toBe(v2);
+        expect(broker.stderr()).toBe("");
+      } finally {
+        await broker.close();
+        argvs = await sampler.stop();
+      }
+      expect(existsSync(join(home, "secrets.json"))).toBe(false);
+      const files = dataDirText(home);
+      for (const v of [v1, v2]) {
+        expect(files).not.toContain(v);
+        for (const a of argvs) expect(a.join(" ")).not.toContain(v);
+      }
+      expect(argvs.some((a) => a[0]?.endsWith("secret-tool") && a[1] === "store")).toBe(true);
+    }, 60_000);
+
+    it("`secret migrate` moves secrets and the signing key file → keychain → file, losing nothing", async () => {
+      const home = tempHome();
+      const v = canary();
+      expect((await runCli(["secret", "set", "api", "--store", "file"], { home, input: v })).code).toBe(0);
+      const minted = JSON.parse((await runCli(["token", "mint", "github", "--json", "--store", "file"], { home })).stdout);
+
+      const there = await runCli(["secret", "migrate", "--from", "file", "--to", "keychain"], { home, env: bus() });
+      expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 0, stderr: "" });
+      expect(there.stdout).toBe("Moved 1 secret(s) and 1 internal item(s) (the token signing key) from file to keychain.\n  api\n");
+      expect((await runCli(["secret", "get", "api", "--store", "keychain"], { home, env: bus() })).stdout).toBe(v);
+      expect((await runCli(["token", "verify", "--store", "keychain"], { home, env: bus(), input: minted.token })).code).toBe(0);
+      expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "file"], { home })).stdout)).toEqual([]);
+      expect(readFileSync(join(home, "secrets.json"), "utf8")).not.toContain(v);
+
+      const back = await runCli(["secret", "migrate", "--from", "keychain", "--to", "file", "--json"], { home, env: bus() });
+      expect(JSON.parse(back.stdout)).toEqual({ from: "keychain", to: "file", secrets: ["api"], internal: 1, unchanged: [], removedFromSource: true });
+      expect((await runCli(["secret", "get", "api", "--store", "file"], { home })).stdout).toBe(v);
+      expect((await runCli(["token", "verify", "--store", "file"], { home, input: minted.token })).code).toBe(0);
+      expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "keychain"], { home, env: bus() })).stdout)).toEqual([]);
+    }, 60_000);
+  });
+
+  describe("keychain backend, locked gnome-keyring", () => {
+    let session: KeyringSession;
+    let home: string;
+    beforeAll(async () => {
+      session = await startKeyringSession();
+      home = tempHome();
+      await runCli(["secret", "set", "gh"], { home, env: { DBUS_SESSION_BUS_ADDRESS: session.address }, input: canary() });
+      await session.lock();
+    });
+    afterAll(async () => {
+      await session?.stop();
+    });
+
+    it("gives a clear KEYCHAIN_LOCKED error (exit 1), not 'no secret', and doctor says locked", async () => {
+      const env = { DBUS_SESSION_BUS_ADDRESS: session.address };
+      const r = await runCli(["secret", "get", "gh"], { home, env });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toStartWith("error: The Secret Service keyring is locked, so the secret cannot be read. To fix, unlock the keyring");
+      const d = JSON.parse((await runCli(["doctor", "--json"], { home, env })).stdout);
+      expect(d.keychain.state).toBe("locked");
+      expect(d.store.backend).toBe("keychain");
+    });
+  });
+}
+
+describe("no D-Bus session", () => {
+  it("auto falls back to the file store with exactly one warning line on stderr, and works", async () => {
+    const home = tempHome();
+    const v = canary();
+    const set = await runCli(["secret", "set", "gh"], { home, input: v });
+    expect(set.code).toBe(0);
+    expect(set.stderr).toMatch(FALLBACK_WARNING);
+    expect(withoutFallbackWarning(set.stderr)).toBe("Stored secret 'gh'.\n");
+    expect(set.stderr).toMatch(/\(no D-Bus session \(DBUS_SESSION_BUS_ADDRESS is not set\)|\(cannot connect to the D-Bus session bus/);
+    const st = JSON.parse((await runCli(["status", "--json"], { home })).stdout);
+    expect(st.store.backend).toBe("file");
+    expect(st.store.reason).toStartWith("auto: OS keychain unavailable (");
+    expect((await runCli(["secret", "get", "gh"], { home })).stdout).toBe(v);
+  });
+
+  it("MCB_STORE=file chooses the file store on purpose: no warning", async () => {
+    const home = tempHome();
+    const r = await runCli(["secret", "list"], { home, env: { MCB_STORE: "file" } });
+    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
+  });
+
+  it("--store keychain refuses (exit 1) saying why and what to do, instead of falling back", async () => {
+    const home = tempHome();
+    const r = await runCli(["secret", "set", "gh", "--store", "keychain"], { home, input: canary() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toStartWith("error: The OS keychain is unavailable: ");
+    expect(r.stderr).toContain("or use --store file.");
+    expect(existsSync(join(home, "secrets.json"))).toBe(false);
+  });
+
+  it("doctor explains the fallback and exits 0; with --store keychain it exits 1", async () => {
+    const home = tempHome();
+    const ok = await runCli(["doctor"], { home });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^warn {2}store {7}file: /m);
+    expect(ok.stdout).toMatch(/^warn {2}keychain {4}OS keychain unavailable: /m);
+    expect(ok.stdout).toMatch(/^ {18}fix: /m);
+    expect((await runCli(["doctor", "--store", "keychain"], { home })).code).toBe(1);
+  });
+});
