@@ -152,7 +152,7 @@ function home(name: string): string {
 }
 
 const coldPrograms: Program[] = [
-  { key: "ours", label: "ours (dist/mcp-credentials-broker, default file store)", argv: [OURS], env: { MCB_HOME: home("home-cold") } },
+  { key: "ours", label: "ours (dist/mcp-credentials-broker, default --store auto)", argv: [OURS], env: { MCB_HOME: home("home-cold") } },
   { key: "floor", label: "floor (compiled Bun hello-world, same SDK)", argv: [HELLO], env: { MCB_HOME: home("home-cold") } },
   { key: "original", label: `original (mcp-credentials-broker@${versions.original} on Node)`, argv: [NODE, ORIGINAL], env: { MCB_HOME: home("home-cold") } },
 ];
@@ -340,7 +340,8 @@ for (let round = 0; round < COLD_WARMUP_ROUNDS + ROUNDS; round++) {
 
 const loopPrograms: Program[] = [
   { key: "ours-memory", label: "ours, memory store (MCB_STORE=memory)", argv: [OURS], env: { MCB_HOME: home("home-memory"), MCB_STORE: "memory" } },
-  { key: "ours-file", label: "ours, file store (default, temp MCB_HOME)", argv: [OURS], env: { MCB_HOME: home("home-file") } },
+  // MCB_STORE=file: with the default (auto) a desktop session's keychain would be measured instead.
+  { key: "ours-file", label: "ours, file store (MCB_STORE=file, temp MCB_HOME)", argv: [OURS], env: { MCB_HOME: home("home-file"), MCB_STORE: "file" } },
   { key: "original", label: `original ${versions.original} on Node (in-memory Map)`, argv: [NODE, ORIGINAL], env: { MCB_HOME: home("home-original") } },
   { key: "floor", label: "floor: hello-world, 3 × `echo` per iteration (reference)", argv: [HELLO], env: { MCB_HOME: home("home-floor") } },
 ];
@@ -566,8 +567,8 @@ const machineInfo = `- Command: \`${command}\`
 - SDK: ours and the floor @modelcontextprotocol/sdk ${versions.sdkRoot} / zod ${versions.zodRoot} (bench copy ${versions.sdkBench} / ${versions.zodBench}); the original ships its own SDK ${versions.originalSdk}
 - Floor built with \`bun ${HELLO_FLAGS.join(" ")}\`; every program started with the same environment (this process's, less \`NODE_EXTRA_CA_CERTS\`, \`NODE_OPTIONS\`, \`MCB_*\`, \`JWT_SECRET\`; plus a temp \`MCB_HOME\`, and \`MCB_STORE=memory\` for the memory run) in an empty temp working directory`;
 
-// The sections bench/run-masking.ts and bench/audit-append.ts write survive re-runs too.
-const otherSections = ["run-masking", "audit-append"].map((name) => findSection(previous ?? "", name)).filter(Boolean);
+// The sections bench/run-masking.ts, bench/audit-append.ts and bench/keychain.ts write survive re-runs too.
+const otherSections = ["run-masking", "audit-append", "keychain"].map((name) => findSection(previous ?? "", name)).filter(Boolean);
 
 const md = `# Benchmark results
 
