@@ -9,6 +9,7 @@ examples.set("", [
   "mcp-credentials-broker audit --since 1h",
   "mcp-credentials-broker login github                 # OAuth in the browser; refreshed automatically",
   "mcp-credentials-broker status --json",
+  "mcp-credentials-broker doctor                       # install, store and why, keychain reachable?",
   "mcp-credentials-broker token mint github --scope repo:read",
   "mcp-credentials-broker rules >> CLAUDE.md",
   "mcp-credentials-broker install claude-code          # add it to an MCP client's config",

@@ -19,7 +19,7 @@ describe("--version and --help", () => {
     expect(r.stdout).toMatch(new RegExp(`^mcp-credentials-broker ${pkg.version.replaceAll(".", "\\.")} \\(commit ([0-9a-f]{12}(-dirty)?|unknown), ${target}\\)\n$`));
   });
 
-  for (const args of [["--help"], ["secret", "--help"], ["secret", "set", "--help"], ["token", "mint", "--help"], ["status", "-h"], ["install", "--help"], ["uninstall", "--help"], ["doctor", "--help"]]) {
+  for (const args of [["--help"], ["secret", "--help"], ["secret", "set", "--help"], ["token", "mint", "--help"], ["status", "-h"], ["install", "--help"], ["uninstall", "--help"], ["doctor", "--help"], ["secret", "migrate", "--help"]]) {
     it(`\`${args.join(" ")}\` exits 0 with usage and EXAMPLES, uncoloured when piped`, async () => {
       const r = await runCli(args, { home: tempHome() });
       expect(r.code).toBe(0);
