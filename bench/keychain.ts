@@ -164,6 +164,12 @@ ${rows.join("\n")}
 | keychain broker, get+resolve right after another process wrote to the store | **${fmtMs(cold.p50)}** | ${fmtMs(cold.p99)} | ${fmtMs(cold.mean)} | ${fmtMs(cold.min)} | ${fmtMs(cold.max)} |
 | … of which get_secret (runs \`secret-tool lookup\`; resolve_secret is then cached) | ${fmtMs(coldGet.p50)} | ${fmtMs(coldGet.p99)} | ${fmtMs(coldGet.mean)} | ${fmtMs(coldGet.min)} | ${fmtMs(coldGet.max)} |
 | \`KeychainStore.get\` on a fresh instance, in-process (one \`secret-tool lookup\` + decode) | ${fmtMs(fresh.p50)} | ${fmtMs(fresh.p99)} | ${fmtMs(fresh.mean)} | ${fmtMs(fresh.min)} | ${fmtMs(fresh.max)} |
+
+Reading the tables: a cached read costs one \`stat\` of \`keychain-index.json\` per store access (get_secret and
+resolve_secret each read the store once), which is why the keychain broker sits next to the memory one. A cold
+read is one \`secret-tool lookup\` process plus its D-Bus round trip to gnome-keyring; a broker pays it once per name,
+and again only after some process writes to the store. The broker's cold row also carries the MCP round trip and
+the writer's keychain activity just before it.
 ${END}`;
 
 process.stdout.write(`${section}\n`);
