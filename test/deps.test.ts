@@ -1,23 +1,14 @@
 // Store selection: --store / MCB_STORE, what `auto` picks and why, and the fallback warning.
-import { afterEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
 import { join } from "node:path";
 import { openStore, parseStoreChoice, platformKeychain } from "../src/deps.ts";
 import { KeychainStore } from "../src/store/keychain.ts";
 import { codeOf } from "./support/broker-error.ts";
 import { record } from "./fixtures/store-contract.ts";
 import { MemoryKeychainItems } from "./support/memory-keychain.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-deps-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs("mcb-deps-");
 
 function keychain(probe: MemoryKeychainItems["probeResult"]): MemoryKeychainItems {
   const k = new MemoryKeychainItems();

@@ -1,23 +1,15 @@
 // doctor's checks: store in use and why, keychain reachable / locked / unavailable, data dir
 // and file permissions, secrets left behind in the file store.
-import { afterEach, describe, expect, it } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "bun:test";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkDataDir, diagnose } from "../src/diagnostics.ts";
 import { FileStore } from "../src/store/file.ts";
 import { record } from "./fixtures/store-contract.ts";
 import { MemoryKeychainItems } from "./support/memory-keychain.ts";
+import { tempDirs } from "./support/temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-doctor-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs("mcb-doctor-");
 function keychain(probe: MemoryKeychainItems["probeResult"]): MemoryKeychainItems {
   const k = new MemoryKeychainItems();
   k.probeResult = probe;

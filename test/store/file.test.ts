@@ -5,11 +5,11 @@ import type { Subprocess } from "bun";
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BrokerError } from "../../src/errors.ts";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { valueFor } from "../fixtures/store-writer.ts";
+import { codeOf } from "../support/broker-error.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
 
@@ -43,16 +43,6 @@ describeStoreContract("encrypted file", () => {
   };
 });
 
-/** The BrokerError code `p` rejects with (fails the test when it resolves or throws something else). */
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BrokerError);
-    return { code: (e as BrokerError).code, message: (e as BrokerError).message };
-  }
-  throw new Error("expected a BrokerError, but the call succeeded");
-}
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;

@@ -1,7 +1,7 @@
 // KeychainStore over an in-memory keychain: the Store contract (with values split over many
 // small items), the read cache and its cross-process invalidation, the metadata index (never a
 // value), and what a failure in the middle of a write leaves behind.
-import { afterEach, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,16 +11,9 @@ import { KeychainStore } from "../../src/store/keychain.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { helperRuns, MemoryKeychainItems } from "../support/memory-keychain.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-keychain-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs("mcb-keychain-");
 
 describeStoreContract("keychain store (in-memory items of 100 characters)", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcb-keychain-contract-"));

@@ -17,22 +17,16 @@ import { valueFor } from "../fixtures/store-writer.ts";
 import { startArgvSampler } from "../support/argv-sampler.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { suiteCanRun } from "../support/requirements.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
 const canRun = process.platform === "linux" && suiteCanRun("linux keychain (gnome-keyring)", KEYRING_COMMANDS, KEYRING_INSTALL);
 
-const dirs: string[] = [];
+const tempDir = tempDirs("mcb-linux-");
 const children: Subprocess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-linux-"));
-  dirs.push(d);
-  return d;
-}
 
 function linuxItems(env: Record<string, string | undefined>, extra: Partial<LinuxKeychainOptions> = {}): LinuxSecretService {
   return new LinuxSecretService({ secretTool: findSystemTool("secret-tool"), dbusSend: findSystemTool("dbus-send"), env, ...extra });

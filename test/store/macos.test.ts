@@ -1,6 +1,6 @@
 // The macOS backend against a recording fake of /usr/bin/security placed first on PATH: the
 // Store contract, exact argv, values only on stdin, exit codes, timeouts and garbage output.
-import { afterAll, afterEach, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,22 +10,11 @@ import { KeychainStore } from "../../src/store/keychain.ts";
 import { MACOS_SECURITY, MacKeychain, quote } from "../../src/store/macos.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";
-import { installFakeHelpers } from "../support/fake-helpers.ts";
+import { useFakeHelpers } from "../support/fake-helpers.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
-const fakes = installFakeHelpers();
-const dirs: string[] = [];
-afterAll(() => fakes.cleanup());
-afterEach(() => {
-  fakes.setMode("normal");
-  fakes.clearCalls();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-macos-"));
-  dirs.push(d);
-  return d;
-}
+const fakes = useFakeHelpers();
+const tempDir = tempDirs("mcb-macos-");
 
 function mac(timeoutMs?: number): MacKeychain {
   return new MacKeychain({ security: fakes.security, env: fakes.env, timeoutMs });
@@ -126,8 +115,8 @@ describe("macos keychain: failures", () => {
     const service = `svc-${randomUUID()}`;
     await open(dir, service).set("gh", record("v"));
     fakes.setMode("locked");
-    for (const op of [open(dir, service).get("gh"), open(dir, service).set("gh", record("w")), open(dir, service).delete("gh")]) {
-      const e = await codeOf(op);
+    for (const op of [() => open(dir, service).get("gh"), () => open(dir, service).set("gh", record("w")), () => open(dir, service).delete("gh")]) {
+      const e = await codeOf(op());
       expect(e.code).toBe("KEYCHAIN_LOCKED");
       expect(e.message).toContain("security unlock-keychain");
     }

@@ -1,9 +1,6 @@
 // migrateStore: every record (internal ones included) moves, is verified through a fresh view
 // of the target, and only then leaves the source; conflicts stop it before any write.
-import { afterEach, describe, expect, it } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, it } from "bun:test";
 import { FileStore } from "../../src/store/file.ts";
 import { KeychainStore } from "../../src/store/keychain.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
@@ -11,16 +8,9 @@ import { migrateStore } from "../../src/store/migrate.ts";
 import { record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { MemoryKeychainItems } from "../support/memory-keychain.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-migrate-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs("mcb-migrate-");
 
 const RECORDS = {
   "github-token": record("gho_secret", { tags: { env: "prod" }, provider: "github", expiresAt: 1_800_000_000_000 }),

@@ -1,7 +1,7 @@
 // The Windows backend against recording fakes of `powershell` and `pwsh` placed first on PATH:
 // the Store contract, exact argv, script and value only on stdin, the Credential Manager blob
 // limit, Win32 errors, timeouts and garbage output.
-import { afterAll, afterEach, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,22 +12,11 @@ import { SecretRecordSchema } from "../../src/store/store.ts";
 import { CRED_MAX_BLOB, POWERSHELL_ARGS, WindowsCredentialManager, credScript, windowsPowerShellPath } from "../../src/store/windows.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";
-import { installFakeHelpers } from "../support/fake-helpers.ts";
+import { useFakeHelpers } from "../support/fake-helpers.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
-const fakes = installFakeHelpers();
-const dirs: string[] = [];
-afterAll(() => fakes.cleanup());
-afterEach(() => {
-  fakes.setMode("normal");
-  fakes.clearCalls();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "mcb-windows-"));
-  dirs.push(d);
-  return d;
-}
+const fakes = useFakeHelpers();
+const tempDir = tempDirs("mcb-windows-");
 
 function creds(opts: { timeoutMs?: number; powershell?: string } = {}): WindowsCredentialManager {
   return new WindowsCredentialManager({ powershell: opts.powershell ?? fakes.powershell, env: fakes.env, timeoutMs: opts.timeoutMs });

@@ -1,5 +1,6 @@
 // Installs the recording fakes of `security`, `powershell` and `pwsh` in a temp bin dir that
 // goes first on PATH, and reads back what they recorded.
+import { afterAll, afterEach } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -52,4 +53,15 @@ export function installFakeHelpers(): FakeHelpers {
     setMode: (mode) => writeFileSync(join(state, "mode"), mode),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/** Installs the fakes for one test file: back to "normal" with no calls after each test, removed after all. */
+export function useFakeHelpers(): FakeHelpers {
+  const fakes = installFakeHelpers();
+  afterEach(() => {
+    fakes.setMode("normal");
+    fakes.clearCalls();
+  });
+  afterAll(() => fakes.cleanup());
+  return fakes;
 }
