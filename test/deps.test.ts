@@ -48,7 +48,7 @@ describe("openStore", () => {
     expect(s.store.backend).toBe("file");
     expect(s.reason).toBe("auto: OS keychain unavailable (no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)); using the file store");
     expect(s.warning).toBe(
-      `OS keychain unavailable (no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)); keeping secrets in the file ${join(dir, "secrets.json")} instead. To fix: run in a desktop session; or set MCB_STORE=file to choose the file store and silence this warning.`,
+      `OS keychain unavailable (no D-Bus session (DBUS_SESSION_BUS_ADDRESS is not set)); keeping secrets in the file ${join(dir, "secrets.jsonl")} instead. To fix: run in a desktop session; or set MCB_STORE=file to choose the file store and silence this warning.`,
     );
     expect(s.warning).not.toContain("\n");
   });

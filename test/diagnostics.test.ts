@@ -59,7 +59,7 @@ describe("diagnose", () => {
 describe("checkDataDir", () => {
   it("accepts a 0700 dir of 0600 files", () => {
     const dir = tempDir();
-    writeFileSync(join(dir, "secrets.json"), "{}", { mode: 0o600 });
+    writeFileSync(join(dir, "secrets.jsonl"), "{}", { mode: 0o600 });
     expect(checkDataDir(dir, "linux", process.getuid?.())).toEqual([{ level: "ok", check: "data dir", message: `${dir} (mode 0700)` }]);
   });
 

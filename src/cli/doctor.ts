@@ -80,7 +80,7 @@ async function storageSections(storeFlag: string | undefined): Promise<Section[]
   const d = await diagnose({ storeFlag, ...hostContext(), uid: process.getuid?.() });
   const dirChecks = ["data dir", "data files"];
   return [
-    findingsSection("storage", d.findings.filter((f) => !dirChecks.includes(f.check)), { store: d.store, keychain: d.keychain }),
+    findingsSection("storage", d.findings.filter((f) => !dirChecks.includes(f.check)), { store: d.store, keychain: d.keychain, findings: d.findings.filter((f) => !dirChecks.includes(f.check)) }),
     findingsSection("data dir", d.findings.filter((f) => dirChecks.includes(f.check)), { path: d.dataDir, findings: d.findings.filter((f) => dirChecks.includes(f.check)) }),
   ];
 }

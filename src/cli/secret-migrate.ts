@@ -1,4 +1,4 @@
-// `secret migrate --from file --to keychain`: moves every secret (and the broker's signing key)
+// `secret migrate --from file --to keychain`: moves every secret (and the broker's own keys)
 // between backends, verifying each before the source copy is deleted.
 import { defineCommand } from "citty";
 import { hostContext, openStore, type StoreChoice } from "../deps.ts";
@@ -21,7 +21,7 @@ function backendArg(raw: unknown, flag: string): StoreChoice {
 export const secretMigrateCommand = defineCommand({
   meta: {
     name: "migrate",
-    description: "Move every secret (and the token signing key) from one backend to another. Each record is read back from the target before the source copy is deleted. Stop running brokers first.",
+    description: "Move every secret (and the broker's own keys) from one backend to another. Each record is read back from the target before the source copy is deleted. Stop running brokers first.",
   },
   args: {
     from: { type: "string", description: "Source backend: file or keychain", valueHint: "file|keychain", required: true },
@@ -40,7 +40,7 @@ export const secretMigrateCommand = defineCommand({
     try {
       const report = await migrateStore(source, target, async () => (await openStore(to, dataDir, env)).store, { keep: Boolean(args.keep), overwrite: Boolean(args.overwrite) });
       if (args.json) return out(JSON.stringify({ from, to, ...report }, null, 2));
-      const what = `${report.secrets.length} secret(s)${report.internal ? ` and ${report.internal} internal item(s) (the token signing key)` : ""}`;
+      const what = `${report.secrets.length} secret(s)${report.internal ? ` and ${report.internal} internal item(s) (the broker's signing and audit keys)` : ""}`;
       out(`${report.removedFromSource ? "Moved" : "Copied"} ${what} from ${from} to ${to}.`);
       if (report.secrets.length) out(`  ${report.secrets.join(", ")}`);
       if (report.unchanged.length) out(`Already identical in ${to}: ${report.unchanged.join(", ")}`);

@@ -104,6 +104,17 @@ export class FileStore implements Store {
     return [...this.#sync().secrets].map(([n, r]) => toEntry(n, r));
   }
 
+  /** Rewrites the log with only the live records, so the values of deleted ones leave no trace in the file. */
+  async compact(): Promise<void> {
+    const release = await acquireLock(this.#lockPath);
+    try {
+      const st = this.#sync();
+      if (st.header !== null) this.#compact(st.secrets);
+    } finally {
+      release();
+    }
+  }
+
   async close(): Promise<void> {
     // Every write is on disk when set/delete resolves; nothing is buffered.
     this.#closeAppendFd();

@@ -15,7 +15,7 @@ export interface MigrateOptions {
 export interface MigrateReport {
   /** User secrets copied (names only). */
   secrets: string[];
-  /** The broker's own items copied (e.g. the ES256 signing key). */
+  /** The broker's own items copied (its ES256 signing key, its audit fingerprint key). */
   internal: number;
   /** Names already in the target with the same record. */
   unchanged: string[];
@@ -43,7 +43,7 @@ export async function migrateStore(from: Store, to: Store, reopenTarget: () => P
     else conflicts.push(name);
   }
   if (conflicts.length > 0 && !opts.overwrite) {
-    const shown = conflicts.map((n) => (isInternalName(n) ? "(the broker's token signing key)" : `'${n}'`));
+    const shown = conflicts.map((n) => `'${n}'`);
     throw new BrokerError("INVALID_INPUT", `The target store already holds different records for: ${shown.join(", ")}. Nothing was migrated. Re-run with --overwrite to replace them, or delete them from the target first.`);
   }
   for (const [name, r] of records) if (!unchanged.includes(name)) await to.set(name, r);
@@ -52,13 +52,17 @@ export async function migrateStore(from: Store, to: Store, reopenTarget: () => P
   try {
     for (const [name, r] of records) {
       if (!isDeepStrictEqual(await check.get(name), r)) {
-        throw new BrokerError("STORE_CORRUPT", `'${isInternalName(name) ? "(internal item)" : name}' did not read back from the target store as written. Nothing was deleted from the source; run \`mcp-credentials-broker doctor\`.`);
+        throw new BrokerError("STORE_CORRUPT", `'${name}' did not read back from the target store as written. Nothing was deleted from the source; run \`mcp-credentials-broker doctor\`.`);
       }
     }
   } finally {
     await check.close();
   }
-  if (!opts.keep) for (const name of records.keys()) await from.delete(name);
+  if (!opts.keep) {
+    for (const name of records.keys()) await from.delete(name);
+    // The file store is a log: without this, the moved values would stay in its history.
+    await from.compact?.();
+  }
   const names = [...records.keys()];
   return {
     secrets: names.filter((n) => !isInternalName(n)).sort(),

@@ -77,6 +77,8 @@ export interface Store {
   set(name: string, record: SecretRecord): Promise<void>;
   delete(name: string): Promise<boolean>;
   list(): Promise<SecretEntry[]>;
+  /** Backends that keep history (the file log) drop what deleted records left behind. */
+  compact?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -45,7 +45,7 @@ export function brokerEnv(home: string, extra: Record<string, string> = {}): Rec
 }
 
 /** The one-line warning a broker prints when `auto` falls back to the file store (no D-Bus session in the tests). */
-export const FALLBACK_WARNING = /^mcp-credentials-broker: warning: OS keychain unavailable \(.+\); keeping secrets in the file .+secrets\.json instead\..* To fix: .+; or set MCB_STORE=file to choose the file store and silence this warning\.\n/;
+export const FALLBACK_WARNING = /^mcp-credentials-broker: warning: OS keychain unavailable \(.+\); keeping secrets in the file .+secrets\.jsonl instead\..* To fix: .+; or set MCB_STORE=file to choose the file store and silence this warning\.\n/;
 
 /**
  * stderr without the fallback warning: the e2e brokers run with `auto` and no D-Bus session,

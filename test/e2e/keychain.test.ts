@@ -24,7 +24,9 @@ function dataDirText(home: string): string {
 if (canRun) {
   describe("keychain backend, real gnome-keyring", () => {
     let session: KeyringSession;
-    const bus = () => ({ DBUS_SESSION_BUS_ADDRESS: session.address });
+    // Keychain items are per user, not per data dir: a test that needs the keychain to itself
+    // (migrate refuses to overwrite another data dir's keys) names its own service.
+    const bus = (service = "mcp-credentials-broker") => ({ DBUS_SESSION_BUS_ADDRESS: session.address, MCB_KEYCHAIN_SERVICE: service });
     beforeAll(async () => {
       session = await startKeyringSession();
     });
@@ -40,12 +42,13 @@ if (canRun) {
       expect(s.store.backend).toBe("keychain");
       expect(s.store.reason).toStartWith("auto: the OS keychain answers (Secret Service answers; default keyring unlocked)");
       expect(s.store.description).toContain("Secret Service");
-      const doc = await runCli(["doctor", "--json"], { home, env: bus() });
+      const doc = await runCli(["doctor", "--json"], { home, env: { ...bus(), HOME: home } });
       expect(doc.code).toBe(0);
       const d = JSON.parse(doc.stdout);
-      expect(d.keychain).toMatchObject({ state: "ready" });
-      expect(d.store).toMatchObject({ choice: "auto", backend: "keychain" });
-      expect(d.findings.filter((f: { level: string }) => f.level !== "ok")).toEqual([]);
+      expect(d.storage.keychain).toMatchObject({ state: "ready" });
+      expect(d.storage.store).toMatchObject({ choice: "auto", backend: "keychain" });
+      expect(d.storage.findings.filter((f: { level: string }) => f.level !== "ok")).toEqual([]);
+      expect(d.problems).toEqual([]);
     });
 
     it("shares secrets between a running broker and CLI processes, both ways, with no value in argv or the data dir", async () => {
@@ -71,7 +74,7 @@ if (canRun) {
         await broker.close();
         argvs = await sampler.stop();
       }
-      expect(existsSync(join(home, "secrets.json"))).toBe(false);
+      expect(existsSync(join(home, "secrets.jsonl"))).toBe(false);
       const files = dataDirText(home);
       for (const v of [v1, v2]) {
         expect(files).not.toContain(v);
@@ -86,19 +89,21 @@ if (canRun) {
       expect((await runCli(["secret", "set", "api", "--store", "file"], { home, input: v })).code).toBe(0);
       const minted = JSON.parse((await runCli(["token", "mint", "github", "--json", "--store", "file"], { home })).stdout);
 
-      const there = await runCli(["secret", "migrate", "--from", "file", "--to", "keychain"], { home, env: bus() });
+      const env = bus(`mcb-e2e-${randomUUID()}`);
+      const there = await runCli(["secret", "migrate", "--from", "file", "--to", "keychain"], { home, env });
       expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 0, stderr: "" });
-      expect(there.stdout).toBe("Moved 1 secret(s) and 1 internal item(s) (the token signing key) from file to keychain.\n  api\n");
-      expect((await runCli(["secret", "get", "api", "--store", "keychain"], { home, env: bus() })).stdout).toBe(v);
-      expect((await runCli(["token", "verify", "--store", "keychain"], { home, env: bus(), input: minted.token })).code).toBe(0);
+      expect(there.stdout).toBe("Moved 1 secret(s) and 2 internal item(s) (the broker's signing and audit keys) from file to keychain.\n  api\n");
+      expect((await runCli(["secret", "get", "api", "--store", "keychain"], { home, env })).stdout).toBe(v);
+      expect((await runCli(["token", "verify", "--store", "keychain"], { home, env, input: minted.token })).code).toBe(0);
       expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "file"], { home })).stdout)).toEqual([]);
-      expect(readFileSync(join(home, "secrets.json"), "utf8")).not.toContain(v);
+      // Moved means gone: not even in the file store's log history.
+      expect(readFileSync(join(home, "secrets.jsonl"), "utf8")).not.toContain(v);
 
-      const back = await runCli(["secret", "migrate", "--from", "keychain", "--to", "file", "--json"], { home, env: bus() });
-      expect(JSON.parse(back.stdout)).toEqual({ from: "keychain", to: "file", secrets: ["api"], internal: 1, unchanged: [], removedFromSource: true });
+      const back = await runCli(["secret", "migrate", "--from", "keychain", "--to", "file", "--json"], { home, env });
+      expect(JSON.parse(back.stdout)).toEqual({ from: "keychain", to: "file", secrets: ["api"], internal: 2, unchanged: [], removedFromSource: true });
       expect((await runCli(["secret", "get", "api", "--store", "file"], { home })).stdout).toBe(v);
       expect((await runCli(["token", "verify", "--store", "file"], { home, input: minted.token })).code).toBe(0);
-      expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "keychain"], { home, env: bus() })).stdout)).toEqual([]);
+      expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "keychain"], { home, env })).stdout)).toEqual([]);
     }, 60_000);
   });
 
@@ -120,9 +125,9 @@ if (canRun) {
       const r = await runCli(["secret", "get", "gh"], { home, env });
       expect(r.code).toBe(1);
       expect(r.stderr).toStartWith("error: The Secret Service keyring is locked, so the secret cannot be read. To fix, unlock the keyring");
-      const d = JSON.parse((await runCli(["doctor", "--json"], { home, env })).stdout);
-      expect(d.keychain.state).toBe("locked");
-      expect(d.store.backend).toBe("keychain");
+      const d = JSON.parse((await runCli(["doctor", "--json"], { home, env: { ...env, HOME: home } })).stdout);
+      expect(d.storage.keychain.state).toBe("locked");
+      expect(d.storage.store.backend).toBe("keychain");
     });
   });
 }
@@ -154,16 +159,19 @@ describe("no D-Bus session", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toStartWith("error: The OS keychain is unavailable: ");
     expect(r.stderr).toContain("or use --store file.");
-    expect(existsSync(join(home, "secrets.json"))).toBe(false);
+    expect(existsSync(join(home, "secrets.jsonl"))).toBe(false);
   });
 
   it("doctor explains the fallback and exits 0; with --store keychain it exits 1", async () => {
     const home = tempHome();
-    const ok = await runCli(["doctor"], { home });
+    const ok = await runCli(["doctor"], { home, env: { HOME: home } });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^warn {2}store {7}file: /m);
-    expect(ok.stdout).toMatch(/^warn {2}keychain {4}OS keychain unavailable: /m);
-    expect(ok.stdout).toMatch(/^ {18}fix: /m);
-    expect((await runCli(["doctor", "--store", "keychain"], { home })).code).toBe(1);
+    expect(ok.stdout).toMatch(/^storage:\n {2}warn {2}store {7}file: /m);
+    expect(ok.stdout).toMatch(/^ {2}warn {2}keychain {4}OS keychain unavailable: /m);
+    expect(ok.stdout).toMatch(/^ {20}fix: /m);
+    expect(ok.stdout).toMatch(/^data dir:\n {2}ok {4}data dir {4}/m);
+    const asked = await runCli(["doctor", "--store", "keychain"], { home, env: { HOME: home } });
+    expect(asked.code).toBe(1);
+    expect(asked.stdout).toMatch(/^ {2}- The OS keychain is unavailable: /m);
   });
 });

@@ -112,7 +112,10 @@ describe("KeychainStore index", () => {
     const store = new KeychainStore({ items: new MemoryKeychainItems(100), dir });
     await store.set("small", record(canary));
     await store.set("split", record(`${canary}${"x".repeat(1000)}`));
-    expect(readdirSync(dir)).toEqual([dataFiles.keychainIndex]);
+    // Besides the index, only this process's lock holder file (it holds a pid).
+    const files = readdirSync(dir);
+    expect(files.filter((f) => !f.startsWith(`${dataFiles.keychainLock}.`))).toEqual([dataFiles.keychainIndex]);
+    for (const f of files) expect(readFileSync(join(dir, f), "utf8")).not.toContain(canary);
     const raw = readFileSync(join(dir, dataFiles.keychainIndex), "utf8");
     for (const form of [canary, Buffer.from(canary).toString("base64"), Buffer.from(canary).toString("hex")]) expect(raw).not.toContain(form);
     expect(raw).not.toContain("mcb1");

@@ -1,6 +1,7 @@
 // migrateStore: every record (internal ones included) moves, is verified through a fresh view
 // of the target, and only then leaves the source; conflicts stop it before any write.
 import { describe, expect, it } from "bun:test";
+import { join } from "node:path";
 import { FileStore } from "../../src/store/file.ts";
 import { KeychainStore } from "../../src/store/keychain.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
@@ -60,7 +61,7 @@ describe("migrateStore", () => {
     const e = await codeOf(migrateStore(from, to, async () => to));
     expect(e.code).toBe("INVALID_INPUT");
     expect(e.message).toContain("'github-token'");
-    expect(e.message).toContain("(the broker's token signing key)");
+    expect(e.message).toContain("'mcb-internal:jwt-es256-key'");
     expect(e.message).toContain("--overwrite");
     expect(await to.get("multi line")).toBeNull();
     expect((await from.list()).length).toBe(3);
@@ -83,5 +84,17 @@ describe("migrateStore", () => {
     const e = await codeOf(migrateStore(from, to, async () => new MemoryStore()));
     expect(e.code).toBe("STORE_CORRUPT");
     expect((await from.list()).length).toBe(3);
+  });
+});
+
+describe("migrateStore out of the file store", () => {
+  it("leaves no moved value in the file store's log history", async () => {
+    const dir = tempDir();
+    const file = new FileStore({ dir });
+    await fill(file);
+    const to = new MemoryStore();
+    await migrateStore(file, to, async () => to);
+    const log = await Bun.file(join(dir, "secrets.jsonl")).text();
+    for (const r of Object.values(RECORDS)) expect(log).not.toContain(JSON.stringify(r.value).slice(1, -1));
   });
 });
