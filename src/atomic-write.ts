@@ -36,10 +36,11 @@ export function writeFileAtomic(path: string, content: string, mode: number): vo
 }
 
 /**
- * Removes the temp files writeFileAtomic left beside `dir/<baseName>` when their writer died
- * between creating and renaming them (its pid, in the name, is no longer alive).
+ * Removes files in `dir` left by writers that died (a temp file created but never renamed, a
+ * lock holder file): those whose name matches `pattern`, whose first group is the writer's
+ * pid, and whose pid is no longer alive.
  */
-export function removeDeadWritersTemps(dir: string, baseName: string): void {
+export function removeDeadWritersFiles(dir: string, pattern: RegExp): void {
   let names: string[];
   try {
     names = readdirSync(dir);
@@ -47,8 +48,7 @@ export function removeDeadWritersTemps(dir: string, baseName: string): void {
     return;
   }
   for (const n of names) {
-    if (!n.startsWith(`${baseName}.`)) continue;
-    const m = /^\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(n.slice(baseName.length));
+    const m = pattern.exec(n);
     if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) {
       try {
         unlinkSync(join(dir, n));

@@ -2,12 +2,13 @@
 // under a cross-process lock, compacted by atomic rename, optionally sealed with
 // AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
-import { acquireLock, isProcessAlive } from "./lock-file.ts";
+import { acquireLock } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
 const FORMAT = "mcp-credentials-broker/secrets-log";
@@ -368,16 +369,5 @@ function apply(secrets: Map<string, SecretRecord>, op: Op): void {
  * time leaves its lock holder files; remove those whose process is gone.
  */
 function removeOrphanFiles(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const n of names) {
-    const m = /^(?:secrets\.jsonl|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/.exec(n);
-    if (m && Number(m[1]) !== process.pid && !isProcessAlive(Number(m[1]))) {
-      try { unlinkSync(join(dir, n)); } catch { /* already gone */ }
-    }
-  }
+  removeDeadWritersFiles(dir, /^(?:secrets\.jsonl|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/);
 }

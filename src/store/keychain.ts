@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { removeDeadWritersTemps } from "../atomic-write.ts";
+import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
 import { decodeRecord, encodeRecord, joinParts, parseManifest, partService, splitPayload } from "./keychain-codec.ts";
@@ -81,7 +81,8 @@ export class KeychainStore implements Store {
     this.#lockPath = join(opts.dir, dataFiles.keychainLock);
     this.description = `keychain: ${opts.items.description}, service '${this.#service}' (index of names: ${this.#index.path})`;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-    removeDeadWritersTemps(opts.dir, dataFiles.keychainIndex);
+    // writeFileAtomic's temp names: <file>.<pid>.<8 hex>.tmp
+    removeDeadWritersFiles(opts.dir, /^keychain-index\.json\.(\d+)\.[0-9a-f]{8}\.tmp$/);
   }
 
   async get(name: string): Promise<SecretRecord | null> {

@@ -181,3 +181,16 @@ describe("KeychainStore items", () => {
     expect((await new KeychainStore({ items, dir }).list()).length).toBe(30);
   });
 });
+
+describe("KeychainStore start-up", () => {
+  it("removes an index temp file a dead writer left, keeping a live one's", () => {
+    const dir = tempDir();
+    // A pid above the kernel's pid_max cannot be alive.
+    const dead = join(dir, `${dataFiles.keychainIndex}.99999999.deadbeef.tmp`);
+    const live = join(dir, `${dataFiles.keychainIndex}.${process.ppid}.cafebabe.tmp`);
+    writeFileSync(dead, "{}", { mode: 0o600 });
+    writeFileSync(live, "{}", { mode: 0o600 });
+    new KeychainStore({ items: new MemoryKeychainItems(), dir });
+    expect(readdirSync(dir).sort()).toEqual([live.slice(dir.length + 1)]);
+  });
+});
