@@ -9,8 +9,11 @@ import { SecretRecordSchema } from "./store.ts";
 
 const PartsSchema = z.object({ id: z.string().regex(/^[0-9a-f]{12}$/), count: z.number().int().min(2) });
 
-/** One secret's listing metadata, plus where its value's extra parts live when it spans several items. */
-export const IndexEntrySchema = SecretRecordSchema.omit({ value: true }).extend({ parts: PartsSchema.optional() });
+/**
+ * One secret's listing metadata, plus where its value's extra parts live when it spans
+ * several items. Neither the value nor the OAuth part (it holds the refresh token) fits here.
+ */
+export const IndexEntrySchema = SecretRecordSchema.omit({ value: true, oauth: true }).extend({ parts: PartsSchema.optional() });
 export type IndexEntry = z.infer<typeof IndexEntrySchema>;
 
 const IndexFileSchema = z.object({

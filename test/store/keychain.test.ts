@@ -124,6 +124,21 @@ describe("KeychainStore index", () => {
     expect(JSON.parse(raw)).toMatchObject({ version: 1, service: "mcp-credentials-broker", generation: 2 });
   });
 
+  it("keeps an OAuth record's refresh token in the keychain item only, never in the index", async () => {
+    const refresh = `CANARY-${randomUUID()}`;
+    const dir = tempDir();
+    const items = new MemoryKeychainItems(100);
+    const r = record("access-token", {
+      provider: "github",
+      expiresAt: 9,
+      oauth: { provider: "github", clientId: "cid", authMethod: "none", tokenEndpoint: "https://github.com/login/oauth/access_token", tokenType: "bearer", generation: 1, refreshToken: refresh },
+    });
+    await new KeychainStore({ items, dir }).set("gh", r);
+    expect(await new KeychainStore({ items, dir }).get("gh")).toEqual(r);
+    expect(readFileSync(join(dir, dataFiles.keychainIndex), "utf8")).not.toContain(refresh);
+    expect(JSON.stringify(await new KeychainStore({ items, dir }).list())).not.toContain(refresh);
+  });
+
   it("refuses an index written for another keychain service, naming both", async () => {
     const dir = tempDir();
     await new KeychainStore({ items: new MemoryKeychainItems(), dir, service: "work" }).set("gh", record("v"));
