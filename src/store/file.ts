@@ -128,8 +128,10 @@ export class FileStore implements Store {
       const st = this.#sync();
       if ("delete" in op && !st.secrets.has(op.delete)) return false;
       const wantSealed = this.#passphrase !== undefined;
-      if (st.header === null || Boolean(st.header.sealed) !== wantSealed) {
-        // No file yet, or a plain file that MCB_STORE_KEY now asks to seal: write it whole.
+      // Write the file whole when there is none yet, when MCB_STORE_KEY asks to seal a plain
+      // one, and on delete: a deleted secret's value must not stay in the log's history.
+      // (A replaced value stays until the next compaction, at most COMPACT_SLACK changes.)
+      if (st.header === null || Boolean(st.header.sealed) !== wantSealed || "delete" in op) {
         apply(st.secrets, op);
         this.#compact(st.secrets);
         return true;

@@ -70,19 +70,33 @@ describe("FileStore on disk", () => {
     expect(others[0]).toMatch(new RegExp(`^${dataFiles.secretsLock.replace(".", "\\.")}\\.${process.pid}\\.[0-9a-f]{8}$`));
   });
 
-  it("appends one line per change and never rewrites earlier lines", async () => {
+  it("appends one line per set and never rewrites earlier lines", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir });
     await store.set("gh", record("first-version"));
     const before = readFileSync(store.path, "utf8");
     const ino = statSync(store.path).ino;
     await store.set("gh", record("second-version-which-is-longer"));
-    await store.delete("gh");
+    await store.set("other", record("x"));
     const after = readFileSync(store.path, "utf8");
     expect(after.startsWith(before)).toBe(true);
     expect(after.slice(before.length).trim().split("\n")).toHaveLength(2);
     expect(statSync(store.path).ino).toBe(ino);
+    expect((await new FileStore({ dir }).get("gh"))?.value).toBe("second-version-which-is-longer");
+  });
+
+  it("rewrites the file on delete, so no earlier value of the deleted secret stays on disk", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("gh", record("OLD-VALUE-1"));
+    await store.set("gh", record("OLD-VALUE-2"));
+    await store.set("keep", record("kept"));
+    expect(await store.delete("gh")).toBe(true);
+    const raw = readFileSync(store.path, "utf8");
+    expect(raw).not.toContain("OLD-VALUE");
+    expect(raw).toContain("kept");
     expect(await new FileStore({ dir }).get("gh")).toBeNull();
+    expect((await new FileStore({ dir }).get("keep"))?.value).toBe("kept");
   });
 
   it("compacts by rename once the log outgrows its live records, so a reader of the old file keeps it whole", async () => {
