@@ -1,6 +1,5 @@
 // The stdio MCP server: registers every tool on an McpServer and serves it over stdin/stdout.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ElicitResultSchema, type CallToolResult, type ServerNotification, type ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import { randomUUID } from "node:crypto";
@@ -9,6 +8,7 @@ import { BrokerError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { elicitConsent } from "./consent.ts";
 import type { ToolSession } from "./tool.ts";
+import { StdioTransport } from "./stdio-transport.ts";
 import { tools } from "./tools/index.ts";
 
 /**
@@ -110,7 +110,7 @@ function toolSession(server: McpServer, extra: RequestHandlerExtra<ServerRequest
  */
 export async function serveStdio(broker: Broker, version: string, log: Logger): Promise<void> {
   const handle = createMcpServer(broker, version, log);
-  const transport = new StdioServerTransport();
+  const transport = new StdioTransport();
   let stopping: Promise<void> | null = null;
   const done = Promise.withResolvers<void>();
   const stop = (why: string) => {

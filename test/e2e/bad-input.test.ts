@@ -341,22 +341,26 @@ describe("raw JSON-RPC lines", () => {
     expect(m).toMatchObject({ id: 8, error: { code: -32603 } });
   });
 
-  // The SDK's stdio transport drops lines that are not valid JSON-RPC messages (it reports
-  // them to onerror, which server.ts logs at debug level) instead of answering -32700/-32600.
-  const dropped: [string, string][] = [
-    ["a line that is not JSON", "{not json"],
-    ["binary garbage", "\u0000\u0001\u0002garbage\u00ff"],
-    ["a JSON string", '"tools/list"'],
-    ["JSON null", "null"],
-    ["a batch array", '[{"jsonrpc":"2.0","id":9,"method":"tools/list"}]'],
-    ["jsonrpc 1.0", '{"jsonrpc":"1.0","id":10,"method":"tools/list"}'],
-    ["params as a string", '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":"get_secret"}'],
-    ["a 1 MB line of garbage", `{"jsonrpc":"2.0","id":12,${MB}`],
+  // Lines that are not valid JSON-RPC messages are answered (JSON-RPC 2.0 §5.1): -32700 when
+  // not JSON, -32600 otherwise, with the request's id when it can be read, else null. The SDK's
+  // own stdio transport dropped them, leaving the client waiting (src/mcp/stdio-transport.ts).
+  const unreadable: [string, string, number, number | null][] = [
+    ["a line that is not JSON", "{not json", -32700, null],
+    ["binary garbage", "\u0000\u0001\u0002garbage\u00ff", -32700, null],
+    ["a JSON string", '"tools/list"', -32600, null],
+    ["JSON null", "null", -32600, null],
+    ["a batch array", '[{"jsonrpc":"2.0","id":9,"method":"tools/list"}]', -32600, null],
+    ["jsonrpc 1.0", '{"jsonrpc":"1.0","id":10,"method":"tools/list"}', -32600, 10],
+    ["params as a string", '{"jsonrpc":"2.0","id":11,"method":"tools/call","params":"get_secret"}', -32600, 11],
+    ["a 1 MB line of garbage", `{"jsonrpc":"2.0","id":12,${MB}`, -32700, null],
   ];
-  for (const [label, line] of dropped) {
-    it(`drops ${label} without an answer and keeps serving`, async () => {
+  for (const [label, line, code, id] of unreadable) {
+    it(`answers ${label} with ${code} (id ${id}) and keeps serving`, async () => {
       send(line);
-      expect(await drainUntilPing()).toEqual([]);
+      const m = await readMessage();
+      expect(m).toMatchObject({ jsonrpc: "2.0", id, error: { code } });
+      expect(JSON.stringify(m).length).toBeLessThan(400); // never echoes the input back
+      expect(await drainUntilPing()).toEqual([]); // one answer, and the server still serves
     });
   }
 
