@@ -5,7 +5,7 @@ import { McpError, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import { ARGV_LEDGER, body, connectBroker, readOr, spawnBroker, tempHome, type Connected } from "./harness.ts";
+import { ARGV_LEDGER, body, connectBroker, jsonLineReader, readOr, spawnBroker, tempHome, type Connected } from "./harness.ts";
 
 const MB = "x".repeat(1024 * 1024);
 /** An object nested `depth` levels deep: {a:{a:{…}}}. */
@@ -265,25 +265,15 @@ describe("inputs that are tolerated rather than refused", () => {
 /** JSON-RPC over the broker's stdin/stdout by hand, for inputs the SDK Client cannot produce. */
 describe("raw JSON-RPC lines", () => {
   let proc: ReturnType<typeof spawnBroker>;
-  let reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> };
-  let buf = "";
-  const decoder = new TextDecoder();
+  let lines: ReturnType<typeof jsonLineReader>;
   const send = (line: string) => {
     proc.stdin!.write(`${line}\n`);
     proc.stdin!.flush();
   };
   const readMessage = async (): Promise<Record<string, any>> => {
-    for (;;) {
-      const i = buf.indexOf("\n");
-      if (i >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        return JSON.parse(line);
-      }
-      const { value, done } = await reader.read();
-      if (done) throw new Error("broker closed stdout");
-      buf += decoder.decode(value, { stream: true });
-    }
+    const m = await lines.next();
+    if (m === null) throw new Error("broker closed stdout");
+    return m;
   };
   let nextId = 1000;
   /** Sends a ping and returns every message that arrived before its answer. */
@@ -300,7 +290,7 @@ describe("raw JSON-RPC lines", () => {
 
   beforeAll(async () => {
     proc = spawnBroker([], { home: tempHome() });
-    reader = proc.stdout.getReader();
+    lines = jsonLineReader(proc.stdout);
     send(JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw-lines", version: "1" } } }));
     expect((await readMessage()).result.serverInfo.name).toBe("mcp-credentials-broker");
     send(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }));

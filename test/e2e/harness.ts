@@ -185,3 +185,25 @@ export async function connectCommand(args: string[], opts: { home: string; env?:
   await client.connect(transport);
   return { client, child, transport, exited, stderr: () => err };
 }
+
+/** Reads newline-delimited JSON messages from a process's stdout; `next()` is null at end of stream. */
+export function jsonLineReader(stream: ReadableStream<Uint8Array>): { next(): Promise<Record<string, any> | null> } {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  return {
+    async next() {
+      for (;;) {
+        const i = buf.indexOf("\n");
+        if (i >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          return JSON.parse(line);
+        }
+        const { value, done } = await reader.read();
+        if (done) return null;
+        buf += decoder.decode(value, { stream: true });
+      }
+    },
+  };
+}

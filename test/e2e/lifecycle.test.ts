@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ARGV_LEDGER, body, connectBroker, readOr, runCli, spawnBroker, tempHome, withoutFallbackWarning } from "./harness.ts";
+import { ARGV_LEDGER, body, connectBroker, jsonLineReader, readOr, runCli, spawnBroker, tempHome, withoutFallbackWarning } from "./harness.ts";
 
 const canary = () => `CANARY-${randomUUID()}`;
 /** Generous: a deadline so a hung broker fails the test instead of hanging it, not a speed check. */
@@ -15,28 +15,14 @@ type Proc = ReturnType<typeof spawnBroker>;
 
 /** A minimal JSON-RPC peer over the broker's stdio: tests here need to close stdin or signal at exact points. */
 function rawPeer(proc: Proc) {
-  const reader = proc.stdout.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
+  const lines = jsonLineReader(proc.stdout);
   return {
     write(...messages: object[]) {
       proc.stdin!.write(messages.map((m) => `${JSON.stringify(m)}\n`).join(""));
       proc.stdin!.flush();
     },
     /** The next message, or null at end of stdout. */
-    async read(): Promise<Record<string, any> | null> {
-      for (;;) {
-        const i = buf.indexOf("\n");
-        if (i >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          return JSON.parse(line);
-        }
-        const { value, done } = await reader.read();
-        if (done) return null;
-        buf += decoder.decode(value, { stream: true });
-      }
-    },
+    read: (): Promise<Record<string, any> | null> => lines.next(),
     async readAll(): Promise<Record<string, any>[]> {
       const all: Record<string, any>[] = [];
       for (let m = await this.read(); m; m = await this.read()) all.push(m);
