@@ -1,0 +1,122 @@
+// Where a remote MCP server's discovery may send us (SSRF guard). Metadata documents are
+// written by whoever runs the server, so every URL they name — authorization servers,
+// endpoints, each redirect hop — is classified and decided here before any connection.
+// Pure functions (the resolver is injected), so the policy is tested as a table without
+// sending a packet anywhere.
+import { BrokerError } from "../errors.ts";
+
+/** Where an address points. `reserved` covers multicast, broadcast and the unspecified address. */
+export type AddressClass = "loopback" | "private" | "link-local" | "reserved" | "public";
+
+function v4Class(o: number[]): AddressClass {
+  const [a, b] = o as [number, number, number, number];
+  if (a === 127) return "loopback";
+  // 0.0.0.0/8 reaches this host on Linux; treat it like loopback.
+  if (a === 0) return "loopback";
+  // RFC 3927: 169.254.0.0/16 holds the cloud metadata endpoints (169.254.169.254).
+  if (a === 169 && b === 254) return "link-local";
+  // RFC 1918, RFC 6598 (carrier-grade NAT), RFC 2544 (benchmarking).
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 198 && (b === 18 || b === 19))) return "private";
+  if (a >= 224) return "reserved";
+  return "public";
+}
+
+function parseV4(s: string): number[] | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return null;
+  const o = m.slice(1).map(Number);
+  return o.every((n) => n <= 255) ? o : null;
+}
+
+/** The eight 16-bit groups of an IPv6 address (with or without an embedded dotted quad), or null. */
+function parseV6(s: string): number[] | null {
+  let text = s.toLowerCase();
+  const zone = text.indexOf("%");
+  if (zone >= 0) text = text.slice(0, zone);
+  const tail = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
+  if (tail) {
+    const v4 = parseV4(tail[1]!);
+    if (!v4) return null;
+    text = `${text.slice(0, tail.index)}:${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+  }
+  const halves = text.split("::");
+  if (halves.length > 2) return null;
+  const part = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = part(halves[0]!);
+  const rest = halves.length === 2 ? part(halves[1]!) : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 1 ? head.length !== 8 : missing < 1) return null;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
+  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
+  return groups.map((g) => Number.parseInt(g, 16));
+}
+
+function v6Class(g: number[]): AddressClass {
+  const zeroTo = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeroTo(7) && g[7] === 1) return "loopback";
+  if (zeroTo(8)) return "reserved";
+  // RFC 4291 §2.5.5.2 IPv4-mapped (::ffff:a.b.c.d) and RFC 6052 NAT64 (64:ff9b::/96): the IPv4 address decides.
+  if ((zeroTo(5) && g[5] === 0xffff) || (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0))) {
+    return v4Class([g[6]! >> 8, g[6]! & 0xff, g[7]! >> 8, g[7]! & 0xff]);
+  }
+  if ((g[0]! & 0xffc0) === 0xfe80) return "link-local";
+  // RFC 4193 unique local fc00::/7, and the deprecated site-local fec0::/10.
+  if ((g[0]! & 0xfe00) === 0xfc00 || (g[0]! & 0xffc0) === 0xfec0) return "private";
+  if ((g[0]! & 0xff00) === 0xff00) return "reserved";
+  return "public";
+}
+
+/**
+ * Classifies an IP literal (dotted quad, or IPv6 with or without brackets); null for a
+ * name. Give it WHATWG-parsed hostnames: the URL parser has already turned decimal
+ * (`2130706433`), hex (`0x7f.1`) and octal IPv4 forms into dotted quads.
+ */
+export function classifyAddress(host: string): AddressClass | null {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+  const v4 = parseV4(bare);
+  if (v4) return v4Class(v4);
+  if (bare.includes(":")) {
+    const v6 = parseV6(bare);
+    return v6 ? v6Class(v6) : "reserved";
+  }
+  return null;
+}
+
+/** Classifies a hostname that is not a literal: `localhost` names this machine (RFC 6761 §6.3). */
+function nameClass(name: string): AddressClass | null {
+  const n = name.toLowerCase().replace(/\.$/, "");
+  return n === "localhost" || n.endsWith(".localhost") ? "loopback" : null;
+}
+
+/**
+ * Whether a target of class `target` may be contacted during discovery of a server whose
+ * own address is of class `configured`: link-local and reserved never (cloud metadata);
+ * private and loopback only when the configured server is itself private or loopback.
+ */
+export function mayContact(target: AddressClass, configured: AddressClass): boolean {
+  if (target === "link-local" || target === "reserved") return false;
+  if (target === "public") return true;
+  return configured !== "public";
+}
+
+/** Resolves a name to its addresses (node:dns `lookup` with `all: true` in production). */
+export type Resolver = (name: string) => Promise<string[]>;
+
+/** The class of a URL's host: literal, `localhost`, or the most restrictive of its resolved addresses. */
+export async function hostClass(url: URL, resolve: Resolver): Promise<AddressClass> {
+  const literal = classifyAddress(url.hostname) ?? nameClass(url.hostname);
+  if (literal) return literal;
+  const addresses = await resolve(url.hostname);
+  const order: AddressClass[] = ["link-local", "reserved", "private", "loopback", "public"];
+  const classes = addresses.map((a) => classifyAddress(a) ?? "reserved");
+  return order.find((c) => classes.includes(c)) ?? "reserved";
+}
+
+/** Decides whether discovery may contact `target` for the server at `configured`; throws UNSAFE_URL otherwise. */
+export async function checkDiscoveryTarget(target: URL, configured: URL, resolve: Resolver, what: string): Promise<void> {
+  const cls = await hostClass(target, resolve);
+  const own = await hostClass(configured, resolve);
+  if (mayContact(cls, own)) return;
+  const why = cls === "link-local" || cls === "reserved" ? `it points to a ${cls} address (such as a cloud metadata endpoint)` : `it points to a ${cls} address while the server ${configured.origin} is public`;
+  throw new BrokerError("UNSAFE_URL", `Refusing the ${what}: ${why}. The server's OAuth metadata may be hostile; check UPSTREAM_MCP_URL and the server's configuration.`);
+}
