@@ -3,7 +3,7 @@
 import * as oauth from "oauth4webapi";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
-import type { ResolvedProvider } from "./providers.ts";
+import type { ResolvedProvider, ResponseQuirks } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
 
 /** Metadata plus whether its `issuer` is a real one we may check `iss` and ID tokens against. */
@@ -42,10 +42,20 @@ export async function loadServerMetadata(p: ResolvedProvider, fetch: FetchLike):
 }
 
 async function discover(issuer: URL, p: ResolvedProvider, fetch: FetchLike): Promise<oauth.AuthorizationServer> {
+  return discoverIssuer(issuer, fetch, ["oidc", "oauth2"], p.preset.quirks);
+}
+
+const NO_QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
+
+/**
+ * Fetches an issuer's metadata trying each well-known document in `order` (`oauth2` is
+ * RFC 8414 §3.1, `oidc` is OIDC Discovery §4); the document's issuer must equal `issuer`.
+ */
+export async function discoverIssuer(issuer: URL, fetch: FetchLike, order: readonly ("oauth2" | "oidc")[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer> {
   let lastError: unknown;
-  for (const algorithm of ["oidc", "oauth2"] as const) {
+  for (const algorithm of order) {
     try {
-      const res = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(fetch, p.preset.quirks, issuer) });
+      const res = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(fetch, quirks, issuer) });
       return await oauth.processDiscoveryResponse(issuer, res);
     } catch (e) {
       lastError = e;

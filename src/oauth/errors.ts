@@ -24,7 +24,7 @@ export function safeErrorCode(code: unknown): string {
 }
 
 /** What the caller was doing, for the message. */
-export type OAuthStep = "discovery" | "authorization" | "code exchange" | "device authorization" | "device polling" | "refresh" | "revocation";
+export type OAuthStep = "discovery" | "authorization" | "code exchange" | "device authorization" | "device polling" | "refresh" | "revocation" | "client registration";
 
 /** Hints per error code, saying what to do next. */
 function hint(code: string, step: OAuthStep, loginHint: string): string {

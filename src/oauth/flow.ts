@@ -7,7 +7,7 @@ import { randomSource, type LoginUi, type OAuthDeps } from "./context.ts";
 import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions } from "./http.ts";
-import { constantTimeEqual, startCallbackServer } from "./loopback.ts";
+import { constantTimeEqual, startCallbackServer, type CallbackServer, type CallbackServerOptions } from "./loopback.ts";
 import type { ProviderPreset, ResolvedProvider } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
 
@@ -50,6 +50,7 @@ export function authorizationUrl(p: ResolvedProvider, meta: ServerMetadata, req:
   q.set("code_challenge_method", "S256");
   if (req.nonce) q.set("nonce", req.nonce);
   for (const [k, v] of Object.entries(p.preset.authorizationParams)) q.set(k, v);
+  if (p.resource) q.set("resource", p.resource);
   // OpenID Connect Core §11: offline_access is ignored unless prompt includes consent.
   if (p.preset.id === "oauth2" && req.scopes.includes("offline_access")) q.set("prompt", "consent");
   return url.href;
@@ -65,6 +66,8 @@ export interface CodeFlowOptions {
   /** `login --no-browser`: redirect URLs pasted by the user, checked like a callback. */
   pasted?: AsyncIterable<string>;
   signal?: AbortSignal;
+  /** Where the callback arrives: our loopback server by default; the proxy passes its own route. */
+  callback?: (opts: CallbackServerOptions) => Promise<CallbackServer>;
 }
 
 /** Parameters from the first pasted redirect URL whose state matches; wrong ones are reported and skipped. */
@@ -101,7 +104,7 @@ export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, dep
   // Without a real issuer an ID token cannot be checked, and we do not use it.
   const quirks = meta.hasIssuer ? p.preset.quirks : { ...p.preset.quirks, dropIdToken: true };
 
-  const cb = await startCallbackServer({
+  const cb = await (opts.callback ?? startCallbackServer)({
     state,
     redirectHost: p.preset.redirectHost,
     allowEphemeralPort: p.preset.loopbackAnyPort,
@@ -121,7 +124,10 @@ export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, dep
     let tokens: oauth.TokenEndpointResponse;
     try {
       const validated = oauth.validateAuthResponse(as, client, params, state);
-      const res = await oauth.authorizationCodeGrantRequest(as, client, auth, validated, cb.redirectUri, verifier, requestOptions(deps.fetch, quirks, as.token_endpoint));
+      const res = await oauth.authorizationCodeGrantRequest(as, client, auth, validated, cb.redirectUri, verifier, {
+        ...requestOptions(deps.fetch, quirks, as.token_endpoint),
+        ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
+      });
       tokens = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: nonce ?? oauth.expectNoNonce, requireIdToken: false });
     } catch (e) {
       const err = translateOAuthError(e, e instanceof oauth.AuthorizationResponseError ? "authorization" : "code exchange");

@@ -6,12 +6,12 @@ import { BrokerError } from "../errors.ts";
 import type { SecretRecord } from "../store/store.ts";
 import type { LoginUi } from "./context.ts";
 import { runDeviceFlow } from "./device.ts";
-import { loadServerMetadata } from "./discovery.ts";
-import { runCodeFlow, type TokenGrant } from "./flow.ts";
+import { loadServerMetadata, type ServerMetadata } from "./discovery.ts";
+import { runCodeFlow, type CodeFlowOptions, type TokenGrant } from "./flow.ts";
 import { loadProviderSettings } from "./provider-settings.ts";
-import { resolveProvider, type EndpointOverrides, type ProviderId } from "./providers.ts";
+import { resolveProvider, type EndpointOverrides, type ProviderId, type ResolvedProvider } from "./providers.ts";
 import { REFRESH_LOCK, refreshLockName, type RefreshDeps } from "./refresh.ts";
-import { recordFromGrant } from "./token-record.ts";
+import { issuerOf, recordFromGrant } from "./token-record.ts";
 
 /** Default time a login waits for the browser or the device approval (DESIGN.md: 5 minutes). */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
@@ -33,6 +33,11 @@ export interface LoginRequest {
   /** Shows the URL through the client (MCP URL elicitation); resolves whether it was shown. */
   presentUrl?: (url: string) => Promise<boolean>;
   signal?: AbortSignal;
+  /** An already resolved client and server (a remote MCP server's discovery and registration);
+   * then `provider` names only the lock and the stored record's provider. */
+  target?: { provider: ResolvedProvider; meta: ServerMetadata };
+  /** Where the browser's callback arrives (the proxy's own REDIRECT_PATH); our loopback server by default. */
+  callback?: CodeFlowOptions["callback"];
 }
 
 export interface LoginDeps extends RefreshDeps {
@@ -61,8 +66,7 @@ export function loginLockName(provider: string, secretName: string): string {
  * instead of opening a second browser tab (ANCHORS.md pain point 1).
  */
 export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Promise<LoginResult> {
-  const stored = await loadProviderSettings(deps.store, req.provider);
-  const provider = resolveProvider(req.provider, deps.env, stored, req.overrides);
+  const provider = req.target?.provider ?? resolveProvider(req.provider, deps.env, await loadProviderSettings(deps.store, req.provider), req.overrides);
   const waitingSince = deps.clock.now();
   const lock = { timeoutMs: req.timeoutMs + 60_000, staleMs: req.timeoutMs + 120_000 };
   let announced = false;
@@ -76,11 +80,13 @@ export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Pr
       async () => {
         clearTimeout(waitNote);
         const existing = await deps.store.get(req.secretName);
-        if (existing?.oauth?.provider === req.provider && existing.updatedAt >= waitingSince && !existing.oauth.loginRequired) {
+        // Issuer binding: a token another process got from a different issuer is not ours.
+        const sameIssuer = !req.target || (existing?.oauth !== undefined && issuerOf(existing.oauth) === req.target.meta.as.issuer);
+        if (existing?.oauth?.provider === req.provider && existing.updatedAt >= waitingSince && !existing.oauth.loginRequired && sameIssuer) {
           return { record: existing, byOtherProcess: true, method: "other-process" as const };
         }
         if (announced) ui.progress("The other login did not store a token; starting our own.");
-        const meta = await loadServerMetadata(provider, deps.fetch);
+        const meta = req.target?.meta ?? (await loadServerMetadata(provider, deps.fetch));
         const mode = chooseMode(req, deps, meta.as.device_authorization_endpoint !== undefined);
         let grant: TokenGrant;
         if (mode === "device") {
@@ -95,6 +101,7 @@ export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Pr
             port: req.port,
             pasted: mode === "paste" ? req.pasted : undefined,
             signal: req.signal,
+            callback: req.callback,
           });
         }
         // Written under the refresh lock, so a refresh in flight never overwrites a new login.

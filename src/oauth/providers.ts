@@ -281,6 +281,8 @@ export interface ResolvedProvider {
   clientId: string;
   clientSecret?: string;
   server: ServerEndpoints;
+  /** RFC 8707 §2: the resource (a remote MCP server) the token is for, sent on authorize, token and refresh requests. */
+  resource?: string;
 }
 
 function sameOrigin(a: string | undefined, b: string | undefined): boolean {

@@ -47,23 +47,24 @@ export class TokenRefresher {
 
   /**
    * Returns a non-expired record for `name`, refreshing under the lock when `seen` is within
-   * the skew of its expiry. Concurrent calls for one name share one refresh.
+   * the skew of its expiry — or, with `force`, whenever `seen` is still the stored generation
+   * (a resource server answered 401 to it). Concurrent calls for one name share one refresh.
    */
-  refresh(name: string, seen: SecretRecord): Promise<SecretRecord> {
+  refresh(name: string, seen: SecretRecord, opts: { force?: boolean } = {}): Promise<SecretRecord> {
     let p = this.#inflight.get(name);
     if (!p) {
-      p = this.deps.withLock(refreshLockName(name), () => this.#refreshLocked(name, seen), REFRESH_LOCK).finally(() => this.#inflight.delete(name));
+      p = this.deps.withLock(refreshLockName(name), () => this.#refreshLocked(name, seen, opts.force === true), REFRESH_LOCK).finally(() => this.#inflight.delete(name));
       this.#inflight.set(name, p);
     }
     return p;
   }
 
-  async #refreshLocked(name: string, seen: SecretRecord): Promise<SecretRecord> {
+  async #refreshLocked(name: string, seen: SecretRecord, force: boolean): Promise<SecretRecord> {
     const now = this.deps.clock.now();
     const current = await this.deps.store.get(name);
     if (!current) return seen;
     // Another process refreshed (or logged in) while we waited for the lock: use its token.
-    if (!current.oauth || current.oauth.generation !== seen.oauth?.generation || !needsRefresh(current, now)) {
+    if (!current.oauth || current.oauth.generation !== seen.oauth?.generation || !(force || needsRefresh(current, now))) {
       if (isUnusable(current, now)) throw loginRequired(name, current, "has expired and cannot be refreshed");
       this.deps.log.debug("oauth: token already refreshed by another caller");
       return current;
@@ -101,7 +102,8 @@ export class TokenRefresher {
     const secret = part.authMethod === "none" ? undefined : await this.deps.clientSecretFor(part.provider, part.clientId);
     const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
     const opts = requestOptions(this.deps.fetch, quirksFor(part), part.tokenEndpoint);
-    const res = await oauth.refreshTokenGrantRequest(as, client, auth, part.refreshToken!, opts);
+    // RFC 8707 §2.2: the refresh asks for a token for the same resource.
+    const res = await oauth.refreshTokenGrantRequest(as, client, auth, part.refreshToken!, { ...opts, ...(part.resource ? { additionalParameters: { resource: part.resource } } : {}) });
     return oauth.processRefreshTokenResponse(as, client, res);
   }
 

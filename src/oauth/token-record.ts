@@ -20,6 +20,7 @@ export function recordFromGrant(grant: TokenGrant, p: ResolvedProvider, meta: Se
     authMethod: grant.authMethod,
     tokenEndpoint: meta.as.token_endpoint!,
     ...(meta.hasIssuer ? { issuer: meta.as.issuer } : {}),
+    ...(p.resource ? { resource: p.resource } : {}),
     ...(meta.as.revocation_endpoint ? { revocationEndpoint: meta.as.revocation_endpoint } : {}),
     ...(t.refresh_token ? { refreshToken: t.refresh_token } : {}),
     tokenType: t.token_type,
@@ -58,4 +59,12 @@ export function recordFromRefresh(current: SecretRecord & { oauth: OAuthPart }, 
       generation: current.oauth.generation + 1,
     },
   };
+}
+
+/**
+ * The authorization server a stored token belongs to: its issuer, or for servers without one
+ * (explicit endpoints) the token endpoint's origin — the same stand-in discovery.ts uses.
+ */
+export function issuerOf(part: OAuthPart): string {
+  return part.issuer ?? new URL(part.tokenEndpoint).origin;
 }

@@ -22,6 +22,8 @@ export const OAuthPartSchema = z.object({
   /** The issuer logged in to (oauth2 --issuer), for refresh and the "log in again" hint. */
   issuer: z.string().optional(),
   revocationEndpoint: z.string().optional(),
+  /** RFC 8707 resource indicator the token was issued for (a remote MCP server), sent again on refresh. */
+  resource: z.string().optional(),
   refreshToken: z.string().optional(),
   tokenType: z.string(),
   scope: z.string().optional(),
