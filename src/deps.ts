@@ -12,6 +12,7 @@ import { BrokerError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
 import { acquireLock, type LockOptions } from "./store/lock-file.ts";
+import type { RemoteDeps } from "./remote/session.ts";
 import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
 import { INTERNAL_PREFIX, type Store } from "./store/store.ts";
 
@@ -29,6 +30,8 @@ export interface Runtime {
   storeReason: string;
   /** The environment the runtime was built from (provider variables, for `provider list`). */
   env: Record<string, string | undefined>;
+  /** What a remote MCP server's session (proxy, connect) needs: store, locks, OAuth transport, browser, DNS. */
+  remoteDeps(): Promise<RemoteDeps>;
 }
 
 /** Parses `--store` / MCB_STORE, throwing a usage error that lists the choices. */
@@ -178,27 +181,29 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
       release();
     }
   };
-  // OAuth is loaded on first use: `serve` answers `initialize` without oauth4webapi.
+  // The OAuth side's outside world, loaded on first use: `serve` answers `initialize` without oauth4webapi.
+  const oauthBase = async () => {
+    const browser = await import("./oauth/browser.ts");
+    return {
+      store,
+      clock,
+      log,
+      env,
+      platform: process.platform,
+      // OAuth requests are few and far apart (device polling waits 5-10 s, refreshes an
+      // hour): a pooled connection would often be one the server already closed (ECONNRESET).
+      fetch: new Bun.FetchSession({ keepAlive: false }).fetch,
+      withLock,
+      canOpenBrowser: () => browser.browserCommand(env, process.platform) !== null,
+      openBrowser: async (url: string) => {
+        const cmd = browser.browserCommand(env, process.platform);
+        return cmd ? browser.openInBrowser(cmd, url, env) : false;
+      },
+    };
+  };
   let oauth: Promise<OAuthPort> | null = null;
   const loadOAuth = () => {
-    oauth ??= Promise.all([import("./oauth/service.ts"), import("./oauth/browser.ts")]).then(([service, browser]) =>
-      service.createOAuthService({
-        store,
-        clock,
-        log,
-        env,
-        platform: process.platform,
-        // OAuth requests are few and far apart (device polling waits 5-10 s, refreshes an
-        // hour): a pooled connection would often be one the server already closed (ECONNRESET).
-        fetch: new Bun.FetchSession({ keepAlive: false }).fetch,
-        withLock,
-        canOpenBrowser: () => browser.browserCommand(env, process.platform) !== null,
-        openBrowser: async (url) => {
-          const cmd = browser.browserCommand(env, process.platform);
-          return cmd ? browser.openInBrowser(cmd, url, env) : false;
-        },
-      }),
-    );
+    oauth ??= Promise.all([import("./oauth/service.ts"), oauthBase()]).then(([service, base]) => service.createOAuthService(base));
     return oauth;
   };
   const broker = new Broker({
@@ -211,7 +216,8 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     oauth: loadOAuth,
     loginDefaults: loginDefaults(env, log),
   });
-  return { broker, dataDir, log, storeChoice, storeReason: reason, env };
+  const remoteDeps = async (): Promise<RemoteDeps> => ({ ...(await oauthBase()), resolve: (await import("./remote/guarded-fetch.ts")).systemResolver });
+  return { broker, dataDir, log, storeChoice, storeReason: reason, env, remoteDeps };
 }
 
 /** What `install`, `uninstall` and `doctor` need from the machine: client paths, PATH lookup, spawning. */

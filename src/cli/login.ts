@@ -51,7 +51,7 @@ function say(line: string): void {
 }
 
 /** The terminal UI: URL for copy-paste, the device code, a spinner while waiting. */
-function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pause(): void }): LoginUi {
+export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pause(): void }): LoginUi {
   return {
     authorizationUrl(url, opened, redirectUri) {
       spinner.pause();

@@ -32,6 +32,7 @@ export function rootCommand(version: string) {
       install: () => import("./install.ts").then((m) => m.installCommand),
       uninstall: () => import("./uninstall.ts").then((m) => m.uninstallCommand),
       doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
+      connect: () => import("./connect.ts").then((m) => m.connectCommand),
     },
   });
 }

@@ -222,7 +222,8 @@ export class RemoteSession {
     const d = await this.discover(true);
     const scopes = this.cfg.scopes ?? d.scopes ?? [...DEFAULT_REMOTE_SCOPES];
     const redirectUri = opts.redirectUri ?? `http://127.0.0.1:${opts.port ?? DEFAULT_CALLBACK_PORT}${DEFAULT_CALLBACK_PATH}`;
-    const reg = await this.#client(d, redirectUri);
+    // Under a lock: several processes starting at once register one client, not one each.
+    const reg = await this.deps.withLock(`remote-register-${this.names.client.slice(-24)}`, () => this.#client(d, redirectUri), { timeoutMs: 60_000, staleMs: 90_000 });
     const provider: ResolvedProvider = {
       preset: remotePreset(this.cfg.server, scopes),
       clientId: reg.clientId,

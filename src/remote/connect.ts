@@ -1,0 +1,89 @@
+// `connect <url>`: a stdio MCP server that relays every JSON-RPC message to a remote MCP
+// server over Streamable HTTP (or the older HTTP+SSE transport when that is all the server
+// speaks), with the token from the remote session. Messages are relayed, not interpreted,
+// except the initialize result, whose protocol version the HTTP transport must send on.
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "../log.ts";
+import type { FetchLike } from "../oauth/http.ts";
+import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
+import type { RemoteSession } from "./session.ts";
+
+export interface ConnectOptions {
+  session: RemoteSession;
+  fetch: FetchLike;
+  log: Logger;
+  /** Logs in (browser or device) and returns the new token; null when that failed. */
+  login(): Promise<string | null>;
+  /** The client side (stdin/stdout by default; tests pass their own). */
+  stdio?: Transport;
+}
+
+/** Whether an error means "this server has no Streamable HTTP endpoint here" (MCP spec: backwards compatibility). */
+function isLegacyServer(e: unknown): boolean {
+  return e instanceof StreamableHTTPError && (e.code === 404 || e.code === 405);
+}
+
+/** Runs the bridge until either side closes. */
+export async function runConnect(opts: ConnectOptions): Promise<void> {
+  const { session, log } = opts;
+  let loginRun: Promise<string | null> | null = null;
+  const fetch = authorizedFetch(session, opts.fetch, {
+    // One login at a time in this process; other processes wait on the login lock.
+    onNoToken: () => {
+      loginRun ??= opts.login().finally(() => (loginRun = null));
+      return loginRun;
+    },
+  });
+  const stdio = opts.stdio ?? new StdioServerTransport();
+  let remote: Transport = new StreamableHTTPClientTransport(session.cfg.server, { fetch });
+  let legacyTried = false;
+  const closed = Promise.withResolvers<void>();
+
+  const wire = (t: Transport) => {
+    t.onmessage = (msg) => {
+      const result = (msg as { result?: { protocolVersion?: unknown } }).result;
+      if (result && typeof result.protocolVersion === "string") t.setProtocolVersion?.(result.protocolVersion);
+      void stdio.send(msg).catch(() => {});
+    };
+    t.onerror = (e) => log.debug(`connect: remote transport: ${e.name}`);
+    t.onclose = () => {
+      if (t === remote) closed.resolve();
+    };
+  };
+
+  /** A JSON-RPC error for a request we could not deliver, so the client is not left waiting. */
+  const fail = (msg: JSONRPCMessage, message: string) => {
+    if ("id" in msg && "method" in msg) void stdio.send({ jsonrpc: "2.0", id: msg.id, error: { code: -32000, message } }).catch(() => {});
+  };
+
+  const forward = async (msg: JSONRPCMessage) => {
+    try {
+      await remote.send(msg);
+    } catch (e) {
+      if (!legacyTried && isLegacyServer(e)) {
+        legacyTried = true;
+        log.info("connect: the server does not speak Streamable HTTP; using HTTP+SSE");
+        remote = new SSEClientTransport(session.cfg.server, { fetch, eventSourceInit: { fetch } });
+        wire(remote);
+        await remote.start();
+        return forward(msg);
+      }
+      const why = e instanceof NoTokenError ? "Not logged in to the remote MCP server; run the login again." : "The remote MCP server could not be reached.";
+      log.warn(`connect: ${why}`);
+      fail(msg, why);
+    }
+  };
+
+  wire(remote);
+  stdio.onmessage = (msg: JSONRPCMessage) => void forward(msg);
+  stdio.onclose = () => closed.resolve();
+  await remote.start();
+  await stdio.start();
+  await closed.promise;
+  await remote.close().catch(() => {});
+  await stdio.close().catch(() => {});
+}
