@@ -33,6 +33,7 @@ export function rootCommand(version: string) {
       uninstall: () => import("./uninstall.ts").then((m) => m.uninstallCommand),
       doctor: () => import("./doctor.ts").then((m) => m.doctorCommand),
       connect: () => import("./connect.ts").then((m) => m.connectCommand),
+      proxy: () => import("./proxy.ts").then((m) => m.proxyCommand),
     },
   });
 }

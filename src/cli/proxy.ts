@@ -1,0 +1,178 @@
+// `proxy`: serve a local, always-authenticated endpoint for a remote MCP server (mcp_auth_proxy
+// compatible), in the foreground or in the background (`proxy start|stop|status|logs`).
+// Every flag mirrors one of mcp_auth_proxy's variables; CLIENT_SECRET is taken from the
+// environment only (argv is visible to every user of the machine).
+import { defineCommand } from "citty";
+import { buildInfo } from "../build-info.ts";
+import { BrokerError } from "../errors.ts";
+import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
+import { examples } from "./run-cli.ts";
+
+examples.set("proxy", [
+  "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp     # then open http://127.0.0.1:5177/oauth/login",
+  "mcp-credentials-broker proxy start --upstream https://mcp.example.com/mcp   # in the background",
+  "mcp-credentials-broker proxy status",
+  "mcp-credentials-broker proxy logs",
+  "mcp-credentials-broker proxy stop",
+  "UPSTREAM_MCP_URL=https://mcp.example.com/mcp PORT=8080 mcp-credentials-broker proxy",
+]);
+
+/** Flag → variable: the flags mirror mcp_auth_proxy's environment variables. */
+const FLAG_VARS = {
+  upstream: "UPSTREAM_MCP_URL",
+  port: "PORT",
+  bind: "BIND",
+  "public-base-url": "PUBLIC_BASE_URL",
+  "redirect-path": "REDIRECT_PATH",
+  "keychain-service": "KEYCHAIN_SERVICE",
+  scopes: "SCOPES",
+  "probe-path": "PROBE_PATH",
+  "authorization-endpoint": "AUTHORIZATION_ENDPOINT",
+  "token-endpoint": "TOKEN_ENDPOINT",
+  issuer: "ISSUER",
+  "client-id": "CLIENT_ID",
+  "auto-register-client": "AUTO_REGISTER_CLIENT",
+} as const;
+
+const proxyArgs = {
+  upstream: { type: "string", description: "The remote MCP endpoint (UPSTREAM_MCP_URL)", valueHint: "url" },
+  port: { type: "string", description: "Port to listen on (PORT, default 5177)", valueHint: "port" },
+  bind: { type: "string", description: "Address to listen on (BIND, default 127.0.0.1; another one only when set explicitly)", valueHint: "address" },
+  "public-base-url": { type: "string", description: "URL clients and browsers use to reach the proxy (PUBLIC_BASE_URL)", valueHint: "url" },
+  "redirect-path": { type: "string", description: "OAuth callback path (REDIRECT_PATH, default /oauth/callback)", valueHint: "path" },
+  "keychain-service": { type: "string", description: "Name the login is stored under (KEYCHAIN_SERVICE, default: the upstream URL)", valueHint: "name" },
+  scopes: { type: "string", description: "Scopes (SCOPES; default: the server's, else mcp:tools mcp:resources offline_access)", valueHint: "scopes" },
+  "probe-path": { type: "string", description: "Further path to look for RFC 9728 metadata at (PROBE_PATH)", valueHint: "path" },
+  "authorization-endpoint": { type: "string", description: "Explicit authorization endpoint, with --token-endpoint (AUTHORIZATION_ENDPOINT)", valueHint: "url" },
+  "token-endpoint": { type: "string", description: "Explicit token endpoint (TOKEN_ENDPOINT)", valueHint: "url" },
+  issuer: { type: "string", description: "Issuer of the explicit endpoints (ISSUER)", valueHint: "url" },
+  "client-id": { type: "string", description: "A registered client id (CLIENT_ID; CLIENT_SECRET from the environment only)", valueHint: "id" },
+  "auto-register-client": { type: "string", description: "Dynamic client registration, true or false (AUTO_REGISTER_CLIENT, default true)", valueHint: "true|false" },
+  ...storeArg,
+} as const;
+
+type ProxyArgs = { [K in keyof typeof FLAG_VARS]?: string } & { store?: string };
+
+/** The environment with the flags laid over it. */
+function withFlags(env: Record<string, string | undefined>, args: ProxyArgs): Record<string, string | undefined> {
+  const merged = { ...env };
+  for (const [flag, name] of Object.entries(FLAG_VARS)) {
+    const v = args[flag as keyof typeof FLAG_VARS];
+    if (v !== undefined) merged[name] = v;
+  }
+  return merged;
+}
+
+async function loadConfigs(env: Record<string, string | undefined>) {
+  const [{ remoteConfig }, { proxyConfig }] = await Promise.all([import("../remote/config.ts"), import("../remote/proxy-config.ts")]);
+  return { remote: remoteConfig(undefined, env), proxy: proxyConfig(env) };
+}
+
+async function files(dataDir: string, port: number) {
+  const { backgroundFiles } = await import("../remote/background.ts");
+  return backgroundFiles(dataDir, port);
+}
+
+const startCommand = defineCommand({
+  meta: { name: "start", description: "Start the proxy in the background (pid and log files in the data dir)" },
+  args: proxyArgs,
+  async run({ args }) {
+    await withRuntime(args.store, async (rt) => {
+      const env = withFlags(rt.env, args);
+      const cfg = await loadConfigs(env);
+      const info = await buildInfo();
+      const self = info.isCompiled ? [process.execPath] : [process.execPath, Bun.main];
+      const { startBackground } = await import("../remote/background.ts");
+      const f = await files(rt.dataDir, cfg.proxy.port);
+      const childEnv = { ...process.env, ...env, ...(args.store ? { MCB_STORE: args.store } : {}) };
+      const started = await startBackground(f, [...self, "proxy"], childEnv, { port: cfg.proxy.port, upstream: cfg.remote.server.href, healthUrl: `http://127.0.0.1:${cfg.proxy.port}/health` });
+      process.stderr.write(`Proxy started (pid ${started.pid}) on ${cfg.proxy.publicBaseUrl.href} for ${cfg.remote.server.href}.\nSign in: ${cfg.proxy.publicBaseUrl.href.replace(/\/$/, "")}/oauth/login   Log: ${f.log}\n`);
+    });
+  },
+});
+
+const portArg = { port: { type: "string", description: "Port of the proxy (PORT, default 5177)", valueHint: "port" } } as const;
+
+function portOf(env: Record<string, string | undefined>, flag: string | undefined): number {
+  const raw = flag ?? env.PORT ?? "5177";
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new BrokerError("INVALID_INPUT", "--port must be a TCP port number (1-65535).");
+  return n;
+}
+
+const stopCommand = defineCommand({
+  meta: { name: "stop", description: "Stop the background proxy" },
+  args: { ...portArg, ...storeArg },
+  async run({ args }) {
+    await withRuntime(args.store, async (rt) => {
+      const { stopBackground } = await import("../remote/background.ts");
+      const stopped = await stopBackground(await files(rt.dataDir, portOf(rt.env, args.port)));
+      process.stderr.write(stopped ? "Proxy stopped.\n" : "No proxy is running on that port.\n");
+    });
+  },
+});
+
+const statusCommand = defineCommand({
+  meta: { name: "status", description: "Show whether the background proxy runs, its upstream, endpoints, client id and token expiry (never a token)" },
+  args: { ...portArg, ...jsonArg, ...storeArg },
+  async run({ args }) {
+    await withRuntime(args.store, async (rt) => {
+      const port = portOf(rt.env, args.port);
+      const { runningProxy } = await import("../remote/background.ts");
+      const running = runningProxy(await files(rt.dataDir, port));
+      const oauth = running
+        ? await fetch(`http://127.0.0.1:${port}/oauth/status`, { signal: AbortSignal.timeout(5000) })
+            .then((r) => r.json() as Promise<Record<string, unknown>>)
+            .catch(() => null)
+        : null;
+      const data = { running: running !== null, ...(running ? { pid: running.pid, port, upstream: running.upstream, startedAt: running.startedAt } : {}), ...(oauth ? { oauth } : {}) };
+      if (args.json) return out(JSON.stringify(data, null, 2));
+      if (!running) return out(`No proxy is running on port ${port}.`);
+      out(`Proxy running (pid ${running.pid}) on port ${port} for ${running.upstream}`);
+      if (oauth) {
+        out(`signed in:   ${oauth.loggedIn ? "yes" : `no — open ${oauth.loginUrl}`}`);
+        for (const k of ["issuer", "authorizationEndpoint", "tokenEndpoint", "clientId", "scope"] as const) if (oauth[k]) out(`${k.padEnd(12)} ${oauth[k]}`);
+        if (typeof oauth.expiresAt === "number") out(`token expiry ${new Date(oauth.expiresAt).toISOString()} (${oauth.refreshable ? "refreshed automatically" : "no refresh token"})`);
+      }
+    });
+  },
+});
+
+const logsCommand = defineCommand({
+  meta: { name: "logs", description: "Print the end of the background proxy's log" },
+  args: { ...portArg, lines: { type: "string", description: "How many lines (default 100)", valueHint: "n" }, ...storeArg },
+  async run({ args }) {
+    await withRuntime(args.store, async (rt) => {
+      const { tailLog } = await import("../remote/background.ts");
+      const text = tailLog(await files(rt.dataDir, portOf(rt.env, args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
+      if (text) out(text);
+    });
+  },
+});
+
+const SUBCOMMANDS = ["start", "stop", "status", "logs"];
+
+export const proxyCommand = defineCommand({
+  meta: { name: "proxy", description: "Serve a local MCP endpoint for a remote OAuth-protected MCP server (mcp_auth_proxy compatible): it logs in once and injects and refreshes the token." },
+  args: proxyArgs,
+  subCommands: { start: startCommand, stop: stopCommand, status: statusCommand, logs: logsCommand },
+  async run({ args, rawArgs }) {
+    // citty runs this after a sub-command too.
+    if (SUBCOMMANDS.includes(rawArgs.find((a) => !a.startsWith("-")) ?? "")) return;
+    await withRuntime(args.store, async (rt) => {
+      const env = withFlags(rt.env, args);
+      const cfg = await loadConfigs(env);
+      const [{ RemoteSession }, { startProxy }, { loginDefaults }] = await Promise.all([import("../remote/session.ts"), import("../remote/proxy.ts"), import("../deps.ts")]);
+      if (cfg.proxy.warning) rt.log.warn(cfg.proxy.warning);
+      const session = new RemoteSession(cfg.remote, await rt.remoteDeps());
+      const proxy = await startProxy({ config: cfg.proxy, session, fetch: (input, init) => fetch(input, init), log: rt.log, loginTimeoutMs: loginDefaults(env, rt.log).timeoutMs });
+      const base = cfg.proxy.publicBaseUrl.href.replace(/\/$/, "");
+      const signedIn = (await session.accessToken().catch(() => null)) !== null;
+      process.stderr.write(`Proxy for ${cfg.remote.server.href} listening on ${proxy.url} (MCP endpoint: ${base}/mcp).\n${signedIn ? "Signed in." : `Not signed in yet: open ${base}/oauth/login in a browser.`}\n`);
+      const done = Promise.withResolvers<void>();
+      for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => done.resolve());
+      await done.promise;
+      await proxy.stop();
+    });
+  },
+});

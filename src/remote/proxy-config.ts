@@ -1,0 +1,66 @@
+// The proxy's own settings, named as in mcp_auth_proxy (flags mirror them): where it
+// listens, the address browsers and clients use, and the callback path.
+import { BrokerError } from "../errors.ts";
+import { isLoopbackHostname } from "../oauth/url-policy.ts";
+import { classifyAddress } from "./address-policy.ts";
+
+type Env = Record<string, string | undefined>;
+
+export const DEFAULT_PROXY_PORT = 5177;
+export const DEFAULT_BIND = "127.0.0.1";
+export const DEFAULT_REDIRECT_PATH = "/oauth/callback";
+
+export interface ProxyConfig {
+  port: number;
+  bind: string;
+  /** PUBLIC_BASE_URL, else http://<bind or 127.0.0.1>:<port>: what the redirect URI and login link use. */
+  publicBaseUrl: URL;
+  redirectPath: string;
+  /** Host header values (host:port) the proxy answers to; anything else is DNS rebinding. */
+  allowedHosts: Set<string>;
+  /** Set when the proxy listens beyond this machine (BIND explicit), or when HOST asked for that without BIND: shown at start. */
+  warning?: string;
+}
+
+function value(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v ? v : undefined;
+}
+
+/** True for a bind address that only this machine can reach. */
+export function isLoopbackBind(address: string): boolean {
+  const cls = classifyAddress(address);
+  return address === "localhost" || (cls === "loopback" && address !== "0.0.0.0" && address !== "::" && address !== "[::]") || isLoopbackHostname(address);
+}
+
+/**
+ * Reads PORT, BIND, PUBLIC_BASE_URL and REDIRECT_PATH. The listening address is BIND and
+ * nothing else: a non-loopback PUBLIC_BASE_URL never widens it (DESIGN.md invariant 2);
+ * a non-loopback BIND is honoured only because it was set explicitly, with a warning.
+ */
+export function proxyConfig(env: Env): ProxyConfig {
+  const rawPort = value(env, "PORT");
+  const port = rawPort === undefined ? DEFAULT_PROXY_PORT : Number(rawPort);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BrokerError("CONFIG_INVALID", `PORT must be a TCP port number (got '${rawPort!.slice(0, 20)}').`);
+  const bind = value(env, "BIND") ?? DEFAULT_BIND;
+  const redirectPath = value(env, "REDIRECT_PATH") ?? DEFAULT_REDIRECT_PATH;
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(redirectPath) || redirectPath.startsWith("/mcp")) throw new BrokerError("CONFIG_INVALID", "REDIRECT_PATH must be a path like /oauth/callback (not under /mcp).");
+  const rawBase = value(env, "PUBLIC_BASE_URL");
+  let publicBaseUrl: URL;
+  try {
+    publicBaseUrl = new URL(rawBase ?? `http://${isLoopbackBind(bind) && !bind.includes(":") ? bind : "127.0.0.1"}:${port}`);
+  } catch {
+    throw new BrokerError("CONFIG_INVALID", "PUBLIC_BASE_URL must be an absolute URL such as https://mcp-proxy.example.com.");
+  }
+  if (publicBaseUrl.protocol !== "http:" && publicBaseUrl.protocol !== "https:") throw new BrokerError("CONFIG_INVALID", "PUBLIC_BASE_URL must be an http: or https: URL.");
+  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, publicBaseUrl.host]);
+  if (!isLoopbackBind(bind)) hosts.add(bind.includes(":") && !bind.startsWith("[") ? `[${bind}]:${port}` : `${bind}:${port}`);
+  // Containers and PaaS often set HOST=0.0.0.0 for every program; that is not consent to expose a login.
+  const host = value(env, "HOST");
+  const warning = !isLoopbackBind(bind)
+    ? `BIND=${bind}: the proxy is reachable from other machines, and anyone who can reach it acts with your login. Put it behind TLS and access control, or use the default 127.0.0.1.`
+    : host && !isLoopbackBind(host) && value(env, "BIND") === undefined
+      ? `Ignoring HOST=${host.slice(0, 64)}: the proxy listens on ${bind} only. Set BIND explicitly to listen on another address.`
+      : undefined;
+  return { port, bind, publicBaseUrl, redirectPath, allowedHosts: hosts, ...(warning ? { warning } : {}) };
+}

@@ -1,0 +1,253 @@
+// The proxy in-process against real parts (oidc-provider, the remote MCP fixture, Chromium):
+// every mcp_auth_proxy variable, the login through /oauth/login, and the attacks of issue 6
+// acceptance 5. Everything listens on and talks to 127.0.0.1 only.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { randomUUID } from "node:crypto";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { systemClock } from "../../src/core/clock.ts";
+import { createLogger } from "../../src/log.ts";
+import { remoteConfig, remoteNames } from "../../src/remote/config.ts";
+import { startProxy, upstreamUrl, type RunningProxy } from "../../src/remote/proxy.ts";
+import { proxyConfig } from "../../src/remote/proxy-config.ts";
+import { RemoteSession } from "../../src/remote/session.ts";
+import { acquireLock } from "../../src/store/lock-file.ts";
+import { MemoryStore } from "../../src/store/memory.ts";
+import { startIdp, type Idp } from "../fixtures/idp.ts";
+import { startRemoteMcp, type RemoteMcp } from "../fixtures/remote-mcp.ts";
+import { launchChromium, type Chromium } from "../support/chromium.ts";
+import { freePort } from "../support/ports.ts";
+import { suiteCanRun } from "../support/requirements.ts";
+
+const canRun = suiteCanRun("proxy with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
+
+let idp: Idp;
+let remote: RemoteMcp;
+let chromium: Chromium;
+const started: RunningProxy[] = [];
+
+beforeAll(async () => {
+  if (!canRun) return;
+  idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
+  remote = await startRemoteMcp({ issuer: idp.issuer });
+  chromium = await launchChromium();
+}, 30_000);
+afterAll(async () => {
+  for (const p of started) await p.stop();
+  await chromium?.close();
+  await remote?.stop();
+  await idp?.stop();
+});
+
+async function proxy(env: Record<string, string>, store = new MemoryStore()) {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const full = { UPSTREAM_MCP_URL: remote.url, PORT: String(port), ...env };
+  const lockDir = mkdtempSync(join(tmpdir(), "mcb-proxy-lock-"));
+  const session = new RemoteSession(remoteConfig(undefined, full), {
+    store,
+    clock: systemClock,
+    log: createLogger({ debug: false, write: () => {} }),
+    env: full,
+    platform: process.platform,
+    fetch: (i, init) => fetch(i, init),
+    withLock: async (name, fn, o) => {
+      const release = await acquireLock(join(lockDir, `${name}.lock`), o);
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+    canOpenBrowser: () => false,
+    openBrowser: async () => false,
+    resolve: async (n) => {
+      throw new Error(`unexpected DNS lookup of ${n}`);
+    },
+  });
+  const config = proxyConfig(full);
+  const p = await startProxy({ config, session, fetch: (i, init) => fetch(i, init), log: createLogger({ debug: false, write: () => {} }), loginTimeoutMs: 30_000 });
+  started.push(p);
+  return { base: `http://127.0.0.1:${port}`, port, session, store, config };
+}
+
+/** The authorization URL /oauth/login redirects to. */
+async function loginLocation(base: string): Promise<URL> {
+  const res = await fetch(`${base}/oauth/login`, { redirect: "manual" });
+  expect(res.status).toBe(302);
+  return new URL(res.headers.get("location")!);
+}
+
+/** A raw HTTP request with exactly these headers (fetch would set Host itself). */
+function raw(port: number, path: string, headers: Record<string, string>, method = "GET"): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method, headers }, (res) => {
+      let body = "";
+      res.on("data", (c) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+const INIT = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
+const MCP_HEADERS = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+describe.if(canRun)("proxy variables", () => {
+  it("without a login, /mcp answers 401 JSON pointing to /oauth/login; /health, /, /mcp/health and /oauth/status answer", async () => {
+    const p = await proxy({});
+    const res = await fetch(`${p.base}/mcp`, { method: "POST", headers: MCP_HEADERS, body: INIT });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: "login_required", login_url: `${p.base}/oauth/login` });
+    expect(await (await fetch(`${p.base}/health`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${p.base}/`)).json()).toMatchObject({ upstream: remote.url, login: `${p.base}/oauth/login` });
+    expect((await fetch(`${p.base}/mcp/health`)).status).toBe(503);
+    expect(await (await fetch(`${p.base}/oauth/status`)).json()).toMatchObject({ upstream: remote.url, loggedIn: false, issuer: idp.issuer, registrationEndpoint: `${idp.issuer}/reg` });
+  });
+
+  it("/oauth/login: PUBLIC_BASE_URL + REDIRECT_PATH make the redirect URI; SCOPES the scope; the resource is UPSTREAM_MCP_URL (RFC 8707)", async () => {
+    const port = await freePort();
+    const p = await proxy({ PORT: String(port), PUBLIC_BASE_URL: `http://localhost:${port}`, REDIRECT_PATH: "/cb/here", SCOPES: "mcp:tools,offline_access" });
+    const loc = await loginLocation(p.base);
+    expect(loc.origin).toBe(idp.issuer);
+    expect(loc.searchParams.get("redirect_uri")).toBe(`http://localhost:${port}/cb/here`);
+    expect(loc.searchParams.get("scope")).toBe("mcp:tools offline_access");
+    expect(loc.searchParams.get("resource")).toBe(remote.url);
+    // The host of PUBLIC_BASE_URL is accepted.
+    expect((await raw(port, "/health", { host: `localhost:${port}` })).status).toBe(200);
+  });
+
+  it("without SCOPES the metadata's scopes_supported are asked for", async () => {
+    const loc = await loginLocation((await proxy({})).base);
+    expect(loc.searchParams.get("scope")).toBe("mcp:tools offline_access");
+  });
+
+  it("CLIENT_ID (with CLIENT_SECRET) is used instead of registering; AUTO_REGISTER_CLIENT=false without one fails clearly", async () => {
+    const regs = idp.counts.registration;
+    const loc = await loginLocation((await proxy({ CLIENT_ID: idp.clientId, CLIENT_SECRET: idp.clientSecret })).base);
+    expect(loc.searchParams.get("client_id")).toBe(idp.clientId);
+    expect(idp.counts.registration).toBe(regs);
+    const p = await proxy({ AUTO_REGISTER_CLIENT: "false" });
+    const res = await fetch(`${p.base}/oauth/login`, { redirect: "manual" });
+    expect(res.status).toBe(502);
+    expect((await res.json()).error_description).toContain("AUTO_REGISTER_CLIENT=false");
+    expect(idp.counts.registration).toBe(regs);
+  });
+
+  it("AUTHORIZATION_ENDPOINT + TOKEN_ENDPOINT + ISSUER skip discovery; one without the other is a startup error", async () => {
+    const loc = await loginLocation((await proxy({ AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth`, TOKEN_ENDPOINT: `${idp.issuer}/token`, ISSUER: idp.issuer, CLIENT_ID: idp.publicClientId })).base);
+    expect(`${loc.origin}${loc.pathname}`).toBe(`${idp.issuer}/auth`);
+    expect(() => remoteConfig(remote.url, { AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth` })).toThrow(/TOKEN_ENDPOINT/);
+    expect(() => remoteConfig(remote.url, { TOKEN_ENDPOINT: `${idp.issuer}/token` })).toThrow(/must come together/);
+  });
+
+  it("PROBE_PATH finds metadata that neither the challenge nor the well-known paths give", async () => {
+    const hidden = await startRemoteMcp({ issuer: idp.issuer, hiddenMetadataPath: "/meta/prm.json" });
+    try {
+      const env = { UPSTREAM_MCP_URL: hidden.url };
+      const without = await proxy(env);
+      // Without metadata the server's origin is taken as the issuer, which is not an OAuth server.
+      expect((await fetch(`${without.base}/oauth/login`, { redirect: "manual" })).status).toBe(502);
+      const loc = await loginLocation((await proxy({ ...env, PROBE_PATH: "/meta/prm.json" })).base);
+      expect(loc.origin).toBe(idp.issuer);
+    } finally {
+      await hidden.stop();
+    }
+  });
+
+  it("KEYCHAIN_SERVICE names where the login is stored", () => {
+    const a = remoteNames(remoteConfig(remote.url, {}));
+    const b = remoteNames(remoteConfig(remote.url, { KEYCHAIN_SERVICE: "work-mcp" }));
+    expect(a.token).not.toBe(b.token);
+    expect(remoteNames(remoteConfig("http://127.0.0.1:1/other", { KEYCHAIN_SERVICE: "work-mcp" })).token).toBe(b.token);
+  });
+
+  it("PORT, BIND: loopback by default; HOST alone never widens it; an explicit non-loopback BIND warns", () => {
+    expect(proxyConfig({})).toMatchObject({ port: 5177, bind: "127.0.0.1", redirectPath: "/oauth/callback" });
+    const hosted = proxyConfig({ HOST: "0.0.0.0", PUBLIC_BASE_URL: "https://proxy.example.com" });
+    expect(hosted.bind).toBe("127.0.0.1");
+    expect(hosted.warning).toContain("Ignoring HOST");
+    const open = proxyConfig({ BIND: "0.0.0.0", PORT: "8080" });
+    expect(open.bind).toBe("0.0.0.0");
+    expect(open.warning).toContain("reachable from other machines");
+    expect(proxyConfig({ BIND: "::1" }).warning).toBeUndefined();
+    expect(() => proxyConfig({ PORT: "http" })).toThrow(/PORT/);
+    expect(() => proxyConfig({ REDIRECT_PATH: "https://evil.example/cb" })).toThrow(/REDIRECT_PATH/);
+  });
+
+  it("maps /mcp/* onto the upstream URL and /* onto its origin", () => {
+    const u = new URL("https://mcp.example.com/v1/mcp");
+    expect(upstreamUrl(u, "/mcp", "")).toBe("https://mcp.example.com/v1/mcp");
+    expect(upstreamUrl(u, "/mcp/messages", "?a=1")).toBe("https://mcp.example.com/v1/mcp/messages?a=1");
+    expect(upstreamUrl(u, "/sse", "")).toBe("https://mcp.example.com/sse");
+  });
+});
+
+describe.if(canRun)("proxy after a login through /oauth/login", () => {
+  let p: Awaited<ReturnType<typeof proxy>>;
+  let other: Server;
+  const otherSeen: (string | undefined)[] = [];
+
+  beforeAll(async () => {
+    p = await proxy({});
+    const landed = await chromium.signIn(`${p.base}/oauth/login`, `${p.base}/oauth/callback`);
+    expect(landed.text).toContain("Signed in");
+    other = createServer((req, res) => {
+      otherSeen.push(req.headers.authorization);
+      res.writeHead(200).end("other origin");
+    });
+    await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+  }, 60_000);
+  afterAll(() => new Promise<void>((r) => other.close(() => r())));
+
+  it("status shows the upstream, endpoints, client id and expiry, never a token", async () => {
+    const st = await (await fetch(`${p.base}/oauth/status`)).json();
+    expect(st).toMatchObject({ loggedIn: true, issuer: idp.issuer, tokenEndpoint: `${idp.issuer}/token`, authorizationEndpoint: `${idp.issuer}/auth`, clientId: expect.any(String), expiresAt: expect.any(Number), refreshable: true, discoveredVia: "protected resource metadata" });
+    const token = (await p.store.get(p.session.names.token))!;
+    expect(JSON.stringify(st)).not.toContain(token.value);
+    expect(JSON.stringify(st)).not.toContain(token.oauth!.refreshToken!);
+    expect((await fetch(`${p.base}/mcp/health`)).status).toBe(200);
+  });
+
+  it("a client-sent Authorization header never reaches the upstream; the Mcp-Session-Id passes through", async () => {
+    const canary = `CANARY-${randomUUID()}`;
+    const before = remote.authorizations.length;
+    const res = await fetch(`${p.base}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${canary}` }, body: INIT });
+    expect(res.status).toBe(200);
+    const sid = res.headers.get("mcp-session-id");
+    expect(sid).toBe(remote.sessions.at(-1)!);
+    await res.arrayBuffer();
+    const seen = remote.authorizations.slice(before);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const h of seen) expect(h).not.toContain(canary);
+  });
+
+  it("Host: evil.example and a cross-site Origin get 403", async () => {
+    expect((await raw(p.port, "/mcp", { host: "evil.example", ...MCP_HEADERS }, "POST")).status).toBe(403);
+    expect((await raw(p.port, "/oauth/status", { host: `evil.example:${p.port}` })).status).toBe(403);
+    expect((await raw(p.port, "/mcp", { host: `127.0.0.1:${p.port}`, origin: "http://evil.example", ...MCP_HEADERS }, "POST")).status).toBe(403);
+    expect((await raw(p.port, "/oauth/login", { host: `127.0.0.1:${p.port}`, origin: "https://evil.example" })).status).toBe(403);
+    expect((await raw(p.port, "/health", { host: `127.0.0.1:${p.port}`, origin: `http://127.0.0.1:${p.port}` })).status).toBe(200);
+  });
+
+  it("an upstream redirect to another origin is handed back without following it: that origin never gets the token", async () => {
+    const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal`;
+    remote.redirects.set("/bounce", otherUrl);
+    const res = await fetch(`${p.base}/bounce`, { redirect: "manual" });
+    expect(res.status).toBe(307);
+    expect(res.headers.get("location")).toBe(otherUrl);
+    expect(otherSeen).toEqual([]);
+    // A client following it goes there on its own, without the proxy's token.
+    await (await fetch(`${p.base}/bounce`)).text();
+    expect(otherSeen).toEqual([undefined]);
+  });
+
+  it("/oauth/logout forgets the login", async () => {
+    const q = await proxy({}, p.store);
+    expect(await (await fetch(`${q.base}/oauth/logout`, { method: "POST" })).json()).toEqual({ loggedOut: true });
+    expect((await fetch(`${q.base}/mcp`, { method: "POST", headers: MCP_HEADERS, body: INIT })).status).toBe(401);
+  });
+});
