@@ -567,8 +567,8 @@ const machineInfo = `- Command: \`${command}\`
 - SDK: ours and the floor @modelcontextprotocol/sdk ${versions.sdkRoot} / zod ${versions.zodRoot} (bench copy ${versions.sdkBench} / ${versions.zodBench}); the original ships its own SDK ${versions.originalSdk}
 - Floor built with \`bun ${HELLO_FLAGS.join(" ")}\`; every program started with the same environment (this process's, less \`NODE_EXTRA_CA_CERTS\`, \`NODE_OPTIONS\`, \`MCB_*\`, \`JWT_SECRET\`; plus a temp \`MCB_HOME\`, and \`MCB_STORE=memory\` for the memory run) in an empty temp working directory`;
 
-// The sections bench/run-masking.ts, bench/audit-append.ts and bench/keychain.ts write survive re-runs too.
-const otherSections = ["run-masking", "audit-append", "keychain"].map((name) => findSection(previous ?? "", name)).filter(Boolean);
+// The sections bench/run-masking.ts, bench/audit-append.ts, bench/keychain.ts and bench/remote.ts write survive re-runs too.
+const otherSections = ["run-masking", "audit-append", "keychain", "remote"].map((name) => findSection(previous ?? "", name)).filter(Boolean);
 
 const md = `# Benchmark results
 

@@ -13,6 +13,8 @@ examples.set("", [
   "mcp-credentials-broker token mint github --scope repo:read",
   "mcp-credentials-broker rules >> CLAUDE.md",
   "mcp-credentials-broker install claude-code          # add it to an MCP client's config",
+  "mcp-credentials-broker connect https://mcp.example.com/mcp   # a remote OAuth MCP server as a stdio one",
+  "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp   # … or as a local always-authenticated endpoint",
 ]);
 
 export function rootCommand(version: string) {

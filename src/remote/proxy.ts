@@ -52,6 +52,21 @@ export function upstreamUrl(server: URL, path: string, search: string): string {
   return `${server.origin}${path}${search}`;
 }
 
+/** Bodies up to this size with a declared length are read whole (a retry after 401 can resend them); others stream. */
+const SMALL_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The body to send upstream: none for GET/HEAD; a JSON-RPC message with a Content-Length (what
+ * MCP clients send) read whole — one write upstream, resendable after a refresh; anything
+ * else (chunked, large) streamed through as it arrives.
+ */
+async function requestBody(req: Request): Promise<ArrayBuffer | ReadableStream<Uint8Array> | null | undefined> {
+  if (req.method === "GET" || req.method === "HEAD") return undefined;
+  const length = Number(req.headers.get("content-length") ?? Number.NaN);
+  if (Number.isInteger(length) && length <= SMALL_BODY_BYTES) return req.arrayBuffer();
+  return req.body;
+}
+
 export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { config, session, log } = opts;
   const base = config.publicBaseUrl.href.replace(/\/$/, "");
@@ -143,7 +158,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       res = await upstream(target, {
         method: req.method,
         headers,
-        body: req.method === "GET" || req.method === "HEAD" ? undefined : req.body,
+        body: await requestBody(req),
         signal: req.signal,
         // Bodies pass through as they are: no decompression, no re-encoding.
         decompress: false,

@@ -62,7 +62,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       await waitForStderr(proc.stderr, /Not signed in yet/);
       const unauth = await fetch(`${base}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
       expect(unauth.status).toBe(401);
-      expect((await unauth.json()).login_url).toBe(`${base}/oauth/login`);
+      expect(((await unauth.json()) as { login_url: string }).login_url).toBe(`${base}/oauth/login`);
 
       const landed = await chromium.signIn(`${base}/oauth/login`, `${base}/oauth/callback`);
       expect(landed.text).toContain("Signed in");

@@ -133,7 +133,7 @@ describe.if(canRun)("proxy variables", () => {
     const p = await proxy({ AUTO_REGISTER_CLIENT: "false" });
     const res = await fetch(`${p.base}/oauth/login`, { redirect: "manual" });
     expect(res.status).toBe(502);
-    expect((await res.json()).error_description).toContain("AUTO_REGISTER_CLIENT=false");
+    expect(((await res.json()) as { error_description: string }).error_description).toContain("AUTO_REGISTER_CLIENT=false");
     expect(idp.counts.registration).toBe(regs);
   });
 

@@ -1,0 +1,260 @@
+// `bun bench/remote.ts`: what the remote-server features cost, side by side in one run
+// against one upstream (bench/remote-upstream.ts: the SDK's McpServer over Streamable HTTP
+// behind oidc-provider JWTs, in its own process):
+//   (a) added latency of `proxy` vs a direct call (tools/call echo, sequential, interleaved),
+//   (b) requests/s through the proxy vs direct (32 concurrent callers),
+//   (c) time to the first SSE event (a progress notification) vs direct,
+//   (d) the proxy's RSS with 100 concurrent streams,
+//   (e) cold start, spawn → `initialize` response: `connect` vs mcp-remote@0.15 (bench/node_modules).
+// The login is done once by Chromium through the proxy's /oauth/login; `connect` reuses it from
+// the store, mcp-remote gets the same bearer token as a header (through an environment
+// variable, never argv). Writes the `remote` section of bench/RESULTS.md.
+//
+// Flags: --iterations N (latency, default 2000), --seconds N (throughput per round, default 2),
+// --rounds N (cold starts per program, default 15), --no-write.
+import type { Subprocess } from "bun";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { launchChromium } from "../test/support/chromium.ts";
+import { freePort } from "../test/support/ports.ts";
+import { fmtMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const OURS = join(ROOT, "dist", "mcp-credentials-broker");
+const MCP_REMOTE = join(import.meta.dir, "node_modules", "mcp-remote", "dist", "proxy.js");
+const RESULTS = join(import.meta.dir, "RESULTS.md");
+
+function flag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i < 0 ? dflt : Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
+  return n;
+}
+const ITERATIONS = flag("iterations", 2000);
+const SECONDS = flag("seconds", 2);
+const ROUNDS = flag("rounds", 15);
+const CONCURRENCY = 32;
+const STREAMS = 100;
+
+for (const [path, how] of [
+  [OURS, "npm run build"],
+  [MCP_REMOTE, "npm ci --prefix bench"],
+] as const) {
+  if (!existsSync(path)) {
+    process.stderr.write(`bench: ${path} is missing. Run \`${how}\` first.\n`);
+    process.exit(1);
+  }
+}
+const NODE = Bun.which("node");
+if (!NODE) throw new Error("`node` is not on PATH (mcp-remote runs on Node).");
+
+const TMP = mkdtempSync(join(tmpdir(), "mcb-bench-remote-"));
+const HOME = join(TMP, "home");
+const children: Subprocess[] = [];
+const cleanEnv: Record<string, string> = {};
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_") && k !== "NODE_OPTIONS" && k !== "JWT_SECRET") cleanEnv[k] = v;
+const load0 = loadavg();
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const reader = stream.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return text.split("\n")[0]!;
+}
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+const INIT = (id: number) => ({ jsonrpc: "2.0", id, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } } });
+const ACCEPT = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+/** An MCP session over Streamable HTTP at `url`, with `auth` as Authorization (direct) or none (proxy). */
+async function session(url: string, auth?: string) {
+  const base = { ...ACCEPT, ...(auth ? { authorization: auth } : {}) };
+  const res = await fetch(url, { method: "POST", headers: base, body: JSON.stringify(INIT(0)) });
+  if (res.status !== 200) throw new Error(`initialize at ${url}: HTTP ${res.status}`);
+  await res.text();
+  const headers = { ...base, "mcp-session-id": res.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-06-18" };
+  await (await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).text();
+  let id = 1;
+  return {
+    async echo(): Promise<void> {
+      const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: id++, method: "tools/call", params: { name: "echo", arguments: { text: "x" } } }) });
+      const t = await r.text();
+      if (r.status !== 200 || !t.includes('"x"')) throw new Error(`echo: HTTP ${r.status}`);
+    },
+    /** ms from sending a countdown call to the first SSE event; then drains the stream. */
+    async firstEvent(steps: number, intervalMs: number): Promise<number> {
+      const t0 = performance.now();
+      const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ jsonrpc: "2.0", id: id++, method: "tools/call", params: { name: "countdown", arguments: { steps, interval_ms: intervalMs }, _meta: { progressToken: id } } }) });
+      const reader = r.body!.getReader();
+      let first = -1;
+      let seen = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        seen += new TextDecoder().decode(value);
+        if (first < 0 && seen.includes("data:")) first = performance.now() - t0;
+      }
+      return first;
+    },
+  };
+}
+
+try {
+  // Upstream in its own process.
+  const up = Bun.spawn([process.execPath, join(import.meta.dir, "remote-upstream.ts")], { stdout: "pipe", stderr: "ignore", env: cleanEnv });
+  children.push(up);
+  const upstream = JSON.parse(await firstLine(up.stdout)) as { url: string; issuer: string; control: string };
+
+  // The proxy (compiled binary), logged in once by Chromium.
+  const port = await freePort();
+  const proxyBase = `http://127.0.0.1:${port}`;
+  const proxy = Bun.spawn([OURS, "proxy", "--upstream", upstream.url, "--port", String(port)], { env: { ...cleanEnv, MCB_HOME: HOME }, stdout: "ignore", stderr: "ignore" });
+  children.push(proxy);
+  await waitFor(`${proxyBase}/health`);
+  const chromium = await launchChromium();
+  await chromium.signIn(`${proxyBase}/oauth/login`, `${proxyBase}/oauth/callback`);
+  await chromium.close();
+
+  const viaProxy = await session(`${proxyBase}/mcp`);
+  await viaProxy.echo();
+  const auth = ((await (await fetch(upstream.control)).json()) as { authorization: string }).authorization;
+  const direct = await session(upstream.url, auth);
+
+  // (a) latency
+  for (let i = 0; i < 200; i++) {
+    await direct.echo();
+    await viaProxy.echo();
+  }
+  const lat: Record<"direct" | "proxy", number[]> = { direct: [], proxy: [] };
+  for (let i = 0; i < ITERATIONS; i++) {
+    for (const which of shuffle(["direct", "proxy"] as const)) {
+      const t0 = performance.now();
+      await (which === "direct" ? direct : viaProxy).echo();
+      lat[which].push(performance.now() - t0);
+    }
+  }
+
+  // (b) throughput: CONCURRENCY callers for SECONDS, alternating direct/proxy, 3 rounds each.
+  const rps: Record<"direct" | "proxy", number[]> = { direct: [], proxy: [] };
+  for (let round = 0; round < 3; round++) {
+    for (const which of shuffle(["direct", "proxy"] as const)) {
+      const s = which === "direct" ? direct : viaProxy;
+      const end = performance.now() + SECONDS * 1000;
+      let done = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (performance.now() < end) {
+            await s.echo();
+            done++;
+          }
+        }),
+      );
+      rps[which].push(done / SECONDS);
+    }
+  }
+
+  // (c) time to first SSE event
+  const ttfe: Record<"direct" | "proxy", number[]> = { direct: [], proxy: [] };
+  for (let i = 0; i < 300; i++) {
+    for (const which of shuffle(["direct", "proxy"] as const)) ttfe[which].push(await (which === "direct" ? direct : viaProxy).firstEvent(2, 5));
+  }
+
+  // (d) RSS with STREAMS concurrent streams through the proxy (each 10 events, 200 ms apart).
+  const idleRss = readMemory(proxy.pid).rssKiB ?? 0;
+  let peakRss = idleRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, readMemory(proxy.pid).rssKiB ?? 0);
+  }, 25);
+  const streamMs = performance.now();
+  await Promise.all(Array.from({ length: STREAMS }, () => viaProxy.firstEvent(10, 200)));
+  const streamsTook = performance.now() - streamMs;
+  clearInterval(sampler);
+
+  // (e) cold start: connect (stored login) vs mcp-remote (same token as a header), interleaved.
+  const initLine = `${JSON.stringify(INIT(1))}\n`;
+  const cold: Record<"connect" | "mcp-remote", number[]> = { connect: [], "mcp-remote": [] };
+  const mrHome = join(TMP, "mcp-remote");
+  const spawnFor = (which: "connect" | "mcp-remote") =>
+    which === "connect"
+      ? Bun.spawn([OURS, "connect", upstream.url], { env: { ...cleanEnv, MCB_HOME: HOME }, stdin: "pipe", stdout: "pipe", stderr: "ignore", cwd: TMP })
+      : Bun.spawn([NODE, MCP_REMOTE, upstream.url, "--allow-http", "--transport", "http-only", "--header", "Authorization:${MCB_BENCH_AUTH}"], { env: { ...cleanEnv, MCB_BENCH_AUTH: auth, MCP_REMOTE_CONFIG_DIR: mrHome }, stdin: "pipe", stdout: "pipe", stderr: "ignore", cwd: TMP });
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const which of shuffle(["connect", "mcp-remote"] as const)) {
+      const t0 = performance.now();
+      const p = spawnFor(which);
+      p.stdin.write(initLine);
+      p.stdin.flush();
+      const line = await firstLine(p.stdout);
+      const took = performance.now() - t0;
+      p.kill();
+      await p.exited;
+      if (!line.includes('"result"')) throw new Error(`${which}: no initialize result (${line.slice(0, 200)})`);
+      if (round >= 0) cold[which].push(took);
+    }
+  }
+  const refreshes = ((await (await fetch(upstream.control)).json()) as { refreshes: number }).refreshes;
+
+  const L = { direct: stats(lat.direct), proxy: stats(lat.proxy) };
+  const T = { direct: stats(ttfe.direct), proxy: stats(ttfe.proxy) };
+  const C = { connect: stats(cold.connect), mcpRemote: stats(cold["mcp-remote"]) };
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const R = { direct: med(rps.direct), proxy: med(rps.proxy) };
+  const added = { p50: L.proxy.p50 - L.direct.p50, p99: L.proxy.p99 - L.direct.p99 };
+  const verdict = (ok: boolean) => (ok ? "**MET**" : "**MISSED**");
+  const commit = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: ROOT }).stdout.toString().trim();
+  const load1 = loadavg();
+  const body = `## Remote MCP servers: \`proxy\` and \`connect\`
+
+Generated by \`bun bench/remote.ts\` (needs \`npm run build\` and \`npm ci --prefix bench\`), ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}; repo at ${commit};
+\`dist/mcp-credentials-broker\` ${statSync(OURS).size.toLocaleString("en-US")} bytes; \`nproc\` = ${cpus().length}; load average ${load0.map((x) => x.toFixed(2)).join(" ")} before, ${load1.map((x) => x.toFixed(2)).join(" ")} after.
+Upstream: \`bench/remote-upstream.ts\` on Bun ${Bun.version} in its own process (the SDK's McpServer over Streamable HTTP, JWTs from oidc-provider, SSE responses);
+the proxy is the compiled binary, logged in once through \`/oauth/login\` by Chromium. All traffic on 127.0.0.1.
+Direct calls carry the same bearer token the proxy injects. ${refreshes} token refreshes happened during the run.
+
+| target | result | verdict |
+|---|---|---|
+| added latency p50 ≤ 0.5 ms | ${added.p50.toFixed(3)} ms (direct ${fmtMs(L.direct.p50)} ms, proxy ${fmtMs(L.proxy.p50)} ms) | ${verdict(added.p50 <= 0.5)} |
+| throughput ≥ 85 % of direct | ${((R.proxy / R.direct) * 100).toFixed(1)} % (${R.proxy.toFixed(0)} vs ${R.direct.toFixed(0)} req/s) | ${verdict(R.proxy / R.direct >= 0.85)} |
+| \`connect\` ready ≤ ¼ of mcp-remote | ${fmtMs(C.connect.p50)} ms vs ${fmtMs(C.mcpRemote.p50)} ms (${(C.connect.p50 / C.mcpRemote.p50).toFixed(2)}×) | ${verdict(C.connect.p50 <= C.mcpRemote.p50 / 4)} |
+
+(a) Latency, tools/call \`echo\`, ${ITERATIONS} sequential iterations (after 200 untimed), direct and proxy in a shuffled order per iteration:
+
+| path | p50 ms | p99 ms | mean | max |
+|---|---:|---:|---:|---:|
+| direct | ${fmtMs(L.direct.p50)} | ${fmtMs(L.direct.p99)} | ${fmtMs(L.direct.mean)} | ${fmtMs(L.direct.max)} |
+| through \`proxy\` | ${fmtMs(L.proxy.p50)} | ${fmtMs(L.proxy.p99)} | ${fmtMs(L.proxy.mean)} | ${fmtMs(L.proxy.max)} |
+| added by the proxy | ${added.p50.toFixed(3)} | ${added.p99.toFixed(3)} | | |
+
+(b) Throughput, ${CONCURRENCY} concurrent callers for ${SECONDS} s, 3 rounds each (median): direct ${R.direct.toFixed(0)} req/s, proxy ${R.proxy.toFixed(0)} req/s (rounds: direct ${rps.direct.map((x) => x.toFixed(0)).join(", ")}; proxy ${rps.proxy.map((x) => x.toFixed(0)).join(", ")}).
+
+(c) Time to the first SSE event (a progress notification of \`countdown\`), 300 calls each: direct p50 ${fmtMs(T.direct.p50)} ms (p99 ${fmtMs(T.direct.p99)}), proxy p50 ${fmtMs(T.proxy.p50)} ms (p99 ${fmtMs(T.proxy.p99)}).
+
+(d) Proxy memory with ${STREAMS} concurrent streams (each 10 events 200 ms apart, ${(streamsTook / 1000).toFixed(1)} s in all): VmRSS ${(idleRss / 1024).toFixed(1)} MiB before, peak ${(peakRss / 1024).toFixed(1)} MiB during.
+
+(e) Cold start, spawn → \`initialize\` response on stdout, ${ROUNDS} rounds (after 1 untimed), shuffled per round:
+
+| program | p50 ms | p90 ms | min | max |
+|---|---:|---:|---:|---:|
+| \`mcp-credentials-broker connect <url>\` (stored login) | ${fmtMs(C.connect.p50)} | ${fmtMs(C.connect.p90)} | ${fmtMs(C.connect.min)} | ${fmtMs(C.connect.max)} |
+| \`mcp-remote@0.15.1 <url>\` on Node ${process.versions.node ? Bun.spawnSync([NODE, "--version"]).stdout.toString().trim() : ""} (token as a header) | ${fmtMs(C.mcpRemote.p50)} | ${fmtMs(C.mcpRemote.p90)} | ${fmtMs(C.mcpRemote.min)} | ${fmtMs(C.mcpRemote.max)} |
+`;
+  process.stdout.write(`${body}\n`);
+  if (!process.argv.includes("--no-write")) writeFileSync(RESULTS, `${replaceSection(readFileSync(RESULTS, "utf8"), "remote", body)}`);
+} finally {
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => c.exited));
+  rmSync(TMP, { recursive: true, force: true });
+}
