@@ -106,3 +106,11 @@ export function keptBlock(text: string | undefined, markers: readonly [string, s
   const b = text?.indexOf(end) ?? -1;
   return text && a >= 0 && b > a ? text.slice(a, b + end.length) : `${start}\n${end}`;
 }
+
+/** `--name N` from argv: a whole number ≥ 1, else `dflt`; throws on anything else. */
+export function countFlag(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i < 0 ? dflt : Number(process.argv[i + 1]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
+  return n;
+}

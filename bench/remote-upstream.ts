@@ -4,10 +4,10 @@
 // (to call it directly, and to give mcp-remote the same login). Prints one JSON line.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { startIdp } from "../test/fixtures/idp.ts";
 import { startRemoteMcp } from "../test/fixtures/remote-mcp.ts";
+import { startRemoteIdp } from "../test/support/remote.ts";
 
-const idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
+const idp = await startRemoteIdp();
 const remote = await startRemoteMcp({ issuer: idp.issuer });
 const control = createServer((_req, res) => {
   const last = [...remote.authorizations].reverse().find((h) => h?.startsWith("Bearer "));

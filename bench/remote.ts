@@ -18,22 +18,16 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { launchChromium } from "../test/support/chromium.ts";
 import { freePort } from "../test/support/ports.ts";
-import { fmtMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
+import { countFlag, fmtMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OURS = join(ROOT, "dist", "mcp-credentials-broker");
 const MCP_REMOTE = join(import.meta.dir, "node_modules", "mcp-remote", "dist", "proxy.js");
 const RESULTS = join(import.meta.dir, "RESULTS.md");
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i < 0 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
-  return n;
-}
-const ITERATIONS = flag("iterations", 2000);
-const SECONDS = flag("seconds", 2);
-const ROUNDS = flag("rounds", 15);
+const ITERATIONS = countFlag("iterations", 2000);
+const SECONDS = countFlag("seconds", 2);
+const ROUNDS = countFlag("rounds", 15);
 const CONCURRENCY = 32;
 const STREAMS = 100;
 

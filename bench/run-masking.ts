@@ -13,7 +13,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { fmtMs, replaceSection, shuffle, stats } from "./lib.ts";
+import { countFlag, fmtMs, replaceSection, shuffle, stats } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OURS = join(ROOT, "dist", "mcp-credentials-broker");
@@ -21,15 +21,9 @@ const FIXTURE = join(ROOT, "test", "fixtures", "echo-mcp-server.ts");
 const RESULTS = join(import.meta.dir, "RESULTS.md");
 const SECTION = "run-masking";
 
-function flag(name: string, dflt: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i < 0 ? dflt : Number(process.argv[i + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
-  return n;
-}
-const ROUNDS = flag("rounds", 20);
-const ITERATIONS = flag("iterations", 1000);
-const WARMUP = flag("warmup", 50);
+const ROUNDS = countFlag("rounds", 20);
+const ITERATIONS = countFlag("iterations", 1000);
+const WARMUP = countFlag("warmup", 50);
 const BLOB_KIB = 64;
 
 if (!existsSync(OURS)) {

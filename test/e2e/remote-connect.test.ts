@@ -4,30 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { browserHooksWork, createBrowserHook, type BrowserHook } from "../support/browser-hook.ts";
-import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
-import { startIdp, type Idp } from "../fixtures/idp.ts";
-import { startRemoteMcp, type RemoteMcp } from "../fixtures/remote-mcp.ts";
+import type { Idp } from "../fixtures/idp.ts";
+import { useRemoteWorld } from "../support/remote.ts";
 import { connectBroker, tempHome, type Connected } from "./harness.ts";
 
 const canRun = browserHooksWork && suiteCanRun("remote MCP e2e with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
 
-let idp: Idp;
-let remote: RemoteMcp;
-let chromium: Chromium;
 
-beforeAll(async () => {
-  if (!canRun) return;
-  idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
-  remote = await startRemoteMcp({ issuer: idp.issuer });
-  chromium = await launchChromium();
-}, 30_000);
-afterAll(async () => {
-  await chromium?.close();
-  await remote?.stop();
-  await idp?.stop();
-});
+const w = useRemoteWorld(canRun);
 
 function env(hook: BrowserHook, port: number): Record<string, string> {
   return { BROWSER: hook.path, DISPLAY: "", WAYLAND_DISPLAY: "", MCB_CALLBACK_PORT: String(port), MCB_LOGIN_TIMEOUT: "60" };
@@ -42,10 +28,10 @@ describe.if(canRun)("connect", () => {
     const home = tempHome("mcb-connect-");
     const hook = createBrowserHook();
     const port = await freePort();
-    const first = connectBroker({ home, env: env(hook, port), args: ["connect", remote.url] });
+    const first = connectBroker({ home, env: env(hook, port), args: ["connect", w.remote.url] });
     const url = await hook.waitForCall(0, 20_000);
-    expect(new URL(url).searchParams.get("resource")).toBe(remote.url);
-    await chromium.signIn(url, `http://127.0.0.1:${port}/oauth/callback`);
+    expect(new URL(url).searchParams.get("resource")).toBe(w.remote.url);
+    await w.chromium.signIn(url, `http://127.0.0.1:${port}/oauth/callback`);
     const a = await first;
     let b: Connected | undefined;
     try {
@@ -57,11 +43,11 @@ describe.if(canRun)("connect", () => {
       expect(text(r)).toBe("counted 3");
       expect(progress).toEqual([1, 2, 3]);
 
-      b = await connectBroker({ home, env: env(hook, port), args: ["connect", remote.url] });
+      b = await connectBroker({ home, env: env(hook, port), args: ["connect", w.remote.url] });
       expect(text(await b.client.callTool({ name: "echo", arguments: { text: "again" } }))).toBe("again");
       expect(hook.calls()).toHaveLength(1);
       // The bridge logs to stderr only, and never a token.
-      const auths = remote.authorizations.filter((h): h is string => h !== null).map((h) => h.slice(7));
+      const auths = w.remote.authorizations.filter((h): h is string => h !== null).map((h) => h.slice(7));
       for (const t of auths) expect(a.stderr() + b.stderr()).not.toContain(t);
     } finally {
       await a.close();
@@ -74,27 +60,27 @@ describe.if(canRun)("connect", () => {
     const hook = createBrowserHook();
     const port = await freePort();
     // 62 s tokens are refreshed from 2 s on (DESIGN.md: 60 s before expiry).
-    idp.accessTokenTtl = 62;
+    w.idp.accessTokenTtl = 62;
     const clients: Connected[] = [];
-    const registrations = idp.counts.registration;
+    const registrations = w.idp.counts.registration;
     try {
-      const starting = [0, 1, 2].map(() => connectBroker({ home, env: env(hook, port), args: ["connect", remote.url] }));
+      const starting = [0, 1, 2].map(() => connectBroker({ home, env: env(hook, port), args: ["connect", w.remote.url] }));
       const url = await hook.waitForCall(0, 20_000);
-      await chromium.signIn(url, `http://127.0.0.1:${port}/oauth/callback`);
+      await w.chromium.signIn(url, `http://127.0.0.1:${port}/oauth/callback`);
       clients.push(...(await Promise.all(starting)));
       expect(hook.calls()).toHaveLength(1);
-      expect(idp.counts.registration - registrations).toBe(1);
+      expect(w.idp.counts.registration - registrations).toBe(1);
       const results = await Promise.all(clients.map((c, i) => c.client.callTool({ name: "echo", arguments: { text: `c${i}` } })));
       expect(results.map(text)).toEqual(["c0", "c1", "c2"]);
 
       await Bun.sleep(2500);
-      const before = idp.counts.refresh_token;
+      const before = w.idp.counts.refresh_token;
       const after = await Promise.all(clients.map((c, i) => c.client.callTool({ name: "echo", arguments: { text: `d${i}` } })));
       expect(after.map(text)).toEqual(["d0", "d1", "d2"]);
-      expect(idp.counts.refresh_token - before).toBe(1);
+      expect(w.idp.counts.refresh_token - before).toBe(1);
       expect(hook.calls()).toHaveLength(1);
     } finally {
-      idp.accessTokenTtl = 3600;
+      w.idp.accessTokenTtl = 3600;
       await Promise.all(clients.map((c) => c.close()));
     }
   }, 90_000);

@@ -6,30 +6,16 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
-import { startIdp, type Idp } from "../fixtures/idp.ts";
-import { startRemoteMcp, type RemoteMcp } from "../fixtures/remote-mcp.ts";
+import type { Idp } from "../fixtures/idp.ts";
+import { useRemoteWorld } from "../support/remote.ts";
 import { runCli, spawnBroker, tempHome } from "./harness.ts";
 
 const canRun = suiteCanRun("proxy e2e with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
 
-let idp: Idp;
-let remote: RemoteMcp;
-let chromium: Chromium;
 
-beforeAll(async () => {
-  if (!canRun) return;
-  idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
-  remote = await startRemoteMcp({ issuer: idp.issuer });
-  chromium = await launchChromium();
-}, 30_000);
-afterAll(async () => {
-  await chromium?.close();
-  await remote?.stop();
-  await idp?.stop();
-});
+const w = useRemoteWorld(canRun);
 
 /** Reads a child's stderr until `re` matches. */
 async function waitForStderr(stream: ReadableStream<Uint8Array>, re: RegExp): Promise<string> {
@@ -56,7 +42,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
     const home = tempHome("mcb-proxy-");
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const proc = spawnBroker(["proxy", "--upstream", remote.url, "--port", String(port)], { home, stdin: "ignore" });
+    const proc = spawnBroker(["proxy", "--upstream", w.remote.url, "--port", String(port)], { home, stdin: "ignore" });
     const client = new Client({ name: "e2e-proxy", version: "1.0.0" });
     try {
       await waitForStderr(proc.stderr, /Not signed in yet/);
@@ -64,36 +50,36 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       expect(unauth.status).toBe(401);
       expect(((await unauth.json()) as { login_url: string }).login_url).toBe(`${base}/oauth/login`);
 
-      const landed = await chromium.signIn(`${base}/oauth/login`, `${base}/oauth/callback`);
+      const landed = await w.chromium.signIn(`${base}/oauth/login`, `${base}/oauth/callback`);
       expect(landed.text).toContain("Signed in");
 
       const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`));
       await client.connect(transport);
-      expect(transport.sessionId).toBe(remote.sessions.at(-1)!);
+      expect(transport.sessionId).toBe(w.remote.sessions.at(-1)!);
       expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(["countdown", "echo"]);
       expect(text(await client.callTool({ name: "echo", arguments: { text: "one" } }))).toBe("one");
 
       // Reactive refresh: the server stops accepting the current token (it "expired" early):
       // one 401, one refresh, one retry, and the call succeeds.
-      idp.accessTokenTtl = 62;
+      w.idp.accessTokenTtl = 62;
       await Bun.sleep(1100);
-      remote.notBefore = Math.floor(Date.now() / 1000);
+      w.remote.notBefore = Math.floor(Date.now() / 1000);
       await Bun.sleep(1100);
-      let refreshes = idp.counts.refresh_token;
-      const unauthorized = remote.unauthorized;
+      let refreshes = w.idp.counts.refresh_token;
+      const unauthorized = w.remote.unauthorized;
       expect(text(await client.callTool({ name: "echo", arguments: { text: "after" } }))).toBe("after");
-      expect(idp.counts.refresh_token - refreshes).toBe(1);
-      expect(remote.unauthorized - unauthorized).toBe(1);
+      expect(w.idp.counts.refresh_token - refreshes).toBe(1);
+      expect(w.remote.unauthorized - unauthorized).toBe(1);
 
       // Proactive refresh: the new 62 s token enters its refresh window (60 s before expiry)
       // after 2 s; three concurrent calls share exactly one refresh and see no 401.
       await Bun.sleep(2500);
-      refreshes = idp.counts.refresh_token;
+      refreshes = w.idp.counts.refresh_token;
       const r = await Promise.all([1, 2, 3].map((i) => client.callTool({ name: "echo", arguments: { text: `n${i}` } })));
       expect(r.map(text)).toEqual(["n1", "n2", "n3"]);
-      expect(idp.counts.refresh_token - refreshes).toBe(1);
-      expect(remote.unauthorized - unauthorized).toBe(1);
-      idp.accessTokenTtl = 3600;
+      expect(w.idp.counts.refresh_token - refreshes).toBe(1);
+      expect(w.remote.unauthorized - unauthorized).toBe(1);
+      w.idp.accessTokenTtl = 3600;
 
       // Streaming: progress notifications arrive as the server sends them (300 ms apart), not in one burst at the end.
       const arrivals: number[] = [];
@@ -107,8 +93,8 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThan(150);
       expect(arrivals[0]! - started).toBeLessThan(finished - started - 600);
     } finally {
-      idp.accessTokenTtl = 3600;
-      remote.notBefore = 0;
+      w.idp.accessTokenTtl = 3600;
+      w.remote.notBefore = 0;
       await client.close().catch(() => {});
       proc.kill("SIGTERM");
       await proc.exited;
@@ -117,7 +103,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
 
   it("a half-given AUTHORIZATION_ENDPOINT is a clear startup error", async () => {
     const home = tempHome("mcb-proxy-");
-    const r = await runCli(["proxy", "--upstream", remote.url, "--port", String(await freePort())], { home, env: { AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth` } });
+    const r = await runCli(["proxy", "--upstream", w.remote.url, "--port", String(await freePort())], { home, env: { AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth` } });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("AUTHORIZATION_ENDPOINT is set without TOKEN_ENDPOINT");
   });
@@ -125,16 +111,16 @@ describe.if(canRun)("proxy (compiled binary)", () => {
   it("background mode: start, status (no token values), logs, stop; a stale pid file is handled", async () => {
     const home = tempHome("mcb-proxy-");
     const port = String(await freePort());
-    const started = await runCli(["proxy", "start", "--upstream", remote.url, "--port", port], { home });
+    const started = await runCli(["proxy", "start", "--upstream", w.remote.url, "--port", port], { home });
     expect(started.code).toBe(0);
     expect(started.stderr).toContain("Proxy started");
     try {
-      const again = await runCli(["proxy", "start", "--upstream", remote.url, "--port", port], { home });
+      const again = await runCli(["proxy", "start", "--upstream", w.remote.url, "--port", port], { home });
       expect(again.code).not.toBe(0);
       expect(again.stderr).toContain("already running");
       const st = await runCli(["proxy", "status", "--port", port, "--json"], { home });
       const data = JSON.parse(st.stdout);
-      expect(data).toMatchObject({ running: true, upstream: remote.url, oauth: { loggedIn: false, issuer: idp.issuer } });
+      expect(data).toMatchObject({ running: true, upstream: w.remote.url, oauth: { loggedIn: false, issuer: w.idp.issuer } });
       const logs = await runCli(["proxy", "logs", "--port", port], { home });
       expect(logs.stdout).toContain("Not signed in yet");
     } finally {
@@ -144,7 +130,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
     expect((await runCli(["proxy", "status", "--port", port, "--json"], { home })).stdout).toContain('"running": false');
     // A pid file left by a crashed proxy (its pid is gone) counts as stopped and is removed.
     const pidFile = join(home, `proxy-${port}.pid`);
-    writeFileSync(pidFile, JSON.stringify({ pid: 2 ** 22 - 3, port: Number(port), upstream: remote.url, startedAt: 0 }));
+    writeFileSync(pidFile, JSON.stringify({ pid: 2 ** 22 - 3, port: Number(port), upstream: w.remote.url, startedAt: 0 }));
     expect((await runCli(["proxy", "status", "--port", port], { home })).stdout).toContain("No proxy is running");
     expect(existsSync(pidFile)).toBe(false);
     expect(readFileSync(join(home, `proxy-${port}.log`), "utf8")).not.toContain("Bearer");

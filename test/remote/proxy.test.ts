@@ -5,68 +5,31 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { systemClock } from "../../src/core/clock.ts";
 import { createLogger } from "../../src/log.ts";
 import { remoteConfig, remoteNames } from "../../src/remote/config.ts";
 import { startProxy, upstreamUrl, type RunningProxy } from "../../src/remote/proxy.ts";
 import { proxyConfig } from "../../src/remote/proxy-config.ts";
 import { RemoteSession } from "../../src/remote/session.ts";
-import { acquireLock } from "../../src/store/lock-file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { startIdp, type Idp } from "../fixtures/idp.ts";
 import { startRemoteMcp, type RemoteMcp } from "../fixtures/remote-mcp.ts";
-import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
+import { remoteTestDeps, useRemoteWorld } from "../support/remote.ts";
+import type { Idp } from "../fixtures/idp.ts";
 
 const canRun = suiteCanRun("proxy with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
 
-let idp: Idp;
-let remote: RemoteMcp;
-let chromium: Chromium;
 const started: RunningProxy[] = [];
 
-beforeAll(async () => {
-  if (!canRun) return;
-  idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
-  remote = await startRemoteMcp({ issuer: idp.issuer });
-  chromium = await launchChromium();
-}, 30_000);
+const w = useRemoteWorld(canRun);
 afterAll(async () => {
   for (const p of started) await p.stop();
-  await chromium?.close();
-  await remote?.stop();
-  await idp?.stop();
 });
 
 async function proxy(env: Record<string, string>, store = new MemoryStore()) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const full = { UPSTREAM_MCP_URL: remote.url, PORT: String(port), ...env };
-  const lockDir = mkdtempSync(join(tmpdir(), "mcb-proxy-lock-"));
-  const session = new RemoteSession(remoteConfig(undefined, full), {
-    store,
-    clock: systemClock,
-    log: createLogger({ debug: false, write: () => {} }),
-    env: full,
-    platform: process.platform,
-    fetch: (i, init) => fetch(i, init),
-    withLock: async (name, fn, o) => {
-      const release = await acquireLock(join(lockDir, `${name}.lock`), o);
-      try {
-        return await fn();
-      } finally {
-        release();
-      }
-    },
-    canOpenBrowser: () => false,
-    openBrowser: async () => false,
-    resolve: async (n) => {
-      throw new Error(`unexpected DNS lookup of ${n}`);
-    },
-  });
+  const full = { UPSTREAM_MCP_URL: w.remote.url, PORT: String(port), ...env };
+  const session = new RemoteSession(remoteConfig(undefined, full), remoteTestDeps(store, { env: full }));
   const config = proxyConfig(full);
   const p = await startProxy({ config, session, fetch: (i, init) => fetch(i, init), log: createLogger({ debug: false, write: () => {} }), loginTimeoutMs: 30_000 });
   started.push(p);
@@ -103,19 +66,19 @@ describe.if(canRun)("proxy variables", () => {
     expect(res.status).toBe(401);
     expect(await res.json()).toMatchObject({ error: "login_required", login_url: `${p.base}/oauth/login` });
     expect(await (await fetch(`${p.base}/health`)).json()).toEqual({ status: "ok" });
-    expect(await (await fetch(`${p.base}/`)).json()).toMatchObject({ upstream: remote.url, login: `${p.base}/oauth/login` });
+    expect(await (await fetch(`${p.base}/`)).json()).toMatchObject({ upstream: w.remote.url, login: `${p.base}/oauth/login` });
     expect((await fetch(`${p.base}/mcp/health`)).status).toBe(503);
-    expect(await (await fetch(`${p.base}/oauth/status`)).json()).toMatchObject({ upstream: remote.url, loggedIn: false, issuer: idp.issuer, registrationEndpoint: `${idp.issuer}/reg` });
+    expect(await (await fetch(`${p.base}/oauth/status`)).json()).toMatchObject({ upstream: w.remote.url, loggedIn: false, issuer: w.idp.issuer, registrationEndpoint: `${w.idp.issuer}/reg` });
   });
 
   it("/oauth/login: PUBLIC_BASE_URL + REDIRECT_PATH make the redirect URI; SCOPES the scope; the resource is UPSTREAM_MCP_URL (RFC 8707)", async () => {
     const port = await freePort();
     const p = await proxy({ PORT: String(port), PUBLIC_BASE_URL: `http://localhost:${port}`, REDIRECT_PATH: "/cb/here", SCOPES: "mcp:tools,offline_access" });
     const loc = await loginLocation(p.base);
-    expect(loc.origin).toBe(idp.issuer);
+    expect(loc.origin).toBe(w.idp.issuer);
     expect(loc.searchParams.get("redirect_uri")).toBe(`http://localhost:${port}/cb/here`);
     expect(loc.searchParams.get("scope")).toBe("mcp:tools offline_access");
-    expect(loc.searchParams.get("resource")).toBe(remote.url);
+    expect(loc.searchParams.get("resource")).toBe(w.remote.url);
     // The host of PUBLIC_BASE_URL is accepted.
     expect((await raw(port, "/health", { host: `localhost:${port}` })).status).toBe(200);
   });
@@ -126,41 +89,41 @@ describe.if(canRun)("proxy variables", () => {
   });
 
   it("CLIENT_ID (with CLIENT_SECRET) is used instead of registering; AUTO_REGISTER_CLIENT=false without one fails clearly", async () => {
-    const regs = idp.counts.registration;
-    const loc = await loginLocation((await proxy({ CLIENT_ID: idp.clientId, CLIENT_SECRET: idp.clientSecret })).base);
-    expect(loc.searchParams.get("client_id")).toBe(idp.clientId);
-    expect(idp.counts.registration).toBe(regs);
+    const regs = w.idp.counts.registration;
+    const loc = await loginLocation((await proxy({ CLIENT_ID: w.idp.clientId, CLIENT_SECRET: w.idp.clientSecret })).base);
+    expect(loc.searchParams.get("client_id")).toBe(w.idp.clientId);
+    expect(w.idp.counts.registration).toBe(regs);
     const p = await proxy({ AUTO_REGISTER_CLIENT: "false" });
     const res = await fetch(`${p.base}/oauth/login`, { redirect: "manual" });
     expect(res.status).toBe(502);
     expect(((await res.json()) as { error_description: string }).error_description).toContain("AUTO_REGISTER_CLIENT=false");
-    expect(idp.counts.registration).toBe(regs);
+    expect(w.idp.counts.registration).toBe(regs);
   });
 
   it("AUTHORIZATION_ENDPOINT + TOKEN_ENDPOINT + ISSUER skip discovery; one without the other is a startup error", async () => {
-    const loc = await loginLocation((await proxy({ AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth`, TOKEN_ENDPOINT: `${idp.issuer}/token`, ISSUER: idp.issuer, CLIENT_ID: idp.publicClientId })).base);
-    expect(`${loc.origin}${loc.pathname}`).toBe(`${idp.issuer}/auth`);
-    expect(() => remoteConfig(remote.url, { AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth` })).toThrow(/TOKEN_ENDPOINT/);
-    expect(() => remoteConfig(remote.url, { TOKEN_ENDPOINT: `${idp.issuer}/token` })).toThrow(/must come together/);
+    const loc = await loginLocation((await proxy({ AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth`, TOKEN_ENDPOINT: `${w.idp.issuer}/token`, ISSUER: w.idp.issuer, CLIENT_ID: w.idp.publicClientId })).base);
+    expect(`${loc.origin}${loc.pathname}`).toBe(`${w.idp.issuer}/auth`);
+    expect(() => remoteConfig(w.remote.url, { AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth` })).toThrow(/TOKEN_ENDPOINT/);
+    expect(() => remoteConfig(w.remote.url, { TOKEN_ENDPOINT: `${w.idp.issuer}/token` })).toThrow(/must come together/);
   });
 
   it("PROBE_PATH finds metadata that neither the challenge nor the well-known paths give", async () => {
-    const hidden = await startRemoteMcp({ issuer: idp.issuer, hiddenMetadataPath: "/meta/prm.json" });
+    const hidden = await startRemoteMcp({ issuer: w.idp.issuer, hiddenMetadataPath: "/meta/prm.json" });
     try {
       const env = { UPSTREAM_MCP_URL: hidden.url };
       const without = await proxy(env);
       // Without metadata the server's origin is taken as the issuer, which is not an OAuth server.
       expect((await fetch(`${without.base}/oauth/login`, { redirect: "manual" })).status).toBe(502);
       const loc = await loginLocation((await proxy({ ...env, PROBE_PATH: "/meta/prm.json" })).base);
-      expect(loc.origin).toBe(idp.issuer);
+      expect(loc.origin).toBe(w.idp.issuer);
     } finally {
       await hidden.stop();
     }
   });
 
   it("KEYCHAIN_SERVICE names where the login is stored", () => {
-    const a = remoteNames(remoteConfig(remote.url, {}));
-    const b = remoteNames(remoteConfig(remote.url, { KEYCHAIN_SERVICE: "work-mcp" }));
+    const a = remoteNames(remoteConfig(w.remote.url, {}));
+    const b = remoteNames(remoteConfig(w.remote.url, { KEYCHAIN_SERVICE: "work-mcp" }));
     expect(a.token).not.toBe(b.token);
     expect(remoteNames(remoteConfig("http://127.0.0.1:1/other", { KEYCHAIN_SERVICE: "work-mcp" })).token).toBe(b.token);
   });
@@ -193,7 +156,7 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
 
   beforeAll(async () => {
     p = await proxy({});
-    const landed = await chromium.signIn(`${p.base}/oauth/login`, `${p.base}/oauth/callback`);
+    const landed = await w.chromium.signIn(`${p.base}/oauth/login`, `${p.base}/oauth/callback`);
     expect(landed.text).toContain("Signed in");
     other = createServer((req, res) => {
       otherSeen.push(req.headers.authorization);
@@ -205,7 +168,7 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
 
   it("status shows the upstream, endpoints, client id and expiry, never a token", async () => {
     const st = await (await fetch(`${p.base}/oauth/status`)).json();
-    expect(st).toMatchObject({ loggedIn: true, issuer: idp.issuer, tokenEndpoint: `${idp.issuer}/token`, authorizationEndpoint: `${idp.issuer}/auth`, clientId: expect.any(String), expiresAt: expect.any(Number), refreshable: true, discoveredVia: "protected resource metadata" });
+    expect(st).toMatchObject({ loggedIn: true, issuer: w.idp.issuer, tokenEndpoint: `${w.idp.issuer}/token`, authorizationEndpoint: `${w.idp.issuer}/auth`, clientId: expect.any(String), expiresAt: expect.any(Number), refreshable: true, discoveredVia: "protected resource metadata" });
     const token = (await p.store.get(p.session.names.token))!;
     expect(JSON.stringify(st)).not.toContain(token.value);
     expect(JSON.stringify(st)).not.toContain(token.oauth!.refreshToken!);
@@ -214,13 +177,13 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
 
   it("a client-sent Authorization header never reaches the upstream; the Mcp-Session-Id passes through", async () => {
     const canary = `CANARY-${randomUUID()}`;
-    const before = remote.authorizations.length;
+    const before = w.remote.authorizations.length;
     const res = await fetch(`${p.base}/mcp`, { method: "POST", headers: { ...MCP_HEADERS, authorization: `Bearer ${canary}` }, body: INIT });
     expect(res.status).toBe(200);
     const sid = res.headers.get("mcp-session-id");
-    expect(sid).toBe(remote.sessions.at(-1)!);
+    expect(sid).toBe(w.remote.sessions.at(-1)!);
     await res.arrayBuffer();
-    const seen = remote.authorizations.slice(before);
+    const seen = w.remote.authorizations.slice(before);
     expect(seen.length).toBeGreaterThan(0);
     for (const h of seen) expect(h).not.toContain(canary);
   });
@@ -235,7 +198,7 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
 
   it("an upstream redirect to another origin is handed back without following it: that origin never gets the token", async () => {
     const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal`;
-    remote.redirects.set("/bounce", otherUrl);
+    w.remote.redirects.set("/bounce", otherUrl);
     const res = await fetch(`${p.base}/bounce`, { redirect: "manual" });
     expect(res.status).toBe(307);
     expect(res.headers.get("location")).toBe(otherUrl);

@@ -1,77 +1,38 @@
 // The remote token source against real parts: the oidc-provider fixture (DCR, resource
 // indicators, JWT access tokens) and the remote MCP fixture, logged in by Chromium.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { decodeJwt } from "jose";
-import { systemClock } from "../../src/core/clock.ts";
 import { silentUi } from "../../src/oauth/context.ts";
-import { acquireLock } from "../../src/store/lock-file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import { createLogger } from "../../src/log.ts";
 import { remoteConfig } from "../../src/remote/config.ts";
 import { RemoteSession, type RemoteDeps } from "../../src/remote/session.ts";
-import { startIdp, type Idp } from "../fixtures/idp.ts";
-import { startRemoteMcp, type RemoteMcp } from "../fixtures/remote-mcp.ts";
-import { launchChromium, type Chromium } from "../support/chromium.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
+import { remoteTestDeps, startRemoteIdp, useRemoteWorld } from "../support/remote.ts";
+import type { Idp } from "../fixtures/idp.ts";
 
 const canRun = suiteCanRun("remote session with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
 
-let idp: Idp;
 let idp2: Idp;
-let remote: RemoteMcp;
-let chromium: Chromium;
-
+const w = useRemoteWorld(canRun);
 beforeAll(async () => {
-  if (!canRun) return;
-  idp = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
-  idp2 = await startIdp({ registration: true, resources: { prefix: "http://127.0.0.1:", scope: "mcp:tools" } });
-  remote = await startRemoteMcp({ issuer: idp.issuer });
-  chromium = await launchChromium();
+  if (canRun) idp2 = await startRemoteIdp();
 }, 30_000);
-afterAll(async () => {
-  await chromium?.close();
-  await remote?.stop();
-  await idp?.stop();
-  await idp2?.stop();
-});
+afterAll(() => idp2?.stop());
 
 function deps(store: MemoryStore, signInUntil: () => string): RemoteDeps {
-  const lockDir = mkdtempSync(join(tmpdir(), "mcb-remote-lock-"));
-  return {
-    store,
-    clock: systemClock,
-    log: createLogger({ debug: false, write: () => {} }),
-    env: {},
-    platform: process.platform,
-    fetch: (input, init) => fetch(input, init),
-    withLock: async (name, fn, opts) => {
-      const release = await acquireLock(join(lockDir, `${name}.lock`), opts);
-      try {
-        return await fn();
-      } finally {
-        release();
-      }
-    },
-    canOpenBrowser: () => true,
+  return remoteTestDeps(store, {
     openBrowser: async (url) => {
       // Consent already given: the page may land before the helper looks for a form.
-      void chromium.signIn(url, signInUntil()).catch(() => {});
+      void w.chromium.signIn(url, signInUntil()).catch(() => {});
       return true;
     },
-    // Loopback literals only: a name lookup here would be a test bug.
-    resolve: async (name) => {
-      throw new Error(`unexpected DNS lookup of ${name}`);
-    },
-  };
+  });
 }
 
 /** An MCP initialize request with `token`; resolves to the HTTP status. */
 async function initializeWith(token: string): Promise<number> {
-  const res = await fetch(remote.url, {
+  const res = await fetch(w.remote.url, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } }),
@@ -84,52 +45,52 @@ describe.if(canRun)("remote session", () => {
   it("discovers through the 401 challenge and RFC 9728, registers (RFC 7591), logs in with resource= and gets a JWT for this server only", async () => {
     const store = new MemoryStore();
     const port = await freePort();
-    const s = new RemoteSession(remoteConfig(remote.url, {}), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
+    const s = new RemoteSession(remoteConfig(w.remote.url, {}), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
     expect(await s.accessToken()).toBeNull();
-    const regBefore = idp.counts.registration;
+    const regBefore = w.idp.counts.registration;
     await s.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
-    expect(idp.counts.registration).toBe(regBefore + 1);
+    expect(w.idp.counts.registration).toBe(regBefore + 1);
     const token = (await s.accessToken())!;
-    expect(decodeJwt(token)).toMatchObject({ aud: remote.url, iss: idp.issuer });
+    expect(decodeJwt(token)).toMatchObject({ aud: w.remote.url, iss: w.idp.issuer });
     expect(await initializeWith(token)).toBe(200);
     const st = await s.status();
-    expect(st).toMatchObject({ upstream: remote.url, loggedIn: true, issuer: idp.issuer, refreshable: true });
+    expect(st).toMatchObject({ upstream: w.remote.url, loggedIn: true, issuer: w.idp.issuer, refreshable: true });
     expect(JSON.stringify(st)).not.toContain(token);
 
     // A 401 for the current token: one forced refresh, with the resource again.
-    const refreshes = idp.counts.refresh_token;
+    const refreshes = w.idp.counts.refresh_token;
     const next = (await s.afterUnauthorized(token))!;
-    expect(idp.counts.refresh_token).toBe(refreshes + 1);
+    expect(w.idp.counts.refresh_token).toBe(refreshes + 1);
     expect(next).not.toBe(token);
-    expect(decodeJwt(next).aud).toBe(remote.url);
-    expect(idp.requestBodies.at(-1)).toContain(`resource=${encodeURIComponent(remote.url)}`);
+    expect(decodeJwt(next).aud).toBe(w.remote.url);
+    expect(w.idp.requestBodies.at(-1)).toContain(`resource=${encodeURIComponent(w.remote.url)}`);
 
     // Same port: the stored registration is reused; another port: re-registered.
     await s.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
-    expect(idp.counts.registration).toBe(regBefore + 1);
+    expect(w.idp.counts.registration).toBe(regBefore + 1);
     const port2 = await freePort();
-    const s2 = new RemoteSession(remoteConfig(remote.url, {}), deps(store, () => `http://127.0.0.1:${port2}/oauth/callback`));
+    const s2 = new RemoteSession(remoteConfig(w.remote.url, {}), deps(store, () => `http://127.0.0.1:${port2}/oauth/callback`));
     await s2.login(silentUi, { mode: "browser", timeoutMs: 30_000, port: port2 });
-    expect(idp.counts.registration).toBe(regBefore + 2);
+    expect(w.idp.counts.registration).toBe(regBefore + 2);
   }, 60_000);
 
   it("a metadata switch to another issuer sends it no stored credential: it registers and logs in again", async () => {
     const store = new MemoryStore();
     const port = await freePort();
-    const s = new RemoteSession(remoteConfig(remote.url, {}), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
+    const s = new RemoteSession(remoteConfig(w.remote.url, {}), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
     await s.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
     const token = (await s.accessToken())!;
     const refreshToken = (await store.get(s.names.token))!.oauth!.refreshToken!;
     const client = JSON.parse((await store.get(s.names.client))!.value) as { clientId: string };
     try {
-      remote.issuer = idp2.issuer;
+      w.remote.issuer = idp2.issuer;
       const bodies = idp2.requestBodies.length;
-      const refreshesAtOld = idp.counts.refresh_token;
+      const refreshesAtOld = w.idp.counts.refresh_token;
       // The server now rejects the old issuer's token.
       expect(await initializeWith(token)).toBe(401);
       expect(await s.afterUnauthorized(token)).toBeNull();
       expect(idp2.counts.refresh_token).toBe(0);
-      expect(idp.counts.refresh_token).toBe(refreshesAtOld);
+      expect(w.idp.counts.refresh_token).toBe(refreshesAtOld);
       const regAt2 = idp2.counts.registration;
       await s.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
       expect(idp2.counts.registration).toBe(regAt2 + 1);
@@ -140,20 +101,20 @@ describe.if(canRun)("remote session", () => {
       expect(decodeJwt(fresh).iss).toBe(idp2.issuer);
       expect(await initializeWith(fresh)).toBe(200);
     } finally {
-      remote.issuer = idp.issuer;
+      w.remote.issuer = w.idp.issuer;
     }
   }, 60_000);
 
   it("explicit AUTHORIZATION_ENDPOINT + TOKEN_ENDPOINT + ISSUER and CLIENT_ID work without any discovery", async () => {
     const store = new MemoryStore();
     const port = await freePort();
-    const env = { AUTHORIZATION_ENDPOINT: `${idp.issuer}/auth`, TOKEN_ENDPOINT: `${idp.issuer}/token`, ISSUER: idp.issuer, CLIENT_ID: idp.publicClientId };
-    const s = new RemoteSession(remoteConfig(remote.url, env), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
-    const paths = idp.paths.length;
-    const regs = idp.counts.registration;
+    const env = { AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth`, TOKEN_ENDPOINT: `${w.idp.issuer}/token`, ISSUER: w.idp.issuer, CLIENT_ID: w.idp.publicClientId };
+    const s = new RemoteSession(remoteConfig(w.remote.url, env), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
+    const paths = w.idp.paths.length;
+    const regs = w.idp.counts.registration;
     await s.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
-    expect(idp.paths.slice(paths).filter((p) => p.includes(".well-known"))).toEqual([]);
-    expect(idp.counts.registration).toBe(regs);
+    expect(w.idp.paths.slice(paths).filter((p) => p.includes(".well-known"))).toEqual([]);
+    expect(w.idp.counts.registration).toBe(regs);
     expect(await initializeWith((await s.accessToken())!)).toBe(200);
   }, 60_000);
 });
