@@ -8,6 +8,7 @@ import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import type { Idp } from "../fixtures/idp.ts";
 import { useRemoteWorld } from "../support/remote.ts";
+import { startRemoteMcp } from "../fixtures/remote-mcp.ts";
 import { connectBroker, tempHome, type Connected } from "./harness.ts";
 
 const canRun = browserHooksWork && suiteCanRun("remote MCP e2e with Chromium", ["chromium"], "apt-get install -y --no-install-recommends chromium");
@@ -84,4 +85,24 @@ describe.if(canRun)("connect", () => {
       await Promise.all(clients.map((c) => c.close()));
     }
   }, 90_000);
+
+  it("falls back to the older HTTP+SSE transport when the server only speaks that", async () => {
+    const legacy = await startRemoteMcp({ issuer: w.idp.issuer, legacySse: true });
+    const home = tempHome("mcb-connect-");
+    const hook = createBrowserHook();
+    const port = await freePort();
+    try {
+      const starting = connectBroker({ home, env: env(hook, port), args: ["connect", legacy.url] });
+      await w.chromium.signIn(await hook.waitForCall(0, 20_000), `http://127.0.0.1:${port}/oauth/callback`);
+      const c = await starting;
+      try {
+        expect((await c.client.listTools()).tools.map((t) => t.name).sort()).toEqual(["countdown", "echo"]);
+        expect(text(await c.client.callTool({ name: "echo", arguments: { text: "legacy" } }))).toBe("legacy");
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await legacy.stop();
+    }
+  }, 60_000);
 });
