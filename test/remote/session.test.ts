@@ -117,4 +117,30 @@ describe.if(canRun)("remote session", () => {
     expect(w.idp.counts.registration).toBe(regs);
     expect(await initializeWith((await s.accessToken())!)).toBe(200);
   }, 60_000);
+
+  it("a running session picks up a login another process stored, without a refresh or a restart", async () => {
+    const store = new MemoryStore();
+    const port = await freePort();
+    const until = () => `http://127.0.0.1:${port}/oauth/callback`;
+    const running = new RemoteSession(remoteConfig(w.remote.url, {}), deps(store, until));
+    await running.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
+    const old = (await running.accessToken())!;
+    // Another process (another session on the same store) signs in again later.
+    await Bun.sleep(1100);
+    const other = new RemoteSession(remoteConfig(w.remote.url, {}), deps(store, until));
+    await other.login(silentUi, { mode: "browser", timeoutMs: 30_000, port });
+    const fresh = (await other.accessToken())!;
+    expect(fresh).not.toBe(old);
+    try {
+      // The server now refuses tokens issued before the second login.
+      w.remote.notBefore = (decodeJwt(fresh).iat ?? 0);
+      expect(await initializeWith(old)).toBe(401);
+      const refreshes = w.idp.counts.refresh_token;
+      expect(await running.afterUnauthorized(old)).toBe(fresh);
+      expect(w.idp.counts.refresh_token).toBe(refreshes);
+      expect(await running.accessToken()).toBe(fresh);
+    } finally {
+      w.remote.notBefore = 0;
+    }
+  }, 60_000);
 });
