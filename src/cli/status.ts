@@ -1,7 +1,8 @@
 // `status`: which backend and data dir are in use, how many secrets, how tokens are signed.
 import { defineCommand } from "citty";
 import { brokerVersion } from "../deps.ts";
-import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
+import { REMOTE_TOKEN_PREFIX } from "../remote/config.ts";
+import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
 
 examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);
@@ -20,6 +21,10 @@ export const statusCommand = defineCommand({
         store: { backend: rt.broker.deps.store.backend, description: rt.broker.deps.store.description, reason: rt.storeReason },
         secrets: secrets.map((e) => e.name),
         providers: await configuredProviders(rt.broker.deps.store, rt.env),
+        // Remote MCP logins (proxy, connect): the server and expiry only; `proxy status` has the rest.
+        remote: (await rt.broker.deps.store.list())
+          .filter((e) => e.name.startsWith(REMOTE_TOKEN_PREFIX) && e.tags?.upstream)
+          .map((e) => ({ upstream: e.tags!.upstream!, ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}) })),
         tokenSigning: rt.broker.deps.jwtSecret ? "HS256 (JWT_SECRET)" : "ES256 (key pair kept in the store)",
       };
     });
@@ -30,6 +35,7 @@ export const statusCommand = defineCommand({
     out(`               (${s.store.reason})`);
     out(`secrets:       ${s.secrets.length}${s.secrets.length ? ` (${s.secrets.join(", ")})` : ""}`);
     out(`OAuth:         ${s.providers.length ? s.providers.map((p) => `${p.provider} (${p.source})`).join(", ") : "no provider configured (see: mcp-credentials-broker provider list)"}`);
+    out(`remote MCP:    ${s.remote.length ? s.remote.map((r) => `${r.upstream} (token until ${when(r.expiresAt)})`).join(", ") : "no login (see: mcp-credentials-broker connect --help)"}`);
     out(`token signing: ${s.tokenSigning}`);
   },
 });

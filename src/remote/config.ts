@@ -64,8 +64,11 @@ function digest(key: string): string {
   return createHash("sha256").update(key).digest("hex").slice(0, 24);
 }
 
+/** Prefix of stored remote logins (their `upstream` tag names the server). */
+export const REMOTE_TOKEN_PREFIX = `${INTERNAL_PREFIX}remote-token:`;
+
 /** Store names of a remote server's token and client registration (internal: never listed or handed to agents). */
 export function remoteNames(cfg: RemoteConfig): { token: string; client: string } {
   const d = digest(cfg.key);
-  return { token: `${INTERNAL_PREFIX}remote-token:${d}`, client: `${INTERNAL_PREFIX}remote-client:${d}` };
+  return { token: `${REMOTE_TOKEN_PREFIX}${d}`, client: `${INTERNAL_PREFIX}remote-client:${d}` };
 }

@@ -11,7 +11,7 @@ import type { FetchLike } from "../oauth/http.ts";
 import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
 import { DEFAULT_CALLBACK_PATH, DEFAULT_CALLBACK_PORT } from "../oauth/loopback.ts";
 import { PROVIDERS, type ProviderPreset, type ResolvedProvider } from "../oauth/providers.ts";
-import { TokenRefresher } from "../oauth/refresh.ts";
+import { REFRESH_LOCK, refreshLockName, TokenRefresher } from "../oauth/refresh.ts";
 import { registerClient, registrationFits, RegistrationSchema, type Registration } from "../oauth/registration.ts";
 import { discoverProtectedResource, resourceMetadataFromChallenge } from "../oauth/resource-metadata.ts";
 import { issuerOf } from "../oauth/token-record.ts";
@@ -237,8 +237,24 @@ export class RemoteSession {
       { provider: "oauth2", secretName: this.names.token, mode: opts.mode, timeoutMs: opts.timeoutMs, port: opts.port, target: { provider, meta: d.meta }, callback: opts.callback, presentUrl: opts.presentUrl, signal: opts.signal },
       ui,
     );
-    this.#record = result.record;
-    return result.record;
+    this.#record = await this.#tagUpstream(result.record);
+    return this.#record;
+  }
+
+  /** Notes the server URL on the stored login (a tag: never secret), so `status` can list remote logins. */
+  async #tagUpstream(rec: SecretRecord): Promise<SecretRecord> {
+    const upstream = this.cfg.server.href;
+    if (rec.tags?.upstream === upstream) return rec;
+    return this.deps.withLock(
+      refreshLockName(this.names.token),
+      async () => {
+        const cur = (await this.deps.store.get(this.names.token)) ?? rec;
+        const next = { ...cur, tags: { ...cur.tags, upstream } };
+        await this.deps.store.set(this.names.token, next);
+        return next;
+      },
+      REFRESH_LOCK,
+    );
   }
 
   /** Forgets the stored token (the registration stays: it holds no user credential). */

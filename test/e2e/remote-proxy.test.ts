@@ -52,6 +52,10 @@ describe.if(canRun)("proxy (compiled binary)", () => {
 
       const landed = await w.chromium.signIn(`${base}/oauth/login`, `${base}/oauth/callback`);
       expect(landed.text).toContain("Signed in");
+      // `status` lists the remote login (server and expiry, no token).
+      const status = JSON.parse((await runCli(["status", "--json"], { home })).stdout) as { remote: { upstream: string; expiresAt: number }[]; secrets: string[] };
+      expect(status.remote).toEqual([{ upstream: w.remote.url, expiresAt: expect.any(Number) }]);
+      expect(status.secrets).toEqual([]);
 
       const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`));
       await client.connect(transport);
