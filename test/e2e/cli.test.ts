@@ -161,11 +161,12 @@ describe("status", () => {
     const r = await runCli(["status", "--json"], { home });
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(Object.keys(s).sort()).toEqual(["dataDir", "providers", "secrets", "store", "tokenSigning", "version"]);
+    expect(Object.keys(s).sort()).toEqual(["dataDir", "providers", "remote", "secrets", "store", "tokenSigning", "version"]);
     expect(s.version).toBe(pkg.version);
     expect(s.dataDir).toBe(home);
     expect(s.store).toMatchObject({ backend: "file", description: expect.stringContaining(join(home, "secrets.jsonl")), reason: expect.any(String) });
     expect(s.secrets).toEqual(["one"]);
+    expect(s.remote).toEqual([]);
     expect(s.tokenSigning).toMatch(/^ES256/);
   });
 
