@@ -8,7 +8,7 @@ import { examples } from "./run-cli.ts";
 examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);
 
 export const statusCommand = defineCommand({
-  meta: { name: "status", description: "Show the storage backend (and why), the data dir, stored secrets and the token signing mode." },
+  meta: { name: "status", description: "Show the storage backend (and why), the data dir, stored secrets, remote MCP logins and the token signing mode." },
   args: { ...jsonArg, ...storeArg },
   async run({ args }) {
     const version = await brokerVersion();
