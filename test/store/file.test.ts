@@ -374,7 +374,7 @@ describe("FileStore across processes", () => {
     const dir = tempDir();
     const total = 200;
     const killAfter = 60;
-    const p = spawnWriter(["write", dir, "k", String(total)]);
+    const p = spawnWriter(["write", dir, "k", String(total)], { MCB_TEST_WRITE_PACE_MS: "2" });
     const acknowledged = await readLines(p.stdout, (line) => {
       if (line === `k-${killAfter - 1}`) p.kill("SIGKILL");
     });
