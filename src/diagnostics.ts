@@ -61,7 +61,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   return { dataDir: opts.dataDir, store, keychain, findings };
 }
 
-/** Secrets left in secrets.json while another backend is in use: invisible until migrated. */
+/** Secrets left in secrets.jsonl while another backend is in use: invisible until migrated. */
 async function strandedFileSecrets(opts: DiagnoseOptions): Promise<Finding[]> {
   try {
     statSync(join(opts.dataDir, dataFiles.secrets));
