@@ -1,10 +1,10 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
-import { createHash } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, writeSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BrokerError } from "../errors.ts";
-import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
+import { acquireLock, isProcessAlive } from "../store/lock-file.ts";
 import type { Policy } from "../store/store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
@@ -29,6 +29,8 @@ export interface AuditEntry {
   consent?: ConsentAnswer;
   /** HMAC-SHA256 fingerprint of the value stored or handed out (see fingerprint.ts): tells values apart, reveals nothing. */
   fp?: string;
+  /** Written to the chain by another broker process from a stopped process's write-ahead file (see FileAuditLog). */
+  recovered?: true;
   outcome: "ok" | "error";
   error?: string;
 }
@@ -50,6 +52,9 @@ export const BATCH_DELAY_MS = 5;
 
 /** The `prev` of the very first line of a chain. */
 export const GENESIS_PREV = "0".repeat(64);
+
+/** A write-ahead file is `<log path>.pending.<pid>.<nonce>`. */
+export const PENDING_INFIX = ".pending.";
 
 /** Default size at which audit.jsonl is rotated (MCB_AUDIT_MAX_BYTES overrides it). */
 export const DEFAULT_AUDIT_MAX_BYTES = 10 * 1024 * 1024;
@@ -97,6 +102,63 @@ function splitName(path: string): { stem: string; ext: string } {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** One line of a write-ahead file: the entry and its time, not yet chained. */
+function formatPendingLine(entry: AuditEntry, time: number): string {
+  return JSON.stringify({ time: new Date(time).toISOString(), ...entry });
+}
+
+/** The write-ahead files beside `path` whose process is gone: `<path>.pending.<pid>.<nonce>`. */
+export function orphanedPendingFiles(path: string, own?: string): string[] {
+  const prefix = `${basename(path)}${PENDING_INFIX}`;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    if (!n.startsWith(prefix)) return [];
+    const file = join(dirname(path), n);
+    const pid = Number.parseInt(n.slice(prefix.length), 10);
+    if (file === own || (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid))) return [];
+    return [file];
+  });
+}
+
+/**
+ * Takes the lines out of stopped processes' write-ahead files (runs under the audit lock):
+ * each becomes a queued line marked `recovered`, and the file is removed. A torn last line
+ * (killed mid-write) is dropped: that process never answered with its value.
+ */
+function recoverPending(path: string, own: string): { lines: QueuedLine[]; files: string[] } {
+  const out: QueuedLine[] = [];
+  const files: string[] = [];
+  for (const file of orphanedPendingFiles(path, own)) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue; // another process recovered it first
+    }
+    for (const raw of text.split("\n")) {
+      let parsed: ({ time?: unknown } & Partial<AuditEntry>) | null = null;
+      try {
+        parsed = JSON.parse(raw) as { time?: unknown } & Partial<AuditEntry>;
+      } catch {
+        continue;
+      }
+      const { time, ...entry } = parsed ?? {};
+      const ms = typeof time === "string" ? Date.parse(time) : Number.NaN;
+      if (!Number.isFinite(ms) || typeof entry.event !== "string" || typeof entry.outcome !== "string") continue;
+      const done = Promise.withResolvers<void>();
+      done.promise.catch(() => {}); // nobody waits for a recovered line; a failed write fails the log
+      out.push({ entry: { ...(entry as AuditEntry), recovered: true }, time: ms, done, inWal: false });
+    }
+    files.push(file);
+  }
+  return { lines: out, files };
 }
 
 /** Where the chain stands: the hash and seq of the last line written. */
@@ -169,14 +231,18 @@ export class FileAuditLog implements AuditLog {
   #flushing: Promise<void> | null = null;
   /** Starts a delayed batch now (set while one waits for its timer). */
   #wake: (() => void) | null = null;
-  #draining = false;
   #failure: BrokerError | null = null;
+  /** This process's write-ahead file (see #writeAhead): lines waiting for the chain, on disk. */
+  #walFd: number | null = null;
+  readonly #walPath: string;
+  #recovered = false;
 
   constructor(opts: { path: string; now: () => number; maxBytes?: number }) {
     this.#path = opts.path;
     this.#lockPath = `${opts.path}.lock`;
     this.#now = opts.now;
     this.#maxBytes = opts.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES;
+    this.#walPath = `${opts.path}${PENDING_INFIX}${process.pid}.${randomBytes(4).toString("hex")}`;
   }
 
   assertWritable(): void {
@@ -187,27 +253,47 @@ export class FileAuditLog implements AuditLog {
     if (this.#failure) throw this.#failure;
     const done = Promise.withResolvers<void>();
     // The time is taken now, when the event happens, not when the batch is written.
-    this.#queue.push({ entry, time: this.#now(), done });
-    // A line someone waits for is written at once when the lock is free (the common case):
-    // no turn of the event loop between the operation and its answer.
-    if (opts.urgent && !this.#draining && this.#writeNow()) return done.promise;
-    this.#scheduleFlush(opts.urgent ?? false);
+    this.#queue.push({ entry, time: this.#now(), done, inWal: false });
+    // Once in the write-ahead file a line is safe, so its chained append can wait for the
+    // batch like any other line (a store → get → resolve sequence still takes one lock).
+    if (opts.urgent) this.#writeAhead();
+    this.#scheduleFlush(false);
     return done.promise;
   }
 
-  /** Writes the whole queue now if the lock is free; false when it is held elsewhere. */
-  #writeNow(): boolean {
-    let release: (() => void) | null;
+  /**
+   * A line someone waits for (a value about to be handed out) must be on disk before the
+   * answer, but the chain needs the cross-process lock. So it goes first, with every line
+   * queued before it, into this process's own write-ahead file: one write(2), no lock;
+   * the chained append follows with the next batch and empties the file.
+   * A process killed in between leaves the file behind, and the next broker to write the
+   * log appends its lines (marked `recovered`).
+   */
+  #writeAhead(): void {
+    if (this.#failure) return;
+    let text = "";
+    const items: QueuedLine[] = [];
+    for (const item of this.#queue) {
+      if (item.inWal) continue;
+      text += `${formatPendingLine(item.entry, item.time)}\n`;
+      items.push(item);
+    }
     try {
-      this.#ensureDir();
-      release = tryAcquireLock(this.#lockPath);
+      if (this.#walFd === null) {
+        this.#ensureDir();
+        this.#walFd = openSync(this.#walPath, "a", 0o600);
+      }
+      const bytes = Buffer.from(text);
+      // A short write (disk full) would leave the line half on disk: refuse, as for any failed write.
+      if (writeSync(this.#walFd, bytes) !== bytes.length) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
     } catch (e) {
       this.#fail(e, []);
-      return true;
+      return;
     }
-    if (release === null) return false;
-    this.#writeLocked(this.#queue.splice(0), release);
-    return true;
+    for (const item of items) {
+      item.inWal = true;
+      item.done.resolve();
+    }
   }
 
   /** Appends `batch` while holding the lock, releases it, and settles each line's promise. */
@@ -223,6 +309,10 @@ export class FileAuditLog implements AuditLog {
       return false;
     }
     for (const item of batch) item.done.resolve();
+    // Every line of the write-ahead file is in the chain now.
+    if (this.#walFd !== null && batch.some((i) => i.inWal)) {
+      try { ftruncateSync(this.#walFd, 0); } catch { /* recovered later as duplicates at worst */ }
+    }
     return true;
   }
 
@@ -270,21 +360,16 @@ export class FileAuditLog implements AuditLog {
   }
 
   async #drain(): Promise<void> {
-    this.#draining = true;
-    try {
-      while (this.#queue.length > 0) {
-        let release: () => void;
-        try {
-          this.#ensureDir();
-          release = await acquireLock(this.#lockPath);
-        } catch (e) {
-          this.#fail(e, []);
-          return;
-        }
-        if (!this.#writeLocked(this.#queue.splice(0), release)) return;
+    while (this.#queue.length > 0) {
+      let release: () => void;
+      try {
+        this.#ensureDir();
+        release = await acquireLock(this.#lockPath);
+      } catch (e) {
+        this.#fail(e, []);
+        return;
       }
-    } finally {
-      this.#draining = false;
+      if (!this.#writeLocked(this.#queue.splice(0), release)) return;
     }
   }
 
@@ -299,6 +384,14 @@ export class FileAuditLog implements AuditLog {
    * process rotated the file meanwhile, and then the fd is reopened.
    */
   #append(batch: QueuedLine[]): void {
+    let recoveredFiles: string[] = [];
+    if (!this.#recovered) {
+      // Once per process, before our first line: lines a stopped broker had only in its write-ahead file.
+      this.#recovered = true;
+      const found = recoverPending(this.#path, this.#walPath);
+      batch = [...found.lines, ...batch];
+      recoveredFiles = found.files;
+    }
     let st = this.#statPath();
     if (this.#fd === null || st === null || this.#fdIno !== st.ino) {
       this.#closeFd();
@@ -332,6 +425,8 @@ export class FileAuditLog implements AuditLog {
     const bytes = Buffer.from(pending);
     writeSync(this.#fd!, bytes); // one write(2) for the batch, O_APPEND
     this.#cache = { ino, size: size + bytes.length, head };
+    // Only now that their lines are in the chain.
+    for (const f of recoveredFiles) try { unlinkSync(f); } catch { /* removed meanwhile */ }
   }
 
   #statPath(): { ino: number; size: number } | null {
@@ -371,6 +466,12 @@ export class FileAuditLog implements AuditLog {
     await this.flush();
     this.#cache = null;
     this.#closeFd();
+    if (this.#walFd !== null) {
+      try { closeSync(this.#walFd); } catch { /* already closed */ }
+      this.#walFd = null;
+      // Empty once every line is in the chain; after a failed write it keeps them for recovery.
+      if (!this.#failure) try { unlinkSync(this.#walPath); } catch { /* gone */ }
+    }
   }
 }
 
@@ -378,6 +479,8 @@ interface QueuedLine {
   entry: AuditEntry;
   time: number;
   done: PromiseWithResolvers<void>;
+  /** Already in this process's write-ahead file. */
+  inWal: boolean;
 }
 
 /** Keeps entries in memory: for unit tests. */

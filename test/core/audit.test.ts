@@ -203,3 +203,76 @@ describe("FileAuditLog batching and failure", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
+  const pendingFiles = (path: string) => readdirSync(resolve(path, "..")).filter((n) => n.startsWith("audit.jsonl.pending."));
+  /** A pid that belonged to a process which has exited (and was reaped). */
+  const deadPid = () => {
+    const p = Bun.spawnSync(["true"]);
+    return p.pid;
+  };
+
+  it("has an urgent line on disk when record resolves, before the chain has it; the batch chains it and empties the file", async () => {
+    const path = tempLog();
+    const log = new FileAuditLog({ path, now: Date.now });
+    const first = log.record(entry(0));
+    await log.record(entry(1), { urgent: true });
+    await first; // written ahead together with the urgent line, in order
+    const [wal] = pendingFiles(path);
+    expect(wal).toMatch(new RegExp(`^audit\\.jsonl\\.pending\\.${process.pid}\\.[0-9a-f]+$`));
+    expect(linesOf(join(resolve(path, ".."), wal!)).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
+    expect(existsSync(path)).toBe(false);
+    await log.flush();
+    expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
+    expect(readFileSync(join(resolve(path, ".."), wal!), "utf8")).toBe("");
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 2 });
+    await log.close();
+    expect(pendingFiles(path)).toEqual([]);
+  });
+
+  it("chains a stopped process's pending lines (marked recovered) before its own first line, drops a torn last line, removes the file", async () => {
+    const path = tempLog();
+    await write(path, 2);
+    const orphan = `${path}.pending.${deadPid()}.0badc0de`;
+    const pending = [
+      { time: "2026-01-02T03:04:05.000Z", event: "resolve", name: "gh", reference: "ref_x", client: "claude", outcome: "ok" },
+      { time: "2026-01-02T03:04:06.000Z", event: "mint", provider: "github", tokenId: "jti-1", outcome: "ok" },
+    ];
+    writeFileSync(orphan, `${pending.map((p) => JSON.stringify(p)).join("\n")}\n{"time":"2026-01-02T03:04:07.000Z","ev`);
+    const log = new FileAuditLog({ path, now: Date.now });
+    await log.record(entry(9));
+    await log.close();
+    const lines = linesOf(path).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.name ?? l.event)).toEqual(["secret-0", "secret-1", "gh", "mint", "secret-9"]);
+    expect(lines[2]).toMatchObject({ ...pending[0], recovered: true, seq: 3 });
+    expect(lines[3]).toMatchObject({ ...pending[1], recovered: true, seq: 4 });
+    expect(lines[4].recovered).toBeUndefined();
+    expect(existsSync(orphan)).toBe(false);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
+  });
+
+  it("leaves a live process's pending file alone", async () => {
+    const path = tempLog();
+    const live = Bun.spawn(["sleep", "30"]);
+    try {
+      const other = `${path}.pending.${live.pid}.12345678`;
+      writeFileSync(other, `${JSON.stringify({ time: new Date().toISOString(), event: "resolve", name: "x", outcome: "ok" })}\n`);
+      await write(path, 1);
+      expect(existsSync(other)).toBe(true);
+      expect(linesOf(path)).toHaveLength(1);
+    } finally {
+      live.kill();
+      await live.exited;
+    }
+  });
+
+  it("fails closed when the write-ahead file cannot be written: the urgent line is refused, and so is everything after", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-wal-fail-"));
+    writeFileSync(join(dir, "not-a-dir"), "");
+    const log = new FileAuditLog({ path: join(dir, "not-a-dir", "audit.jsonl"), now: Date.now });
+    await expect(log.record(entry(0), { urgent: true })).rejects.toThrow(/Cannot write the audit log/);
+    expect(() => log.assertWritable()).toThrow(/audit log/);
+    await expect(log.record(entry(1))).rejects.toThrow(/audit log/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -279,10 +279,10 @@ describe("Broker fingerprints", () => {
 });
 
 describe("Broker audit timing", () => {
-  it("has a value's resolve line on disk before resolve returns, and the other lines right after", async () => {
+  it("has a value's resolve line on disk (write-ahead file) before resolve returns, and chained with the next batch", async () => {
     const { mkdtempSync, readFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
+    const { dirname, join } = await import("node:path");
     const { FileAuditLog } = await import("../../src/core/audit.ts");
     const { Broker } = await import("../../src/core/broker.ts");
     const base = memoryBroker();
@@ -292,12 +292,22 @@ describe("Broker audit timing", () => {
     await broker.storeSecret("gh", "v1", undefined, cli);
     const ref = await broker.issueReference("gh", "p", 60, cli);
     expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
-    // No flush: the resolve line (and the lines queued before it) are already written.
-    const events = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    // No flush: the resolve line (and the lines queued before it) are already on disk, in
+    // this process's write-ahead file; the chain gets them with the next batch.
+    const { readdirSync, existsSync } = await import("node:fs");
+    const pending = readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."));
+    expect(pending).toHaveLength(1);
+    const events = readFileSync(join(dirname(path), pending[0]!), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
     expect(events).toEqual(["store", "get", "resolve"]);
+    expect(existsSync(path)).toBe(false);
+    await audit.flush();
+    expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve"]);
+    expect(readFileSync(join(dirname(path), pending[0]!), "utf8")).toBe("");
     await broker.deleteSecret("gh", cli);
     await audit.flush();
     expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve", "delete"]);
     await broker.close();
+    // Closed cleanly: the empty write-ahead file is gone.
+    expect(readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "bun:test";
 import { ElicitRequestSchema, type ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
 import { createHash, randomUUID } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FileAuditLog } from "../../src/core/audit.ts";
 import { body, connectBroker, runCli, tempHome } from "./harness.ts";
@@ -188,5 +188,35 @@ describe("audit --since and rotation through the binary", () => {
     expect(verify.files.at(-1)).toBe("audit.jsonl");
     const badSince = await runCli(["audit", "--since", "yesterday"], { home });
     expect(badSince.code).toBe(2);
+  });
+});
+
+describe("audit write-ahead through the binary", () => {
+  it("a broker killed right after handing out a value: its resolve line reaches the chain through the next broker", async () => {
+    const home = tempHome("mcb-audit-wal-");
+    const path = join(home, "audit.jsonl");
+    const value = `CANARY-${randomUUID()}`;
+    expect((await runCli(["secret", "set", "wal-secret"], { home, input: value })).code).toBe(0);
+    // Hold the chain's lock (as a live process would), so the broker can only write ahead.
+    writeFileSync(`${path}.lock`, `${process.pid} e2e-holder\n`);
+    const { c, resolve } = await clientAnswering(home, "killed-client", null);
+    const got = await resolve("wal-secret", "crash test");
+    expect(got).toMatchObject({ success: true, value });
+    const pending = readdirSync(home).filter((n) => n.startsWith("audit.jsonl.pending."));
+    expect(pending).toHaveLength(1);
+    expect(readFileSync(join(home, pending[0]!), "utf8")).toContain('"event":"resolve"');
+    process.kill(c.pid()!, "SIGKILL");
+    await c.close().catch(() => {});
+    rmSync(`${path}.lock`);
+    // Any later broker that writes the log chains the orphaned lines first.
+    expect((await runCli(["secret", "set", "after-crash"], { home, input: "x" })).code).toBe(0);
+    const lines = JSON.parse((await runCli(["audit", "--json"], { home })).stdout) as Record<string, any>[];
+    const resolved = lines.filter((l) => l.event === "resolve" && l.name === "wal-secret");
+    expect(resolved).toHaveLength(1);
+    expect(resolved[0]).toMatchObject({ client: "killed-client", purpose: "crash test", outcome: "ok", recovered: true });
+    expect(lines.at(-1)).toMatchObject({ event: "store", name: "after-crash" });
+    expect(readdirSync(home).filter((n) => n.startsWith("audit.jsonl.pending."))).toEqual([]);
+    expect(JSON.parse((await runCli(["audit", "--verify", "--json"], { home })).stdout).ok).toBe(true);
+    expect(readFileSync(path, "utf8")).not.toContain(value);
   });
 });
