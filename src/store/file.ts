@@ -9,6 +9,7 @@ import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
 import { acquireLock } from "./lock-file.ts";
+import { SharedLock, sharedMapsSupported } from "./shared-lock.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
 const FORMAT = "mcp-credentials-broker/secrets-log";
@@ -30,6 +31,8 @@ const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_CHECK = "mcp-credentials-broker key check";
 // Compact when the log holds this many more lines than live records.
 const COMPACT_SLACK = 256;
+// With the shared change counter, how often a read still stats the file (for changes made outside the broker).
+const RESTAT_MS = 1_000;
 
 export interface FileStoreOptions {
   dir: string;
@@ -73,6 +76,14 @@ export class FileStore implements Store {
   #state: LogState = EMPTY();
   #key: { salt: string; key: Buffer } | null = null;
   #append: { fd: number; ino: number } | null = null;
+  /**
+   * The lock and change counter shared by every process of this data dir (shared-lock.ts);
+   * null on Windows, where the hard-link lock at #lockPath and a stat per read serve instead.
+   */
+  readonly #shared: SharedLock | null;
+  /** The shared generation #state reflects, and when the file was last stat'ed. */
+  #seenGeneration = -1;
+  #checkedAt = 0;
 
   constructor(opts: FileStoreOptions) {
     this.#path = join(opts.dir, dataFiles.secrets);
@@ -81,6 +92,7 @@ export class FileStore implements Store {
     this.description = `file: ${this.#path}${this.#passphrase ? " (AES-256-GCM, key from MCB_STORE_KEY)" : " (not encrypted: set MCB_STORE_KEY to encrypt)"}`;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     removeOrphanFiles(opts.dir);
+    this.#shared = sharedMapsSupported() ? SharedLock.open(join(opts.dir, dataFiles.secretsShm)) : null;
   }
 
   get path(): string {
@@ -107,9 +119,9 @@ export class FileStore implements Store {
 
   /** Rewrites the log with only the live records, so the values of deleted ones leave no trace in the file. */
   async compact(): Promise<void> {
-    const release = await acquireLock(this.#lockPath);
+    const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
-      const st = this.#sync();
+      const st = this.#sync({ force: true });
       if (st.header !== null) this.#compact(st.secrets);
     } finally {
       release();
@@ -123,9 +135,10 @@ export class FileStore implements Store {
 
   /** Appends one change under the lock; false when a delete found nothing to delete. */
   async #write(op: Op): Promise<boolean> {
-    const release = await acquireLock(this.#lockPath);
+    // Free in the common case: one compare-and-swap, no turn of the event loop.
+    const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
-      const st = this.#sync();
+      const st = this.#sync({ force: true }); // a write appends at the size it saw: stat under the lock
       if ("delete" in op && !st.secrets.has(op.delete)) return false;
       const wantSealed = this.#passphrase !== undefined;
       // Write the file whole when there is none yet, when MCB_STORE_KEY asks to seal a plain
@@ -149,6 +162,7 @@ export class FileStore implements Store {
       st.seen = size;
       st.partial = false;
       st.lines++;
+      this.#changed();
       if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#compact(st.secrets);
       return true;
     } finally {
@@ -156,8 +170,33 @@ export class FileStore implements Store {
     }
   }
 
-  /** Catches up with the file: nothing if unchanged, the new tail if it grew, all if replaced. */
-  #sync(): LogState {
+  /** The lock, waiting for it: the shared one, or the hard-link lock where maps are not available. */
+  #acquire(): Promise<() => void> {
+    return this.#shared ? this.#shared.acquire() : acquireLock(this.#lockPath);
+  }
+
+  /** After a change under the lock: tell other processes, and note that #state is current. */
+  #changed(): void {
+    if (!this.#shared) return;
+    this.#shared.bump();
+    this.#seenGeneration = this.#shared.generation;
+  }
+
+  /**
+   * Catches up with the file: nothing if unchanged, the new tail if it grew, all if replaced.
+   * With the shared counter, "unchanged" needs no system call: every write by a broker bumps
+   * it. The file is still stat'ed once a second, for changes made by anything else (a
+   * restored backup, an edit by hand).
+   */
+  #sync(opts: { force?: boolean } = {}): LogState {
+    if (this.#shared) {
+      const generation = this.#shared.generation;
+      const now = Date.now();
+      if (!opts.force && generation === this.#seenGeneration && now - this.#checkedAt < RESTAT_MS && this.#state.header !== null) return this.#state;
+      // Read before the stat: a change after this point bumps it again and is seen next time.
+      this.#seenGeneration = generation;
+      this.#checkedAt = now;
+    }
     let ino: number;
     let size: number;
     try {
@@ -165,6 +204,7 @@ export class FileStore implements Store {
       ino = s.ino;
       size = Number(s.size);
     } catch (e) {
+      this.#seenGeneration = -1;
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return (this.#state = EMPTY());
       throw this.#ioError("read", e);
     }
@@ -320,6 +360,7 @@ export class FileStore implements Store {
     this.#closeAppendFd();
     const size = Buffer.byteLength(content);
     this.#state = { ino, offset: size, seen: size, partial: false, header, secrets, lines: secrets.size };
+    this.#changed();
   }
 
   /** An O_APPEND fd on the log whose inode is `ino`, kept open between writes. */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";
+import { SharedLock } from "../../src/store/shared-lock.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { valueFor } from "../fixtures/store-writer.ts";
 import { codeOf } from "../support/broker-error.ts";
@@ -60,14 +61,13 @@ describe("FileStore on disk", () => {
     for (const f of readdirSync(dir)) expect({ f, mode: mode(join(dir, f)) }).toEqual({ f, mode: 0o600 });
   });
 
-  it("leaves no *.tmp and no held lock after writes (only this process's lock holder file, removed at exit)", async () => {
+  it("leaves no *.tmp and no held lock after writes (only the shared lock file, free)", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir });
     for (let i = 0; i < 25; i++) await store.set(`n${i}`, record(`v${i}`));
     for (let i = 0; i < 25; i += 2) await store.delete(`n${i}`);
-    const others = readdirSync(dir).filter((f) => f !== dataFiles.secrets);
-    expect(others).toHaveLength(1);
-    expect(others[0]).toMatch(new RegExp(`^${dataFiles.secretsLock.replace(".", "\\.")}\\.${process.pid}\\.[0-9a-f]{8}$`));
+    expect(readdirSync(dir).sort()).toEqual([dataFiles.secrets, dataFiles.secretsShm]);
+    expect(SharedLock.open(join(dir, dataFiles.secretsShm)).holder()).toBeNull();
   });
 
   it("appends one line per set and never rewrites earlier lines", async () => {
@@ -355,8 +355,22 @@ describe("FileStore across processes", () => {
     const names = (await fresh.list()).map((e) => e.name);
     expect(names.length).toBe(400);
     for (const r of results) for (const n of r.lines) expect((await fresh.get(n))?.value).toBe(valueFor(n));
-    expect(readdirSync(dir)).toEqual([dataFiles.secrets]);
+    expect(readdirSync(dir).sort()).toEqual([dataFiles.secrets, dataFiles.secretsShm]);
   }, 120_000);
+
+  it("sees another process's write at once (shared change counter), and a change made outside the broker within a second", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("mine", record("1"));
+    expect(await store.get("x-0")).toBeNull(); // cached now
+    const p = spawnWriter(["write", dir, "x", "1"]);
+    expect(await p.exited).toBe(0);
+    expect((await store.get("x-0"))?.value).toBe(valueFor("x-0"));
+    // Appended by hand (no broker, no counter bump): picked up by the once-a-second stat.
+    writeFileSync(store.path, `${JSON.stringify({ set: "by-hand", record: record("h") })}\n`, { flag: "a" });
+    await Bun.sleep(1_100);
+    expect((await store.get("by-hand"))?.value).toBe("h");
+  });
 
   it("keeps all names when 3 processes write to an encrypted store at once", async () => {
     const dir = tempDir();
@@ -402,11 +416,12 @@ describe("FileStore across processes", () => {
     const dir = tempDir();
     const store = new FileStore({ dir });
     await store.set("before", record("1"));
+    const shared = SharedLock.open(join(dir, dataFiles.secretsShm));
     const p = spawnWriter(["hold-lock", dir]);
     let killed = false;
     const lines = await readLines(p.stdout, (line) => {
       if (line === "locked") {
-        expect(existsSync(join(dir, dataFiles.secretsLock))).toBe(true);
+        expect(shared.holder()?.pid).toBe(p.pid);
         p.kill("SIGKILL");
         killed = true;
       }
@@ -414,11 +429,13 @@ describe("FileStore across processes", () => {
     await p.exited;
     expect(lines).toEqual(["locked"]);
     expect(killed).toBe(true);
-    expect(readFileSync(join(dir, dataFiles.secretsLock), "utf8")).toStartWith(`${p.pid} `);
+    // The dead writer still holds it.
+    expect(shared.holder()?.pid).toBe(p.pid);
     // The default lock timeout (10 s) is far below the age at which a live lock counts
     // as stale (30 s): this write succeeds only because the dead holder's lock is broken.
     await store.set("after", record("2"));
     expect((await new FileStore({ dir }).list()).map((e) => e.name).sort()).toEqual(["after", "before"]);
+    expect(shared.holder()).toBeNull();
   }, 60_000);
 });
 
