@@ -1,9 +1,10 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BrokerError } from "../errors.ts";
+import { openPendingFile, readPendingLines, type PendingFile } from "./audit-pending.ts";
 import { acquireLock, isProcessAlive } from "../store/lock-file.ts";
 import type { Policy } from "../store/store.ts";
 
@@ -136,13 +137,13 @@ function recoverPending(path: string, own: string): { lines: QueuedLine[]; files
   const out: QueuedLine[] = [];
   const files: string[] = [];
   for (const file of orphanedPendingFiles(path, own)) {
-    let text: string;
+    let lines: string[];
     try {
-      text = readFileSync(file, "utf8");
+      lines = readPendingLines(file);
     } catch {
       continue; // another process recovered it first
     }
-    for (const raw of text.split("\n")) {
+    for (const raw of lines) {
       let parsed: ({ time?: unknown } & Partial<AuditEntry>) | null = null;
       try {
         parsed = JSON.parse(raw) as { time?: unknown } & Partial<AuditEntry>;
@@ -233,7 +234,7 @@ export class FileAuditLog implements AuditLog {
   #wake: (() => void) | null = null;
   #failure: BrokerError | null = null;
   /** This process's write-ahead file (see #writeAhead): lines waiting for the chain, on disk. */
-  #walFd: number | null = null;
+  #wal: PendingFile | null = null;
   readonly #walPath: string;
   #recovered = false;
 
@@ -256,21 +257,22 @@ export class FileAuditLog implements AuditLog {
     this.#queue.push({ entry, time: this.#now(), done, inWal: false });
     // Once in the write-ahead file a line is safe, so its chained append can wait for the
     // batch like any other line (a store → get → resolve sequence still takes one lock).
-    if (opts.urgent) this.#writeAhead();
-    this.#scheduleFlush(false);
+    // Without room there (a burst), it waits for the chain itself, as every line once did.
+    this.#scheduleFlush(opts.urgent === true && !this.#writeAhead());
     return done.promise;
   }
 
   /**
    * A line someone waits for (a value about to be handed out) must be on disk before the
    * answer, but the chain needs the cross-process lock. So it goes first, with every line
-   * queued before it, into this process's own write-ahead file: one write(2), no lock;
+   * queued before it, into this process's own write-ahead file (audit-pending.ts: a copy
+   * into a shared mapping, or one write(2) where there is none), no lock;
    * the chained append follows with the next batch and empties the file.
    * A process killed in between leaves the file behind, and the next broker to write the
    * log appends its lines (marked `recovered`).
    */
-  #writeAhead(): void {
-    if (this.#failure) return;
+  #writeAhead(): boolean {
+    if (this.#failure) return true;
     let text = "";
     const items: QueuedLine[] = [];
     for (const item of this.#queue) {
@@ -279,21 +281,20 @@ export class FileAuditLog implements AuditLog {
       items.push(item);
     }
     try {
-      if (this.#walFd === null) {
+      if (this.#wal === null) {
         this.#ensureDir();
-        this.#walFd = openSync(this.#walPath, "a", 0o600);
+        this.#wal = openPendingFile(this.#walPath);
       }
-      const bytes = Buffer.from(text);
-      // A short write (disk full) would leave the line half on disk: refuse, as for any failed write.
-      if (writeSync(this.#walFd, bytes) !== bytes.length) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+      if (!this.#wal.append(Buffer.from(text))) return false;
     } catch (e) {
       this.#fail(e, []);
-      return;
+      return true;
     }
     for (const item of items) {
       item.inWal = true;
       item.done.resolve();
     }
+    return true;
   }
 
   /** Appends `batch` while holding the lock, releases it, and settles each line's promise. */
@@ -310,8 +311,8 @@ export class FileAuditLog implements AuditLog {
     }
     for (const item of batch) item.done.resolve();
     // Every line of the write-ahead file is in the chain now.
-    if (this.#walFd !== null && batch.some((i) => i.inWal)) {
-      try { ftruncateSync(this.#walFd, 0); } catch { /* recovered later as duplicates at worst */ }
+    if (this.#wal !== null && batch.some((i) => i.inWal)) {
+      try { this.#wal.clear(); } catch { /* recovered later as duplicates at worst */ }
     }
     return true;
   }
@@ -466,9 +467,9 @@ export class FileAuditLog implements AuditLog {
     await this.flush();
     this.#cache = null;
     this.#closeFd();
-    if (this.#walFd !== null) {
-      try { closeSync(this.#walFd); } catch { /* already closed */ }
-      this.#walFd = null;
+    if (this.#wal !== null) {
+      this.#wal.close();
+      this.#wal = null;
       // Empty once every line is in the chain; after a failed write it keeps them for recovery.
       if (!this.#failure) try { unlinkSync(this.#walPath); } catch { /* gone */ }
     }

@@ -297,12 +297,13 @@ describe("Broker audit timing", () => {
     const { readdirSync, existsSync } = await import("node:fs");
     const pending = readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."));
     expect(pending).toHaveLength(1);
-    const events = readFileSync(join(dirname(path), pending[0]!), "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    const { readPendingLines } = await import("../../src/core/audit-pending.ts");
+    const events = readPendingLines(join(dirname(path), pending[0]!)).map((l) => JSON.parse(l).event);
     expect(events).toEqual(["store", "get", "resolve"]);
     expect(existsSync(path)).toBe(false);
     await audit.flush();
     expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve"]);
-    expect(readFileSync(join(dirname(path), pending[0]!), "utf8")).toBe("");
+    expect(readPendingLines(join(dirname(path), pending[0]!))).toEqual([]);
     await broker.deleteSecret("gh", cli);
     await audit.flush();
     expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve", "delete"]);
