@@ -406,10 +406,12 @@ export class FileAuditLog implements AuditLog {
     let size = st.size;
     let ino = st.ino;
     let pending = head.endsClean ? "" : "\n";
+    let pendingBytes = pending.length; // kept alongside: measuring the whole batch per line was quadratic
     for (const { entry, time } of batch) {
       const text = formatAuditLine(entry, time, head.seq + 1, head.hash);
       const line = `${text}\n`;
-      if (size + Buffer.byteLength(pending) > 0 && size + Buffer.byteLength(pending + line) > this.#maxBytes) {
+      const lineBytes = Buffer.byteLength(line);
+      if (size + pendingBytes > 0 && size + pendingBytes + lineBytes > this.#maxBytes) {
         // Rotate: finish the current file, then continue the chain in a fresh one.
         if (pending) writeSync(this.#fd!, pending);
         this.#closeFd();
@@ -419,8 +421,10 @@ export class FileAuditLog implements AuditLog {
         this.#fdIno = ino = fresh.ino;
         size = fresh.size;
         pending = "";
+        pendingBytes = 0;
       }
       pending += line;
+      pendingBytes += lineBytes;
       head = { hash: lineHash(text), seq: head.seq + 1, endsClean: true };
     }
     const bytes = Buffer.from(pending);

@@ -138,7 +138,9 @@ export class FileStore implements Store {
     // Free in the common case: one compare-and-swap, no turn of the event loop.
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
-      const st = this.#sync({ force: true }); // a write appends at the size it saw: stat under the lock
+      // Under the lock an unchanged counter means no broker appended since we last looked, so
+      // the file ends where #state says (the once-a-second stat covers anything else).
+      const st = this.#sync();
       if ("delete" in op && !st.secrets.has(op.delete)) return false;
       const wantSealed = this.#passphrase !== undefined;
       // Write the file whole when there is none yet, when MCB_STORE_KEY asks to seal a plain

@@ -151,14 +151,14 @@ const cases: Case[] = [
   // Object.prototype names: the SDK looks tools up in a plain object and says "disabled".
   c("tool named __proto__", { tool: "__proto__", args: {} }, { tool: /Tool __proto__ (not found|disabled)/ }),
   c("tool named constructor", { tool: "constructor", args: {} }, { tool: /Tool constructor (not found|disabled)/ }),
-  // The SDK validates tools/call params itself; it answers with a JSON-RPC error
-  // (-32603, from its request-schema parse; -32602 would be the more precise code).
-  c("arguments: null", { tool: "store_secret", args: null }, { rpc: -32603 }),
-  c("arguments: an array", { tool: "store_secret", args: [{ name: "a", value: "v" }] }, { rpc: -32603 }),
-  c("arguments: a string", { tool: "store_secret", args: '{"name":"a","value":"v"}' }, { rpc: -32603 }),
-  c("arguments: a number", { tool: "get_broker_stats", args: 42 }, { rpc: -32603 }),
-  c("tool name is a number", { tool: 5, args: {} }, { rpc: -32603 }),
-  c("tool name is null", { tool: null, args: {} }, { rpc: -32603 }),
+  // Malformed tools/call params are not a tool's error but the request's: a JSON-RPC
+  // error, -32602 Invalid params (JSON-RPC 2.0 §5.1).
+  c("arguments: null", { tool: "store_secret", args: null }, { rpc: -32602 }),
+  c("arguments: an array", { tool: "store_secret", args: [{ name: "a", value: "v" }] }, { rpc: -32602 }),
+  c("arguments: a string", { tool: "store_secret", args: '{"name":"a","value":"v"}' }, { rpc: -32602 }),
+  c("arguments: a number", { tool: "get_broker_stats", args: 42 }, { rpc: -32602 }),
+  c("tool name is a number", { tool: 5, args: {} }, { rpc: -32602 }),
+  c("tool name is null", { tool: null, args: {} }, { rpc: -32602 }),
 ];
 
 let home: string;
@@ -328,7 +328,7 @@ describe("raw JSON-RPC lines", () => {
   it("answers tools/call without params with a JSON-RPC error", async () => {
     send(JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/call" }));
     const m = await readMessage();
-    expect(m).toMatchObject({ id: 8, error: { code: -32603 } });
+    expect(m).toMatchObject({ id: 8, error: { code: -32602 } });
   });
 
   // Lines that are not valid JSON-RPC messages are answered (JSON-RPC 2.0 §5.1): -32700 when
