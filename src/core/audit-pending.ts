@@ -17,9 +17,9 @@ export interface PendingFile {
   close(): void;
 }
 
-/** Creates this process's pending file at `path` (0600). */
-export function openPendingFile(path: string): PendingFile {
-  return sharedMapsSupported() ? new MappedPendingFile(path) : new AppendPendingFile(path);
+/** Creates this process's pending file at `path` (0600); `mapped` false: the write(2) kind, as on Windows. */
+export function openPendingFile(path: string, mapped = sharedMapsSupported()): PendingFile {
+  return mapped ? new MappedPendingFile(path) : new AppendPendingFile(path);
 }
 
 /** The complete lines of a pending file of either kind: a mapped one ends at its first NUL byte. */
@@ -67,7 +67,8 @@ class AppendPendingFile implements PendingFile {
   readonly #fd: number;
 
   constructor(path: string) {
-    this.#fd = openSync(path, "wx", 0o600);
+    // O_APPEND: after clear() truncates the file, the next line lands at its start again.
+    this.#fd = openSync(path, "ax", 0o600);
   }
 
   append(bytes: Uint8Array): boolean {

@@ -38,6 +38,8 @@ export interface FileStoreOptions {
   dir: string;
   /** MCB_STORE_KEY: when set, the file is encrypted; an encrypted file needs it to load. */
   passphrase?: string;
+  /** The shared-memory lock (default: where the platform has shared maps). False: the hard-link lock, as on Windows. */
+  sharedMaps?: boolean;
 }
 
 /** What this process has read of the log so far. */
@@ -92,7 +94,7 @@ export class FileStore implements Store {
     this.description = `file: ${this.#path}${this.#passphrase ? " (AES-256-GCM, key from MCB_STORE_KEY)" : " (not encrypted: set MCB_STORE_KEY to encrypt)"}`;
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     removeOrphanFiles(opts.dir);
-    this.#shared = sharedMapsSupported() ? SharedLock.open(join(opts.dir, dataFiles.secretsShm)) : null;
+    this.#shared = (opts.sharedMaps ?? sharedMapsSupported()) ? SharedLock.open(join(opts.dir, dataFiles.secretsShm)) : null;
   }
 
   get path(): string {

@@ -3,7 +3,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
-import { PENDING_CAPACITY, readPendingLines } from "../../src/core/audit-pending.ts";
+import { openPendingFile, PENDING_CAPACITY, readPendingLines } from "../../src/core/audit-pending.ts";
 import { FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
 
 function tempLog(): string {
@@ -288,5 +288,30 @@ describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
     expect(() => log.assertWritable()).toThrow(/audit log/);
     await expect(log.record(entry(1))).rejects.toThrow(/audit log/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("audit write-ahead file kinds", () => {
+  for (const mapped of [true, false]) {
+    it(`${mapped ? "mapped" : "write(2), as on Windows"}: appends whole lines, reads them back, clears to empty`, () => {
+      const path = join(mkdtempSync(join(tmpdir(), "mcb-pending-")), "audit.jsonl.pending.1.abcd");
+      const f = openPendingFile(path, mapped);
+      expect(f.append(Buffer.from('{"a":1}\n{"b":2}\n'))).toBe(true);
+      expect(f.append(Buffer.from('{"c":3}\n'))).toBe(true);
+      expect(readPendingLines(path)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+      f.clear();
+      expect(readPendingLines(path)).toEqual([]);
+      expect(f.append(Buffer.from('{"d":4}\n'))).toBe(true);
+      expect(readPendingLines(path)).toEqual(['{"d":4}']);
+      f.close();
+    });
+  }
+
+  it("mapped: refuses what does not fit, keeping what is there", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "mcb-pending-")), "audit.jsonl.pending.1.abcd");
+    const f = openPendingFile(path, true);
+    expect(f.append(Buffer.from(`${"x".repeat(PENDING_CAPACITY - 10)}\n`))).toBe(true);
+    expect(f.append(Buffer.from(`${"y".repeat(20)}\n`))).toBe(false);
+    expect(readPendingLines(path)).toHaveLength(1);
   });
 });

@@ -34,6 +34,12 @@ describeStoreContract("file", () => {
   return { store: new FileStore({ dir }), reopen: () => new FileStore({ dir }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 });
 
+// The hard-link lock and a stat per read: what Windows uses (no shared maps there).
+describeStoreContract("file, without shared maps", () => {
+  const dir = mkdtempSync(join(tmpdir(), "mcb-file-contract-link-"));
+  return { store: new FileStore({ dir, sharedMaps: false }), reopen: () => new FileStore({ dir, sharedMaps: false }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
+
 describeStoreContract("encrypted file", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcb-file-contract-enc-"));
   const passphrase = "contract passphrase ✓";
