@@ -114,3 +114,38 @@ export function countFlag(name: string, dflt: number): number {
   if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a whole number ≥ 1`);
   return n;
 }
+
+/** CPU numbers in a Linux CPU list such as "0-3,6" (Cpus_allowed_list, taskset -c). */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.trim().split(",")) {
+    if (!part) continue;
+    const [a, b] = part.split("-").map(Number);
+    if (!Number.isInteger(a) || (b !== undefined && !Number.isInteger(b))) throw new Error(`not a CPU list: ${list}`);
+    for (let c = a!; c <= (b ?? a!); c++) out.push(c);
+  }
+  return out;
+}
+
+/** The CPUs this process may run on (/proc/self/status Cpus_allowed_list; Linux only), or null. */
+export function allowedCpus(): number[] | null {
+  try {
+    const m = /^Cpus_allowed_list:\s*(\S+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? parseCpuList(m[1]!) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU time of a live process and all its threads, ms (/proc/<pid>/stat; Linux only), or NaN. */
+export function readCpuMs(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th (clock ticks).
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    const hz = 100; // USER_HZ: 100 on every Linux ABI Bun runs on.
+    return (ticks * 1000) / hz;
+  } catch {
+    return Number.NaN;
+  }
+}
