@@ -13,6 +13,12 @@ type BodyInit = NonNullable<RequestInit["body"]>;
 export interface AuthorizedFetchOptions {
   /** Called when there is no usable token: `connect` logs in here; the proxy answers 401. */
   onNoToken(): Promise<string | null>;
+  /**
+   * Header names (lower case) left out of the copy that carries the token, besides
+   * Authorization: the proxy names the hop-by-hop ones here, so a request's headers are
+   * copied once rather than filtered by the proxy and copied again here.
+   */
+  drop?: ReadonlySet<string>;
 }
 
 /** Thrown (as a value) when no token can be had: the proxy turns it into its own 401. */
@@ -20,9 +26,19 @@ export class NoTokenError extends Error {
   override readonly name = "NoTokenError";
 }
 
-function withToken(init: RequestInit | undefined, token: string, body: BodyInit | null | undefined): RequestInit {
-  const headers = new Headers(init?.headers);
-  headers.delete("authorization");
+/** A copy of the caller's headers (never the caller's object: it does not get to hold the token) with ours in place of theirs. */
+function withToken(init: RequestInit | undefined, token: string, body: BodyInit | null | undefined, drop: ReadonlySet<string> | undefined): RequestInit {
+  let headers: Headers;
+  if (drop) {
+    headers = new Headers();
+    const from = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
+    // Headers iterate with lower-case names, values of repeated fields already combined.
+    from.forEach((v, k) => {
+      if (!drop.has(k)) headers.append(k, v);
+    });
+  } else {
+    headers = new Headers(init?.headers);
+  }
   headers.set("authorization", `Bearer ${token}`);
   return { ...init, headers, body, redirect: "manual" };
 }
@@ -38,9 +54,10 @@ function replayable(body: BodyInit | null | undefined): { first: BodyInit | null
 
 export function authorizedFetch(session: RemoteSession, base: FetchLike, opts: AuthorizedFetchOptions): FetchLike {
   const origin = session.cfg.server.origin;
+  const drop = opts.drop;
   const send = async (url: string, init: RequestInit | undefined, token: string, body: BodyInit | null | undefined): Promise<Response> => {
     let target = url;
-    let res = await base(target, withToken(init, token, body));
+    let res = await base(target, withToken(init, token, body, drop));
     for (let hop = 0; hop < MAX_SAME_ORIGIN_REDIRECTS && res.status >= 300 && res.status < 400; hop++) {
       const location = res.headers.get("location");
       if (!location) break;
@@ -51,7 +68,7 @@ export function authorizedFetch(session: RemoteSession, base: FetchLike, opts: A
       if ((res.status !== 307 && res.status !== 308) || (body !== undefined && body !== null && typeof body !== "string")) break;
       await res.body?.cancel();
       target = next.href;
-      res = await base(target, withToken(init, token, body));
+      res = await base(target, withToken(init, token, body, drop));
     }
     return res;
   };

@@ -13,8 +13,10 @@ import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
 import type { ProxyConfig } from "./proxy-config.ts";
 import type { RemoteSession } from "./session.ts";
 
-/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy owns; never forwarded. */
-const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate", "host", "authorization", "origin", "content-length"];
+/** Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy owns; never forwarded upstream. */
+const HOP_BY_HOP: ReadonlySet<string> = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate", "host", "authorization", "origin", "content-length"]);
+/** The same, minus Content-Length (the upstream's length stays true: bodies pass through as they are), for responses. */
+const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set([...HOP_BY_HOP].filter((h) => h !== "content-length"));
 
 export interface ProxyOptions {
   config: ProxyConfig;
@@ -71,7 +73,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   const { config, session, log } = opts;
   const base = config.publicBaseUrl.href.replace(/\/$/, "");
   const loginUrl = `${base}/oauth/login`;
-  const upstream = authorizedFetch(session, opts.fetch, { onNoToken: async () => null });
+  // The request's headers are filtered while authorizedFetch copies them to add the token: one copy per request.
+  const upstream = authorizedFetch(session, opts.fetch, { onNoToken: async () => null, drop: HOP_BY_HOP });
   let pending: PendingLogin | null = null;
 
   /** The login's callback arrives at our REDIRECT_PATH instead of a loopback server of its own. */
@@ -148,16 +151,12 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   };
 
   const forward = async (req: Request, url: URL): Promise<Response> => {
-    const headers = new Headers();
-    req.headers.forEach((v, k) => {
-      if (!HOP_BY_HOP.includes(k)) headers.set(k, v);
-    });
     const target = upstreamUrl(session.cfg.server, url.pathname, url.search);
     let res: Response;
     try {
       res = await upstream(target, {
         method: req.method,
-        headers,
+        headers: req.headers,
         body: await requestBody(req),
         signal: req.signal,
         // Bodies pass through as they are: no decompression, no re-encoding.
@@ -172,9 +171,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       log.warn(`proxy: upstream request failed: ${describeError(e)}`);
       return json(502, { error: "bad_gateway", error_description: "The remote MCP server could not be reached." });
     }
+    // Copied rather than trimmed in place: fetch() results have immutable headers by the spec,
+    // even though Bun does not enforce it today.
     const out = new Headers();
     res.headers.forEach((v, k) => {
-      if (!HOP_BY_HOP.includes(k) || k === "content-length") out.append(k, v);
+      if (!HOP_BY_HOP_RESPONSE.has(k)) out.append(k, v);
     });
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
   };

@@ -43,16 +43,16 @@ async function loginLocation(base: string): Promise<URL> {
   return new URL(res.headers.get("location")!);
 }
 
-/** A raw HTTP request with exactly these headers (fetch would set Host itself). */
-function raw(port: number, path: string, headers: Record<string, string>, method = "GET"): Promise<{ status: number; body: string }> {
+/** A raw HTTP request with exactly these headers (fetch would set Host itself, and refuses some). */
+function raw(port: number, path: string, headers: Record<string, string>, method = "GET", body?: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, method, headers }, (res) => {
-      let body = "";
-      res.on("data", (c) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      let text = "";
+      res.on("data", (c) => (text += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
     });
     req.on("error", reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -186,6 +186,30 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
     const seen = w.remote.authorizations.slice(before);
     expect(seen.length).toBeGreaterThan(0);
     for (const h of seen) expect(h).not.toContain(canary);
+  });
+
+  it("hop-by-hop headers and the ones the proxy owns stop at the proxy, both ways; the others pass through", async () => {
+    const canary = `CANARY-${randomUUID()}`;
+    const before = w.remote.requestHeaders.length;
+    const res = await raw(
+      p.port,
+      "/mcp",
+      { host: `127.0.0.1:${p.port}`, origin: `http://127.0.0.1:${p.port}`, ...MCP_HEADERS, "content-length": String(Buffer.byteLength(INIT)), "proxy-authorization": `Basic ${canary}`, "keep-alive": "timeout=9", "x-mcb-pass": "yes" },
+      "POST",
+      INIT,
+    );
+    expect(res.status).toBe(200);
+    const seen = w.remote.requestHeaders.slice(before);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ "x-mcb-pass": "yes", accept: MCP_HEADERS.accept, "content-type": "application/json" });
+    expect(seen[0]!.authorization).toMatch(/^Bearer /);
+    for (const h of ["proxy-authorization", "keep-alive", "origin"]) expect(seen[0]![h]).toBeUndefined();
+    expect(seen[0]!.host).toBe(new URL(w.remote.url).host);
+    expect(JSON.stringify(seen[0])).not.toContain(canary);
+    // The upstream (node:http) answers with Connection/Keep-Alive of its own: they describe its
+    // connection to the proxy, not the proxy's to the client.
+    expect(res.headers["keep-alive"]).toBeUndefined();
+    expect(res.headers["mcp-session-id"]).toBe(w.remote.sessions.at(-1));
   });
 
   it("Host: evil.example and a cross-site Origin get 403", async () => {
