@@ -28,17 +28,9 @@ export class NoTokenError extends Error {
 
 /** A copy of the caller's headers (never the caller's object: it does not get to hold the token) with ours in place of theirs. */
 function withToken(init: RequestInit | undefined, token: string, body: BodyInit | null | undefined, drop: ReadonlySet<string> | undefined): RequestInit {
-  let headers: Headers;
-  if (drop) {
-    headers = new Headers();
-    const from = init?.headers instanceof Headers ? init.headers : new Headers(init?.headers);
-    // Headers iterate with lower-case names, values of repeated fields already combined.
-    from.forEach((v, k) => {
-      if (!drop.has(k)) headers.append(k, v);
-    });
-  } else {
-    headers = new Headers(init?.headers);
-  }
+  // A native copy and a dozen deletes cost about half of a filtered copy built from JS.
+  const headers = new Headers(init?.headers);
+  if (drop) for (const name of drop) headers.delete(name);
   headers.set("authorization", `Bearer ${token}`);
   return { ...init, headers, body, redirect: "manual" };
 }

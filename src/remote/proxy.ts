@@ -171,12 +171,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
       log.warn(`proxy: upstream request failed: ${describeError(e)}`);
       return json(502, { error: "bad_gateway", error_description: "The remote MCP server could not be reached." });
     }
-    // Copied rather than trimmed in place: fetch() results have immutable headers by the spec,
-    // even though Bun does not enforce it today.
-    const out = new Headers();
-    res.headers.forEach((v, k) => {
-      if (!HOP_BY_HOP_RESPONSE.has(k)) out.append(k, v);
-    });
+    // Copied, then trimmed: fetch() results have immutable headers by the spec (Bun does not
+    // enforce it today). A native copy and deletes cost about half of a filtered copy built from JS.
+    const out = new Headers(res.headers);
+    for (const name of HOP_BY_HOP_RESPONSE) out.delete(name);
     return new Response(res.body, { status: res.status, statusText: res.statusText, headers: out });
   };
 
