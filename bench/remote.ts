@@ -59,6 +59,7 @@ for (const [path, how] of [
   }
 }
 const NODE = Bun.which("node");
+if (!NODE) throw new Error("`node` is not on PATH (mcp-remote runs on Node).");
 
 /** How (b) can place the processes: CPU lists for "pinned", or why only "unpinned" is measured. */
 const TASKSET = Bun.which("taskset");
@@ -81,7 +82,6 @@ function pin(pid: number, cpus: string): void {
   const r = Bun.spawnSync([TASKSET!, "-a", "-p", "-c", cpus, String(pid)], { stdout: "ignore", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`taskset -a -p -c ${cpus} ${pid}: ${r.stderr.toString().trim()}`);
 }
-if (!NODE) throw new Error("`node` is not on PATH (mcp-remote runs on Node).");
 
 const TMP = mkdtempSync(join(tmpdir(), "mcb-bench-remote-"));
 const HOME = join(TMP, "home");
