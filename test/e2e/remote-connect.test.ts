@@ -8,6 +8,7 @@ import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import type { Idp } from "../fixtures/idp.ts";
 import { useRemoteWorld } from "../support/remote.ts";
+import { startForwardProxy } from "../fixtures/forward-proxy.ts";
 import { startRemoteMcp } from "../fixtures/remote-mcp.ts";
 import { connectBroker, tempHome, type Connected } from "./harness.ts";
 
@@ -83,6 +84,43 @@ describe.if(canRun)("connect", () => {
     } finally {
       w.idp.accessTokenTtl = 3600;
       await Promise.all(clients.map((c) => c.close()));
+    }
+  }, 90_000);
+
+  it("sends every outbound request through HTTP_PROXY, and none of them to it for hosts in NO_PROXY", async () => {
+    const fwd = startForwardProxy();
+    const viaProxy = tempHome("mcb-connect-");
+    const hook = createBrowserHook();
+    const port = await freePort();
+    const remote = new URL(w.remote.url);
+    const issuer = new URL(w.idp.issuer);
+    try {
+      const starting = connectBroker({ home: viaProxy, env: { ...env(hook, port), HTTP_PROXY: fwd.url, http_proxy: fwd.url, NO_PROXY: "", no_proxy: "" }, args: ["connect", w.remote.url] });
+      await w.chromium.signIn(await hook.waitForCall(0, 20_000), `http://127.0.0.1:${port}/oauth/callback`);
+      const c = await starting;
+      try {
+        expect(text(await c.client.callTool({ name: "echo", arguments: { text: "proxied" } }))).toBe("proxied");
+      } finally {
+        await c.close();
+      }
+      // Discovery, registration and the token request went to the authorization server through it,
+      // and the MCP traffic to the server; the browser's own sign-in did not (it is not the broker's).
+      const hosts = new Set(fwd.seen.map((l) => new URL(l.split(" ")[1]!).host));
+      expect(hosts).toEqual(new Set([remote.host, issuer.host]));
+      expect(fwd.seen).toContain(`POST ${w.remote.url}`);
+      expect(fwd.seen.some((l) => l.startsWith("POST ") && l.includes(issuer.host) && l.includes("token"))).toBe(true);
+
+      // NO_PROXY naming the hosts: the same session (stored login) without the proxy.
+      const before = fwd.seen.length;
+      const direct = await connectBroker({ home: viaProxy, env: { ...env(hook, port), HTTP_PROXY: fwd.url, http_proxy: fwd.url, NO_PROXY: "127.0.0.1", no_proxy: "127.0.0.1" }, args: ["connect", w.remote.url] });
+      try {
+        expect(text(await direct.client.callTool({ name: "echo", arguments: { text: "direct" } }))).toBe("direct");
+      } finally {
+        await direct.close();
+      }
+      expect(fwd.seen.slice(before)).toEqual([]);
+    } finally {
+      await fwd.stop();
     }
   }, 90_000);
 
