@@ -3,6 +3,7 @@
 // ever repeated, and never an error_description, URL or body.
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
+import { fetchFailureMessage } from "../net-errors.ts";
 
 /** Error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 8628 §3.5, OIDC Core §3.1.2.6, RFC 7009 and GitHub's. */
 const KNOWN_ERRORS = new Set([
@@ -81,7 +82,8 @@ export function translateOAuthError(e: unknown, step: OAuthStep, loginHint = "`m
     return new BrokerError("OAUTH_ERROR", `The provider did not answer the ${step} in time. Check the network and try again.`, { cause: e });
   }
   if (e instanceof TypeError) {
-    return new BrokerError("OAUTH_ERROR", `Could not reach the provider for the ${step} (network error). Check the network or the provider's URL.`, { cause: e });
+    const reason = fetchFailureMessage(e, "the provider");
+    return new BrokerError("OAUTH_ERROR", `The ${step} failed: ${reason ?? "Could not reach the provider (network error). Check the network or the provider's URL."}`, { cause: e });
   }
   return new BrokerError("OAUTH_ERROR", `The ${step} failed unexpectedly. Try again.`, { cause: e });
 }

@@ -1,6 +1,8 @@
 // The fetch every discovery, registration and token request for a remote server goes
 // through: the address policy decides each URL before a connection is opened, and
 // redirects are never followed (oauth4webapi treats a 3xx as an error), so no hop escapes.
+import { BrokerError } from "../errors.ts";
+import { fetchFailureMessage } from "../net-errors.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
 
@@ -9,7 +11,13 @@ export function guardFetch(base: FetchLike, server: URL, resolve: Resolver): Fet
   return async (input, init) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
     await checkDiscoveryTarget(url, server, resolve, "OAuth request");
-    return base(input, { ...init, redirect: "manual" });
+    try {
+      return await base(input, { ...init, redirect: "manual" });
+    } catch (e) {
+      const message = fetchFailureMessage(e, url.origin);
+      if (message === null) throw e;
+      throw new BrokerError("REMOTE_UNREACHABLE", message, { cause: e });
+    }
   };
 }
 

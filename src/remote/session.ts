@@ -147,7 +147,8 @@ export class RemoteSession {
       await res.body?.cancel();
       if (res.status === 401) this.noteChallenge(res.headers.get("www-authenticate"));
     } catch (e) {
-      if (isBrokerError(e, "UNSAFE_URL")) throw e;
+      // An address refused by policy, or a server that cannot be reached at all: no metadata will come either.
+      if (isBrokerError(e, "UNSAFE_URL") || isBrokerError(e, "REMOTE_UNREACHABLE")) throw e;
       this.deps.log.debug("remote: probing the server for its challenge failed; trying the well-known metadata");
     }
   }

@@ -1,0 +1,83 @@
+// Corporate networks through the compiled binary (issue 6, "Corporate networks"): a remote
+// server behind a TLS certificate from a private CA is reached with NODE_EXTRA_CA_CERTS and
+// refused without it, with a message that names the fix; an unreachable server says so.
+// (HTTP_PROXY / NO_PROXY: test/e2e/remote-connect.test.ts.) All traffic on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../support/ports.ts";
+import { suiteCanRun } from "../support/requirements.ts";
+import { spawnBroker, tempHome } from "./harness.ts";
+
+const canRun = suiteCanRun("TLS e2e (a private test CA)", ["openssl"], "apt-get install -y --no-install-recommends openssl");
+
+/** A CA and a server certificate for IP 127.0.0.1 signed by it, valid two days. */
+function makeCa(dir: string): { ca: string; cert: string; key: string } {
+  const run = (args: string[]) => {
+    const p = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe" });
+    if (p.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${p.stderr.toString()}`);
+  };
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mcb e2e test CA"]);
+  run(["req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"]);
+  Bun.write(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
+  run(["x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"]);
+  return { ca: join(dir, "ca.pem"), cert: join(dir, "srv.pem"), key: join(dir, "srv.key") };
+}
+
+describe.if(canRun)("connect on a network with its own TLS CA", () => {
+  let server: ReturnType<typeof Bun.serve> | undefined;
+  let ca = "";
+  const seen: string[] = [];
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-tls-"));
+    const files = makeCa(dir);
+    ca = files.ca;
+    // Enough of a server to be probed: every request is noted and answered 404.
+    server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: { cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") },
+      fetch(req) {
+        seen.push(`${req.method} ${new URL(req.url).pathname}`);
+        return new Response("{}", { status: 404, headers: { "content-type": "application/json" } });
+      },
+    });
+  });
+  afterAll(() => server?.stop(true));
+
+  async function connect(url: string, env: Record<string, string>) {
+    const p = spawnBroker(["connect", url], { home: tempHome("mcb-tls-"), env: { BROWSER: "/bin/false", ...env }, stdin: "pipe" });
+    const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+    return { code, stderr };
+  }
+
+  it("reaches the server with NODE_EXTRA_CA_CERTS naming the CA", async () => {
+    seen.length = 0;
+    const r = await connect(`https://127.0.0.1:${server!.port}/mcp`, { NODE_EXTRA_CA_CERTS: ca });
+    // The TLS handshake passed: discovery asked the server (it then fails, as this server has no OAuth).
+    expect(seen).toContain("GET /mcp");
+    expect(seen).toContain("GET /.well-known/oauth-protected-resource/mcp");
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain("not trusted");
+  }, 30_000);
+
+  it("without it, refuses the certificate and says how to trust the CA", async () => {
+    seen.length = 0;
+    const r = await connect(`https://127.0.0.1:${server!.port}/mcp`, {});
+    expect(seen).toEqual([]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`The TLS certificate of https://127.0.0.1:${server!.port} is not trusted`);
+    expect(r.stderr).toContain("NODE_EXTRA_CA_CERTS");
+    expect(r.stderr).not.toContain("Internal error");
+  }, 30_000);
+
+  it("an unreachable server: names it and the error, not an internal error", async () => {
+    const port = await freePort(); // nothing listens there
+    const r = await connect(`http://127.0.0.1:${port}/mcp`, {});
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`Could not reach http://127\\.0\\.0\\.1:${port} \\((ECONNREFUSED|ConnectionRefused)\\)`));
+    expect(r.stderr).not.toContain("Internal error");
+  }, 30_000);
+});
