@@ -38,8 +38,9 @@ export interface AuditEntry {
 
 export interface AuditLog {
   /**
-   * Queues a line and resolves once it is written (lines are written in the order
-   * recorded). A failed write rejects, and every later `record` then rejects at once.
+   * Queues a line and resolves once it is on disk (lines are chained in the order recorded;
+   * an urgent one is on disk when it is in the write-ahead file). A failed write rejects,
+   * and every later `record` then rejects at once.
    */
   record(entry: AuditEntry, opts?: { urgent?: boolean }): Promise<void>;
   /** Throws when an earlier line could not be written: operations refuse to run unaudited. */
@@ -214,9 +215,9 @@ function seqOf(line: Buffer): number {
  * Appends hash-chained lines to `path`. Several broker processes append to one log, so
  * each batch takes the lock `<path>.lock`, finds the chain's head (cached while the file
  * is unchanged), rotates when a line would push the file past `maxBytes`, and writes the
- * batch in one write. `record` resolves when its line is on disk: the broker waits for
- * that before handing out a value (resolve, inject, mint) and lets other lines (a
- * reference issued, a secret stored) be written just after it answers.
+ * batch in one write. `record` resolves when its line is on disk: for a line that hands
+ * out a value (`urgent`: resolve, inject, mint) that is this process's write-ahead file,
+ * at once and without the lock; for the others, the chain, in the next batch.
  */
 export class FileAuditLog implements AuditLog {
   readonly #path: string;
