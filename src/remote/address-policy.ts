@@ -106,7 +106,16 @@ export type Resolver = (name: string) => Promise<string[]>;
 export async function hostClass(url: URL, resolve: Resolver): Promise<AddressClass> {
   const literal = classifyAddress(url.hostname) ?? nameClass(url.hostname);
   if (literal) return literal;
-  const addresses = await resolve(url.hostname);
+  let addresses: string[];
+  try {
+    addresses = await resolve(url.hostname);
+  } catch (e) {
+    // Fail closed, but say why: the address is checked before any connection, so a name this
+    // machine cannot resolve (say, one only a corporate proxy can) is not contacted.
+    const raw = (e as { code?: unknown }).code;
+    const code = typeof raw === "string" && /^[A-Za-z0-9_]{2,64}$/.test(raw) ? ` (${raw})` : "";
+    throw new BrokerError("REMOTE_UNREACHABLE", `Cannot resolve ${url.hostname}${code}. The broker checks the address of every server it contacts while signing in before connecting to it; check the URL and this machine's DNS.`, { cause: e });
+  }
   const order: AddressClass[] = ["link-local", "reserved", "private", "loopback", "public"];
   const classes = addresses.map((a) => classifyAddress(a) ?? "reserved");
   return order.find((c) => classes.includes(c)) ?? "reserved";

@@ -111,6 +111,17 @@ describe("checkDiscoveryTarget", () => {
   it("a name resolving to several addresses takes the most restrictive class", async () => {
     expect(await hostClass(new URL("https://rebind.example.com/"), resolve)).toBe("link-local");
   });
+  it("a name that does not resolve is refused before any connection, as REMOTE_UNREACHABLE naming it", async () => {
+    const nx = async () => {
+      throw Object.assign(new Error("getaddrinfo ENOTFOUND nowhere.example"), { code: "ENOTFOUND" });
+    };
+    const err = await checkDiscoveryTarget(new URL("https://nowhere.example/"), new URL("https://mcp.example.com/mcp"), nx, "authorization server").then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: "REMOTE_UNREACHABLE" });
+    expect((err as Error).message).toStartWith("Cannot resolve nowhere.example (ENOTFOUND).");
+  });
   it("literals are never resolved", async () => {
     resolved.length = 0;
     await check("http://127.0.0.1:9/", "http://127.0.0.1:8080/mcp");
