@@ -9,6 +9,12 @@ const TLS_CODES = new Set([
   "CERT_UNTRUSTED", "CERT_REJECTED", "CERT_SIGNATURE_FAILURE", "ERR_TLS_CERT_ALTNAME_INVALID", "HOSTNAME_MISMATCH",
 ]);
 
+/** An error's `code` when it is a plain identifier (ECONNREFUSED, ENOTFOUND…): safe to show; else null. */
+export function safeErrorCode(e: unknown): string | null {
+  const raw = (e as { code?: unknown } | null)?.code;
+  return typeof raw === "string" && /^[A-Za-z0-9_]{2,64}$/.test(raw) ? raw : null;
+}
+
 /**
  * A message for a fetch that failed before any HTTP response, naming `origin` and the error
  * code (codes are fixed identifiers like ECONNREFUSED, never data); null for anything else.
@@ -16,8 +22,7 @@ const TLS_CODES = new Set([
 export function fetchFailureMessage(e: unknown, origin: string): string | null {
   if (!(e instanceof Error)) return null;
   if (e.name === "TimeoutError" || e.name === "AbortError") return `${origin} did not answer in time. Check the network and try again.`;
-  const raw = (e as { code?: unknown }).code;
-  const code = typeof raw === "string" && /^[A-Za-z0-9_]{2,64}$/.test(raw) ? raw : null;
+  const code = safeErrorCode(e);
   if (code && TLS_CODES.has(code)) {
     return `The TLS certificate of ${origin} is not trusted (${code}). If your network inspects TLS with its own certificate authority, set NODE_EXTRA_CA_CERTS to that CA's PEM file; otherwise check the URL.`;
   }

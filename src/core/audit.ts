@@ -106,6 +106,11 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
+/** The keys of AuditEntry (kept in step by the `satisfies` check below). */
+const AUDIT_FIELDS: ReadonlySet<string> = new Set(
+  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, env: 0, policy: 0, consent: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
+);
+
 /** One line of a write-ahead file: the entry and its time, not yet chained. */
 function formatPendingLine(entry: AuditEntry, time: number): string {
   return JSON.stringify({ time: new Date(time).toISOString(), ...entry });
@@ -151,12 +156,14 @@ function recoverPending(path: string, own: string): { lines: QueuedLine[]; files
       } catch {
         continue;
       }
-      const { time, ...entry } = parsed ?? {};
+      const { time, ...rest } = parsed ?? {};
       const ms = typeof time === "string" ? Date.parse(time) : Number.NaN;
-      if (!Number.isFinite(ms) || typeof entry.event !== "string" || typeof entry.outcome !== "string") continue;
+      if (!Number.isFinite(ms) || typeof rest.event !== "string" || typeof rest.outcome !== "string") continue;
+      // Only the fields an audit line has: whatever else a file in the data dir holds stays out of the chain.
+      const entry = Object.fromEntries(Object.entries(rest).filter(([k]) => AUDIT_FIELDS.has(k))) as unknown as AuditEntry;
       const done = Promise.withResolvers<void>();
       done.promise.catch(() => {}); // nobody waits for a recovered line; a failed write fails the log
-      out.push({ entry: { ...(entry as AuditEntry), recovered: true }, time: ms, done, inWal: false });
+      out.push({ entry: { ...entry, recovered: true }, time: ms, done, inWal: false });
     }
     files.push(file);
   }

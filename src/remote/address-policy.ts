@@ -4,6 +4,7 @@
 // Pure functions (the resolver is injected), so the policy is tested as a table without
 // sending a packet anywhere.
 import { BrokerError } from "../errors.ts";
+import { safeErrorCode } from "../net-errors.ts";
 
 /** Where an address points. `reserved` covers multicast, broadcast and the unspecified address. */
 export type AddressClass = "loopback" | "private" | "link-local" | "reserved" | "public";
@@ -112,9 +113,8 @@ export async function hostClass(url: URL, resolve: Resolver): Promise<AddressCla
   } catch (e) {
     // Fail closed, but say why: the address is checked before any connection, so a name this
     // machine cannot resolve (say, one only a corporate proxy can) is not contacted.
-    const raw = (e as { code?: unknown }).code;
-    const code = typeof raw === "string" && /^[A-Za-z0-9_]{2,64}$/.test(raw) ? ` (${raw})` : "";
-    throw new BrokerError("REMOTE_UNREACHABLE", `Cannot resolve ${url.hostname}${code}. The broker checks the address of every server it contacts while signing in before connecting to it; check the URL and this machine's DNS.`, { cause: e });
+    const code = safeErrorCode(e);
+    throw new BrokerError("REMOTE_UNREACHABLE", `Cannot resolve ${url.hostname}${code ? ` (${code})` : ""}. The broker checks the address of every server it contacts while signing in before connecting to it; check the URL and this machine's DNS.`, { cause: e });
   }
   const order: AddressClass[] = ["link-local", "reserved", "private", "loopback", "public"];
   const classes = addresses.map((a) => classifyAddress(a) ?? "reserved");

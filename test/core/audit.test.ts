@@ -231,7 +231,7 @@ describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
     expect(pendingFiles(path)).toEqual([]);
   });
 
-  it("chains a stopped process's pending lines (marked recovered) before its own first line, drops a torn last line, removes the file", async () => {
+  it("chains a stopped process's pending lines (marked recovered) before its own first line, drops a torn last line and unknown fields, removes the file", async () => {
     const path = tempLog();
     await write(path, 2);
     const orphan = `${path}.pending.${deadPid()}.0badc0de`;
@@ -239,7 +239,9 @@ describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
       { time: "2026-01-02T03:04:05.000Z", event: "resolve", name: "gh", reference: "ref_x", client: "claude", outcome: "ok" },
       { time: "2026-01-02T03:04:06.000Z", event: "mint", provider: "github", tokenId: "jti-1", outcome: "ok" },
     ];
-    writeFileSync(orphan, `${pending.map((p) => JSON.stringify(p)).join("\n")}\n{"time":"2026-01-02T03:04:07.000Z","ev`);
+    // A field no audit line has (here a would-be value) never reaches the chain.
+    const planted = { ...pending[0], value: "PLANTED-VALUE", seq: 999 };
+    writeFileSync(orphan, `${[planted, pending[1]].map((p) => JSON.stringify(p)).join("\n")}\n{"time":"2026-01-02T03:04:07.000Z","ev`);
     const log = new FileAuditLog({ path, now: Date.now });
     await log.record(entry(9));
     await log.close();
@@ -248,6 +250,7 @@ describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
     expect(lines[2]).toMatchObject({ ...pending[0], recovered: true, seq: 3 });
     expect(lines[3]).toMatchObject({ ...pending[1], recovered: true, seq: 4 });
     expect(lines[4].recovered).toBeUndefined();
+    expect(readFileSync(path, "utf8")).not.toContain("PLANTED-VALUE");
     expect(existsSync(orphan)).toBe(false);
     expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
   });
