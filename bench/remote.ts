@@ -11,9 +11,10 @@
 // the store, mcp-remote gets the same bearer token as a header (through an environment
 // variable, never argv). Writes the `remote` section of bench/RESULTS.md.
 //
-// Flags: --iterations N (latency, default 2000), --seconds N (throughput per round, default 2),
-// --throughput-rounds N (rounds per placement, default 5), --rounds N (cold starts per program,
-// default 15), --no-write, --throughput-only (skips (a) and (c)–(e); implies --no-write).
+// Flags: --iterations N (latency, default 2000), --slice-ms N (throughput slice, default 500),
+// --throughput-pairs N (direct/proxied slice pairs per round, default 12), --throughput-rounds N
+// (rounds per placement, default 3), --rounds N (cold starts per program, default 15),
+// --no-write, --throughput-only (skips (a) and (c)–(e); implies --no-write).
 //
 // PLACEMENT. A remote MCP server runs on another machine; here it runs on the same one. With
 // the upstream, the proxy and the load generator (this process) all free to use every CPU,
@@ -33,7 +34,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { launchChromium } from "../test/support/chromium.ts";
 import { freePort } from "../test/support/ports.ts";
-import { allowedCpus, countFlag, fmtMs, readCpuMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
+import { allowedCpus, countFlag, fmtMs, median, percentile, readCpuMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OURS = join(ROOT, "dist", "mcp-credentials-broker");
@@ -41,9 +42,10 @@ const MCP_REMOTE = join(import.meta.dir, "node_modules", "mcp-remote", "dist", "
 const RESULTS = join(import.meta.dir, "RESULTS.md");
 
 const ITERATIONS = countFlag("iterations", 2000);
-const SECONDS = countFlag("seconds", 2);
 const ROUNDS = countFlag("rounds", 15);
-const THROUGHPUT_ROUNDS = countFlag("throughput-rounds", 9);
+const THROUGHPUT_ROUNDS = countFlag("throughput-rounds", 3);
+const PAIRS = countFlag("throughput-pairs", 12);
+const SLICE_MS = countFlag("slice-ms", 500);
 const THROUGHPUT_ONLY = process.argv.includes("--throughput-only");
 const WRITE = !process.argv.includes("--no-write") && !THROUGHPUT_ONLY;
 const CONCURRENCY = 32;
@@ -181,74 +183,116 @@ try {
     }
   }
 
-  // (b) throughput: CONCURRENCY callers for SECONDS, THROUGHPUT_ROUNDS rounds per placement and
-  // path; each round runs both placements in a shuffled order, each placement both paths in a
-  // shuffled order. CPU time of each process is read around every run (/proc/<pid>/stat).
+  // (b) throughput: CONCURRENCY callers, in short slices that alternate the two paths of a
+  // block (ABBA: pair i runs the first path first when i is even, second first when odd), PAIRS
+  // pairs per round, THROUGHPUT_ROUNDS rounds, blocks shuffled per round. This machine's speed
+  // drifts by 2× over seconds; half-second slices that alternate put the same drift on both
+  // paths, where back-to-back 2 s runs did not. The calibration block compares two direct
+  // sessions the same way: what it shows apart from 100 % is the method's own error. CPU time
+  // of each process is read around every slice (/proc/<pid>/stat).
   type Placement = "pinned" | "unpinned";
-  type Run = { rps: number[]; cpuUs: { upstream: number; proxy: number; loadgen: number; n: number } };
-  // proxy / direct within each round (the two runs back to back, same placement): the machine's
-  // speed drifts by 2× between rounds here, which a ratio of medians over all rounds absorbs badly.
-  const paired: Record<Placement, number[]> = { pinned: [], unpinned: [] };
-  const runs: Record<Placement, Record<"direct" | "proxy", Run>> = {
-    pinned: { direct: { rps: [], cpuUs: { upstream: 0, proxy: 0, loadgen: 0, n: 0 } }, proxy: { rps: [], cpuUs: { upstream: 0, proxy: 0, loadgen: 0, n: 0 } } },
-    unpinned: { direct: { rps: [], cpuUs: { upstream: 0, proxy: 0, loadgen: 0, n: 0 } }, proxy: { rps: [], cpuUs: { upstream: 0, proxy: 0, loadgen: 0, n: 0 } } },
-  };
+  type Path = "direct" | "proxy" | "direct again";
+  type Block = { name: string; where: Placement; paths: readonly [Path, Path] };
+  type Slice = { done: number; ms: number };
+  type Tally = { done: number; ms: number; cpuUs: { upstream: number; proxy: number; loadgen: number } };
+  const directAgain = await session(upstream.url, auth);
+  const placements: Placement[] = "unavailable" in placement ? ["unpinned"] : ["pinned", "unpinned"];
+  const headline: Placement = placements[0]!;
+  const blocks: Block[] = [
+    ...placements.map((where): Block => ({ name: where, where, paths: ["direct", "proxy"] })),
+    { name: "calibration", where: headline, paths: ["direct", "direct again"] },
+  ];
+  const tally = (): Tally => ({ done: 0, ms: 0, cpuUs: { upstream: 0, proxy: 0, loadgen: 0 } });
+  const totals = new Map(blocks.map((b) => [b.name, [tally(), tally()] as const]));
+  const pairs = new Map(blocks.map((b) => [b.name, [] as (readonly [Slice, Slice])[]]));
   const place = (where: Placement) => {
     if ("unavailable" in placement) return;
     pin(up.pid, where === "pinned" ? placement.upstream : placement.all);
     pin(proxy.pid, where === "pinned" ? placement.local : placement.all);
     pin(process.pid, where === "pinned" ? placement.local : placement.all);
   };
-  const placements: Placement[] = "unavailable" in placement ? ["unpinned"] : ["pinned", "unpinned"];
+  /** CONCURRENCY callers until `ms` have passed; the slice ends when the last call in flight returns. */
+  const slice = async (which: Path, ms: number): Promise<Slice> => {
+    const s = which === "direct" ? direct : which === "proxy" ? viaProxy : directAgain;
+    const t0 = performance.now();
+    const end = t0 + ms;
+    let done = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (performance.now() < end) {
+          await s.echo();
+          done++;
+        }
+      }),
+    );
+    return { done, ms: performance.now() - t0 };
+  };
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    for (const where of shuffle([...placements])) {
-      place(where);
+    for (const block of shuffle([...blocks])) {
+      place(block.where);
       await Bun.sleep(200); // let the scheduler migrate the threads before counting
-      const thisRound: Partial<Record<"direct" | "proxy", number>> = {};
-      for (const which of shuffle(["direct", "proxy"] as const)) {
-        const s = which === "direct" ? direct : viaProxy;
-        const cpu0 = [readCpuMs(up.pid), readCpuMs(proxy.pid), readCpuMs(process.pid)];
-        const end = performance.now() + SECONDS * 1000;
-        let done = 0;
-        await Promise.all(
-          Array.from({ length: CONCURRENCY }, async () => {
-            while (performance.now() < end) {
-              await s.echo();
-              done++;
-            }
-          }),
-        );
-        const cpu1 = [readCpuMs(up.pid), readCpuMs(proxy.pid), readCpuMs(process.pid)];
-        const r = runs[where][which];
-        r.rps.push(done / SECONDS);
-        thisRound[which] = done / SECONDS;
-        r.cpuUs.upstream += (cpu1[0]! - cpu0[0]!) * 1000;
-        r.cpuUs.proxy += (cpu1[1]! - cpu0[1]!) * 1000;
-        r.cpuUs.loadgen += (cpu1[2]! - cpu0[2]!) * 1000;
-        r.cpuUs.n += done;
+      for (const p of block.paths) await slice(p, 100); // untimed: connections open and warm
+      const t = totals.get(block.name)!;
+      for (let i = 0; i < PAIRS; i++) {
+        const got: Slice[] = [];
+        for (const k of i % 2 === 0 ? [0, 1] : [1, 0]) {
+          const cpu0 = [readCpuMs(up.pid), readCpuMs(proxy.pid), readCpuMs(process.pid)];
+          const r = await slice(block.paths[k]!, SLICE_MS);
+          const cpu1 = [readCpuMs(up.pid), readCpuMs(proxy.pid), readCpuMs(process.pid)];
+          const tk = t[k]!;
+          tk.done += r.done;
+          tk.ms += r.ms;
+          tk.cpuUs.upstream += (cpu1[0]! - cpu0[0]!) * 1000;
+          tk.cpuUs.proxy += (cpu1[1]! - cpu0[1]!) * 1000;
+          tk.cpuUs.loadgen += (cpu1[2]! - cpu0[2]!) * 1000;
+          got[k] = r;
+        }
+        pairs.get(block.name)!.push([got[0]!, got[1]!]);
       }
-      paired[where].push(thisRound.proxy! / thisRound.direct!);
     }
   }
   place("unpinned");
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const R = Object.fromEntries(placements.map((w) => [w, { direct: med(runs[w].direct.rps), proxy: med(runs[w].proxy.rps) }])) as Partial<Record<Placement, { direct: number; proxy: number }>>;
-  const headline: Placement = placements[0]!;
-  // The verdict's statistic: the median of the per-round ratios (each round's two runs back to back).
-  const ratio = (w: Placement) => med(paired[w]);
-  const ratioOfMedians = (w: Placement) => R[w]!.proxy / R[w]!.direct;
-  const perReq = (r: Run) => `upstream ${(r.cpuUs.upstream / r.cpuUs.n).toFixed(0)}, proxy ${(r.cpuUs.proxy / r.cpuUs.n).toFixed(0)}, load generator ${(r.cpuUs.loadgen / r.cpuUs.n).toFixed(0)}`;
+  const rate = (done: number, ms: number) => (done * 1000) / ms;
+  /** Second path's req/s over the first's, each summed over the given pairs. */
+  const ratioOf = (ps: readonly (readonly [Slice, Slice])[]) => {
+    const sum = [0, 0, 0, 0];
+    for (const [a, b] of ps) {
+      sum[0]! += a.done;
+      sum[1]! += a.ms;
+      sum[2]! += b.done;
+      sum[3]! += b.ms;
+    }
+    return rate(sum[2]!, sum[3]!) / rate(sum[0]!, sum[1]!);
+  };
+  /** 90 % interval of that ratio, resampling the pairs (bootstrap, 2000 draws). */
+  const interval = (ps: readonly (readonly [Slice, Slice])[]): [number, number] => {
+    const draws = Array.from({ length: 2000 }, () => ratioOf(Array.from({ length: ps.length }, () => ps[Math.floor(Math.random() * ps.length)]!)));
+    return [percentile(draws, 5), percentile(draws, 95)];
+  };
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const ratio = (name: string) => ratioOf(pairs.get(name)!);
+  // One resampling per block, so the summary and the table quote the same interval.
+  const intervals = new Map(blocks.map((b) => [b.name, interval(pairs.get(b.name)!).map(pct).join(" – ")]));
+  const rangeOf = (name: string) => intervals.get(name)!;
+  const rateOf = (name: string, k: 0 | 1) => rate(totals.get(name)![k].done, totals.get(name)![k].ms);
+  const perReq = (t: Tally) => `upstream ${(t.cpuUs.upstream / t.done).toFixed(0)}, proxy ${(t.cpuUs.proxy / t.done).toFixed(0)}, load generator ${(t.cpuUs.loadgen / t.done).toFixed(0)}`;
   const placedHow =
     "unavailable" in placement
       ? `Pinned placement not measured: ${placement.unavailable}; all three processes ran on all CPUs as the scheduler placed them, and the verdict uses that figure.`
-      : `Pinned: the upstream alone on CPU ${placement.upstream} (\`taskset -a -p -c ${placement.upstream} <upstream pid>\`), the load generator (this bench process) and the proxy on CPU ${placement.local} (\`taskset -a -p -c ${placement.local}\`), in the direct and the proxied runs alike — a remote MCP server runs on another machine, so the local proxy must not take its CPU. Unpinned: all three on CPUs ${placement.all}, as the scheduler places them; on this machine that is three busy processes on ${CPUS!.length} CPUs in the proxied runs against two in the direct ones.`;
-  const rowsB = placements
-    .map((w) => `| ${w} | ${R[w]!.direct.toFixed(0)} | ${R[w]!.proxy.toFixed(0)} | ${(ratio(w) * 100).toFixed(1)} % | ${(ratioOfMedians(w) * 100).toFixed(1)} % | ${paired[w].map((x) => `${(x * 100).toFixed(0)} %`).join(", ")} | ${runs[w].direct.rps.map((x) => x.toFixed(0)).join(", ")} | ${runs[w].proxy.rps.map((x) => x.toFixed(0)).join(", ")} | ${perReq(runs[w].direct)} | ${perReq(runs[w].proxy)} |`)
+      : `Pinned: the upstream alone on CPU ${placement.upstream} (\`taskset -a -p -c ${placement.upstream} <upstream pid>\`), the load generator (this bench process) and the proxy on CPU ${placement.local} (\`taskset -a -p -c ${placement.local}\`), in the direct and the proxied slices alike — a remote MCP server runs on another machine, so the local proxy must not take its CPU. Unpinned: all three on CPUs ${placement.all}, as the scheduler places them; on this machine that is three busy processes on ${CPUS!.length} CPUs in the proxied slices against two in the direct ones.`;
+  const rowsB = blocks
+    .map((b) => {
+      const ps = pairs.get(b.name)!;
+      const pp = ps.map(([x, y]) => rate(y.done, y.ms) / rate(x.done, x.ms));
+      const [t0, t1] = totals.get(b.name)!;
+      const label = b.name === "calibration" ? `calibration (${b.where}): direct vs a second direct session` : `${b.name}: direct vs proxy`;
+      return `| ${label} | ${rateOf(b.name, 0).toFixed(0)} | ${rateOf(b.name, 1).toFixed(0)} | **${pct(ratio(b.name))}** | ${rangeOf(b.name)} | ${pct(median(pp))} (${pct(Math.min(...pp))} – ${pct(Math.max(...pp))}) | ${perReq(t0)} | ${perReq(t1)} |`;
+    })
     .join("\n");
-  const sectionB = `(b) Throughput, ${CONCURRENCY} concurrent callers for ${SECONDS} s per run, ${THROUGHPUT_ROUNDS} rounds per placement; in each round the direct and the proxied run go back to back (shuffled order), and the verdict takes the median of those per-round ratios (the machine's speed drifts between rounds; the ratio of the medians is shown beside it). ${placedHow} CPU time per request (µs, all threads, from /proc/<pid>/stat) shows where the time goes.
+  const sectionB = `(b) Throughput, ${CONCURRENCY} concurrent callers, in slices of ${SLICE_MS} ms that alternate the two paths (ABBA order), ${PAIRS} pairs per round, ${THROUGHPUT_ROUNDS} rounds, blocks shuffled per round (${((THROUGHPUT_ROUNDS * PAIRS * SLICE_MS) / 1000).toFixed(0)} s per path and block). The ratio is the second path's req/s over the first's, each summed over all slices; the interval resamples the pairs (bootstrap, 90 %). Short alternating slices, because this machine's speed drifts by 2× over seconds: back-to-back 2 s runs gave per-round ratios from 46 % to 128 % for the same code. The calibration row measures two direct sessions the same way: its distance from 100 % is the method's own error on this machine. ${placedHow} CPU time per request (µs, all threads, from /proc/<pid>/stat) shows where the time goes; the upstream does the same work for a direct and a proxied call, so where its figure is higher in the proxied slices the busier other CPU slowed it down.
 
-| placement | direct req/s (median) | proxy req/s (median) | proxy / direct (median of per-round ratios) | ratio of medians | per-round ratios | direct rounds | proxy rounds | CPU µs/req, direct runs | CPU µs/req, proxied runs |
-|---|---:|---:|---:|---:|---|---|---|---|---|
+| block | first path req/s | second path req/s | second / first | 90 % interval | per-pair ratios: median (min – max) | CPU µs/req, first path | CPU µs/req, second path |
+|---|---:|---:|---:|---|---|---|---|
 ${rowsB}`;
   if (THROUGHPUT_ONLY) {
     process.stdout.write(`${sectionB}\n`);
@@ -312,7 +356,7 @@ Direct calls carry the same bearer token the proxy injects. ${refreshes} token r
 | target | result | verdict |
 |---|---|---|
 | added latency p50 ≤ 0.5 ms | ${added.p50.toFixed(3)} ms (direct ${fmtMs(L.direct.p50)} ms, proxy ${fmtMs(L.proxy.p50)} ms) | ${verdict(added.p50 <= 0.5)} |
-| throughput ≥ 85 % of direct (${headline}${headline === "pinned" ? ": upstream on a CPU of its own" : ""}) | ${(ratio(headline) * 100).toFixed(1)} % (median of ${THROUGHPUT_ROUNDS} per-round ratios; medians ${R[headline]!.proxy.toFixed(0)} vs ${R[headline]!.direct.toFixed(0)} req/s) | ${verdict(ratio(headline) >= 0.85)} |${R.unpinned && headline !== "unpinned" ? `\n| secondary: throughput unpinned (all three processes on all CPUs) | ${(ratio("unpinned") * 100).toFixed(1)} % (medians ${R.unpinned.proxy.toFixed(0)} vs ${R.unpinned.direct.toFixed(0)} req/s) | ${ratio("unpinned") >= 0.85 ? "≥ 85 % too" : "below 85 %"} (not the target's measure; see (b)) |` : ""}
+| throughput ≥ 85 % of direct (${headline}${headline === "pinned" ? ": upstream on a CPU of its own" : ""}) | ${pct(ratio(headline))} (90 % interval ${rangeOf(headline)}; ${rateOf(headline, 1).toFixed(0)} vs ${rateOf(headline, 0).toFixed(0)} req/s; calibration direct vs direct ${pct(ratio("calibration"))}, ${rangeOf("calibration")}) | ${verdict(ratio(headline) >= 0.85)} |${placements.includes("unpinned") && headline !== "unpinned" ? `\n| secondary: throughput unpinned (all three processes on all CPUs) | ${pct(ratio("unpinned"))} (90 % interval ${rangeOf("unpinned")}) | ${ratio("unpinned") >= 0.85 ? "≥ 85 % too" : "below 85 %"} (not the target's measure; see (b)) |` : ""}
 | \`connect\` ready ≤ ¼ of mcp-remote | ${fmtMs(C.connect.p50)} ms vs ${fmtMs(C.mcpRemote.p50)} ms (${(C.connect.p50 / C.mcpRemote.p50).toFixed(2)}×) | ${verdict(C.connect.p50 <= C.mcpRemote.p50 / 4)} |
 
 (a) Latency, tools/call \`echo\`, ${ITERATIONS} sequential iterations (after 200 untimed), direct and proxy in a shuffled order per iteration:
