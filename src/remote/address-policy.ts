@@ -103,10 +103,17 @@ export function mayContact(target: AddressClass, configured: AddressClass): bool
 /** Resolves a name to its addresses (node:dns `lookup` with `all: true` in production). */
 export type Resolver = (name: string) => Promise<string[]>;
 
-/** The class of a URL's host: literal, `localhost`, or the most restrictive of its resolved addresses. */
-export async function hostClass(url: URL, resolve: Resolver): Promise<AddressClass> {
+/** Where a URL's host points: its class, and for a resolved name the addresses that were classified. */
+export interface ResolvedTarget {
+  cls: AddressClass;
+  /** The resolved addresses (all of them decided the class); null for a literal or `localhost`. */
+  addresses: string[] | null;
+}
+
+/** Classifies a URL's host: a literal or `localhost` as it is, a name by the most restrictive of its resolved addresses. */
+export async function resolveTarget(url: URL, resolve: Resolver): Promise<ResolvedTarget> {
   const literal = classifyAddress(url.hostname) ?? nameClass(url.hostname);
-  if (literal) return literal;
+  if (literal) return { cls: literal, addresses: null };
   let addresses: string[];
   try {
     addresses = await resolve(url.hostname);
@@ -118,14 +125,23 @@ export async function hostClass(url: URL, resolve: Resolver): Promise<AddressCla
   }
   const order: AddressClass[] = ["link-local", "reserved", "private", "loopback", "public"];
   const classes = addresses.map((a) => classifyAddress(a) ?? "reserved");
-  return order.find((c) => classes.includes(c)) ?? "reserved";
+  return { cls: order.find((c) => classes.includes(c)) ?? "reserved", addresses };
 }
 
-/** Decides whether discovery may contact `target` for the server at `configured`; throws UNSAFE_URL otherwise. */
-export async function checkDiscoveryTarget(target: URL, configured: URL, resolve: Resolver, what: string): Promise<void> {
-  const cls = await hostClass(target, resolve);
+/** The class of a URL's host (see resolveTarget). */
+export async function hostClass(url: URL, resolve: Resolver): Promise<AddressClass> {
+  return (await resolveTarget(url, resolve)).cls;
+}
+
+/**
+ * Decides whether discovery may contact `target` for the server at `configured`; throws
+ * UNSAFE_URL otherwise. Returns the addresses the decision was made on (null for a literal or
+ * `localhost`): the caller connects to one of those, not to whatever a second lookup returns.
+ */
+export async function checkDiscoveryTarget(target: URL, configured: URL, resolve: Resolver, what: string): Promise<string[] | null> {
+  const { cls, addresses } = await resolveTarget(target, resolve);
   const own = await hostClass(configured, resolve);
-  if (mayContact(cls, own)) return;
+  if (mayContact(cls, own)) return addresses;
   const why = cls === "link-local" || cls === "reserved" ? `it points to a ${cls} address (such as a cloud metadata endpoint)` : `it points to a ${cls} address while the server ${configured.origin} is public`;
   throw new BrokerError("UNSAFE_URL", `Refusing the ${what}: ${why}. The server's OAuth metadata may be hostile; check UPSTREAM_MCP_URL and the server's configuration.`);
 }

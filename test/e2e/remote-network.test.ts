@@ -8,23 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
+import { makeTestCa } from "../support/test-ca.ts";
 import { spawnBroker, tempHome } from "./harness.ts";
 
 const canRun = suiteCanRun("TLS e2e (a private test CA)", ["openssl"], "apt-get install -y --no-install-recommends openssl");
-
-/** A CA and a server certificate for IP 127.0.0.1 signed by it, valid two days. */
-function makeCa(dir: string): { ca: string; cert: string; key: string } {
-  const run = (args: string[]) => {
-    const p = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe" });
-    if (p.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${p.stderr.toString()}`);
-  };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mcb e2e test CA"]);
-  run(["req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=127.0.0.1"]);
-  Bun.write(join(dir, "ext.cnf"), "subjectAltName=IP:127.0.0.1\n");
-  run(["x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"]);
-  return { ca: join(dir, "ca.pem"), cert: join(dir, "srv.pem"), key: join(dir, "srv.key") };
-}
 
 describe.if(canRun)("connect on a network with its own TLS CA", () => {
   let server: ReturnType<typeof Bun.serve> | undefined;
@@ -32,7 +19,7 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
   const seen: string[] = [];
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), "mcb-tls-"));
-    const files = makeCa(dir);
+    const files = makeTestCa(dir, "IP:127.0.0.1");
     ca = files.ca;
     // Enough of a server to be probed: every request is noted and answered 404.
     server = Bun.serve({
