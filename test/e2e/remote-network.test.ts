@@ -1,11 +1,13 @@
 // Corporate networks through the compiled binary (issue 6, "Corporate networks"): a remote
 // server behind a TLS certificate from a private CA is reached with NODE_EXTRA_CA_CERTS and
-// refused without it, with a message that names the fix; an unreachable server says so.
-// (HTTP_PROXY / NO_PROXY: test/e2e/remote-connect.test.ts.) All traffic on 127.0.0.1.
+// refused without it, with a message that names the fix, also through an HTTPS_PROXY CONNECT
+// tunnel; an unreachable server says so. (HTTP_PROXY / NO_PROXY: test/e2e/remote-connect.test.ts.)
+// All traffic on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startTunnelProxy } from "../fixtures/forward-proxy.ts";
 import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import { makeTestCa } from "../support/test-ca.ts";
@@ -48,6 +50,28 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
     expect(seen).toContain("GET /.well-known/oauth-protected-resource/mcp");
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("not trusted");
+  }, 30_000);
+
+  it("through HTTPS_PROXY: a CONNECT tunnel, with the certificate still checked end to end", async () => {
+    const tunnel = await startTunnelProxy();
+    try {
+      seen.length = 0;
+      const proxied = { HTTPS_PROXY: tunnel.url, https_proxy: tunnel.url, NO_PROXY: "", no_proxy: "" };
+      const r = await connect(`https://127.0.0.1:${server!.port}/mcp`, { NODE_EXTRA_CA_CERTS: ca, ...proxied });
+      expect(tunnel.seen).toContain(`CONNECT 127.0.0.1:${server!.port}`);
+      expect(tunnel.seen.every((l) => l.startsWith("CONNECT "))).toBe(true);
+      expect(seen).toContain("GET /.well-known/oauth-protected-resource/mcp");
+      expect(r.stderr).not.toContain("not trusted");
+      // The proxy only relays bytes: without the CA the certificate is refused all the same.
+      seen.length = 0;
+      tunnel.seen.length = 0;
+      const untrusted = await connect(`https://127.0.0.1:${server!.port}/mcp`, proxied);
+      expect(tunnel.seen).toContain(`CONNECT 127.0.0.1:${server!.port}`);
+      expect(seen).toEqual([]);
+      expect(untrusted.stderr).toContain(`The TLS certificate of https://127.0.0.1:${server!.port} is not trusted`);
+    } finally {
+      await tunnel.stop();
+    }
   }, 30_000);
 
   it("without it, refuses the certificate and says how to trust the CA", async () => {
