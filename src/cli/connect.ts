@@ -12,6 +12,7 @@ examples.set("connect", [
   "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",
   "mcp-credentials-broker connect https://mcp.example.com/mcp --device # sign in with a code on another device",
   "CLIENT_ID=my-app mcp-credentials-broker connect https://mcp.example.com/mcp   # a pre-registered client",
+  "HTTPS_PROXY=http://proxy.corp:3128 NODE_EXTRA_CA_CERTS=/etc/corp-ca.pem mcp-credentials-broker connect https://mcp.example.com/mcp   # behind a corporate proxy",
 ]);
 
 const quietSpinner = { set() {}, pause() {} };

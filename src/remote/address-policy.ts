@@ -103,6 +103,14 @@ export function mayContact(target: AddressClass, configured: AddressClass): bool
 /** Resolves a name to its addresses (node:dns `lookup` with `all: true` in production). */
 export type Resolver = (name: string) => Promise<string[]>;
 
+/**
+ * How outbound requests leave this machine: directly (`none`); through HTTP(S)_PROXY
+ * (`configured`); or through a proxy that alone resolves outside names, so a name this machine
+ * cannot resolve goes to the proxy unchecked (`resolves-names`, the MCB_PROXY_RESOLVES_NAMES
+ * opt-in for networks without outside DNS).
+ */
+export type ProxyMode = "none" | "configured" | "resolves-names";
+
 /** Where a URL's host points: its class, and for a resolved name the addresses that were classified. */
 export interface ResolvedTarget {
   cls: AddressClass;
@@ -110,18 +118,28 @@ export interface ResolvedTarget {
   addresses: string[] | null;
 }
 
-/** Classifies a URL's host: a literal or `localhost` as it is, a name by the most restrictive of its resolved addresses. */
-export async function resolveTarget(url: URL, resolve: Resolver): Promise<ResolvedTarget> {
+/**
+ * Classifies a URL's host: a literal or `localhost` as it is, a name by the most restrictive
+ * of its resolved addresses. A name this machine cannot resolve is refused, unless the user
+ * said the proxy resolves names (`resolves-names`): then it is the proxy's to reach, taken as
+ * public — private and loopback targets stay refused for it, literals are still checked.
+ */
+export async function resolveTarget(url: URL, resolve: Resolver, proxy: ProxyMode = "none"): Promise<ResolvedTarget> {
   const literal = classifyAddress(url.hostname) ?? nameClass(url.hostname);
   if (literal) return { cls: literal, addresses: null };
   let addresses: string[];
   try {
     addresses = await resolve(url.hostname);
   } catch (e) {
+    if (proxy === "resolves-names") return { cls: "public", addresses: null };
     // Fail closed, but say why: the address is checked before any connection, so a name this
     // machine cannot resolve (say, one only a corporate proxy can) is not contacted.
     const code = safeErrorCode(e);
-    throw new BrokerError("REMOTE_UNREACHABLE", `Cannot resolve ${url.hostname}${code ? ` (${code})` : ""}. The broker checks the address of every server it contacts while signing in before connecting to it; check the URL and this machine's DNS.`, { cause: e });
+    const hint =
+      proxy === "configured"
+        ? " If only your proxy (HTTPS_PROXY) can resolve outside names, set MCB_PROXY_RESOLVES_NAMES=1 to send such names to it unchecked."
+        : " Check the URL and this machine's DNS.";
+    throw new BrokerError("REMOTE_UNREACHABLE", `Cannot resolve ${url.hostname}${code ? ` (${code})` : ""}. The broker checks the address of every server it contacts while signing in before connecting to it.${hint}`, { cause: e });
   }
   const order: AddressClass[] = ["link-local", "reserved", "private", "loopback", "public"];
   const classes = addresses.map((a) => classifyAddress(a) ?? "reserved");
@@ -129,8 +147,8 @@ export async function resolveTarget(url: URL, resolve: Resolver): Promise<Resolv
 }
 
 /** The class of a URL's host (see resolveTarget). */
-export async function hostClass(url: URL, resolve: Resolver): Promise<AddressClass> {
-  return (await resolveTarget(url, resolve)).cls;
+export async function hostClass(url: URL, resolve: Resolver, proxy: ProxyMode = "none"): Promise<AddressClass> {
+  return (await resolveTarget(url, resolve, proxy)).cls;
 }
 
 /**
@@ -138,9 +156,9 @@ export async function hostClass(url: URL, resolve: Resolver): Promise<AddressCla
  * UNSAFE_URL otherwise. Returns the addresses the decision was made on (null for a literal or
  * `localhost`): the caller connects to one of those, not to whatever a second lookup returns.
  */
-export async function checkDiscoveryTarget(target: URL, configured: URL, resolve: Resolver, what: string): Promise<string[] | null> {
-  const { cls, addresses } = await resolveTarget(target, resolve);
-  const own = await hostClass(configured, resolve);
+export async function checkDiscoveryTarget(target: URL, configured: URL, resolve: Resolver, what: string, proxy: ProxyMode = "none"): Promise<string[] | null> {
+  const { cls, addresses } = await resolveTarget(target, resolve, proxy);
+  const own = await hostClass(configured, resolve, proxy);
   if (mayContact(cls, own)) return addresses;
   const why = cls === "link-local" || cls === "reserved" ? `it points to a ${cls} address (such as a cloud metadata endpoint)` : `it points to a ${cls} address while the server ${configured.origin} is public`;
   throw new BrokerError("UNSAFE_URL", `Refusing the ${what}: ${why}. The server's OAuth metadata may be hostile; check UPSTREAM_MCP_URL and the server's configuration.`);

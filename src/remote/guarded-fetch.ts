@@ -10,7 +10,7 @@
 import { BrokerError } from "../errors.ts";
 import { fetchFailureMessage, safeErrorCode } from "../net-errors.ts";
 import type { FetchLike } from "../oauth/http.ts";
-import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
+import { checkDiscoveryTarget, type ProxyMode, type Resolver } from "./address-policy.ts";
 
 /** Proxy variables Bun's fetch honours: with one set, the proxy resolves names, not us. */
 const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] as const;
@@ -21,6 +21,12 @@ const NOT_CONNECTED = new Set(["ECONNREFUSED", "ConnectionRefused", "ENETUNREACH
 /** Whether fetch would send requests through a proxy configured in the environment. */
 export function proxyConfigured(env: Record<string, string | undefined>): boolean {
   return PROXY_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
+}
+
+/** The address policy's view of the proxy: MCB_PROXY_RESOLVES_NAMES counts only with a proxy set. */
+export function proxyMode(env: Record<string, string | undefined>): ProxyMode {
+  if (!proxyConfigured(env)) return "none";
+  return /^(1|true|yes)$/i.test(env.MCB_PROXY_RESOLVES_NAMES?.trim() ?? "") ? "resolves-names" : "configured";
 }
 
 /** `url` with its host replaced by `address` (an IP literal; IPv6 bracketed). */
@@ -44,13 +50,14 @@ function pinnedInit(url: URL, init: RequestInit | undefined, input: string | URL
  * does the connecting).
  */
 export function guardFetch(base: FetchLike, server: URL, resolve: Resolver, env: Record<string, string | undefined> = process.env): FetchLike {
+  const proxy = proxyMode(env);
   return async (input, init) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-    const addresses = await checkDiscoveryTarget(url, server, resolve, "OAuth request");
+    const addresses = await checkDiscoveryTarget(url, server, resolve, "OAuth request", proxy);
     try {
       // Behind a proxy the request keeps its name: the proxy connects, and NO_PROXY is matched
       // against the name (an IP would not match it). The check above still ran.
-      if (!addresses || addresses.length === 0 || proxyConfigured(env)) return await base(input, { ...init, redirect: "manual" });
+      if (!addresses || addresses.length === 0 || proxy !== "none") return await base(input, { ...init, redirect: "manual" });
       const request = pinnedInit(url, init, input);
       for (let i = 0; ; i++) {
         const target = pinnedUrl(url, addresses[i]!);

@@ -19,7 +19,7 @@ import { parseSafeUrl } from "../oauth/url-policy.ts";
 import type { SecretRecord } from "../store/store.ts";
 import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
 import { DEFAULT_REMOTE_SCOPES, remoteNames, type RemoteConfig } from "./config.ts";
-import { guardFetch } from "./guarded-fetch.ts";
+import { guardFetch, proxyMode } from "./guarded-fetch.ts";
 
 export interface RemoteDeps extends Omit<LoginDeps, "clientSecretFor"> {
   /** DNS for the address policy (tests never resolve: they use literals). */
@@ -79,7 +79,7 @@ export class RemoteSession {
     private readonly deps: RemoteDeps,
   ) {
     this.names = remoteNames(cfg);
-    this.#fetch = guardFetch(deps.fetch, cfg.server, deps.resolve);
+    this.#fetch = guardFetch(deps.fetch, cfg.server, deps.resolve, deps.env);
     this.#refresher = new TokenRefresher({ ...deps, fetch: this.#fetch, clientSecretFor: (_p, id) => this.#clientSecret(id) });
   }
 
@@ -130,12 +130,13 @@ export class RemoteSession {
     // MCP authorization (2025-03-26): without RFC 9728 metadata the server's origin is the issuer.
     const issuerUrl = prm?.authorizationServers[0] ?? cfg.server.origin;
     const issuer = parseSafeUrl(issuerUrl, "authorization server");
-    await checkDiscoveryTarget(issuer, cfg.server, this.deps.resolve, "authorization server");
+    const proxy = proxyMode(this.deps.env);
+    await checkDiscoveryTarget(issuer, cfg.server, this.deps.resolve, "authorization server", proxy);
     // The MCP spec asks for RFC 8414 first, then OpenID Connect Discovery.
     const as = await discoverIssuer(issuer, this.#fetch, ["oauth2", "oidc"]);
     for (const f of ["authorization_endpoint", "token_endpoint", "registration_endpoint"] as const) {
       const u = as[f];
-      if (typeof u === "string") await checkDiscoveryTarget(parseSafeUrl(u, f.replace(/_/g, " ")), cfg.server, this.deps.resolve, f.replace(/_/g, " "));
+      if (typeof u === "string") await checkDiscoveryTarget(parseSafeUrl(u, f.replace(/_/g, " ")), cfg.server, this.deps.resolve, f.replace(/_/g, " "), proxy);
     }
     return { meta: { as, hasIssuer: true }, ...(prm?.scopesSupported ? { scopes: prm.scopesSupported } : {}), via: prm ? "protected resource metadata" : "server origin" };
   }

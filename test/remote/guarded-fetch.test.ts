@@ -8,14 +8,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { classifyAddress, type Resolver } from "../../src/remote/address-policy.ts";
-import { guardFetch, pinnedUrl, proxyConfigured } from "../../src/remote/guarded-fetch.ts";
+import { guardFetch, pinnedUrl, proxyConfigured, proxyMode } from "../../src/remote/guarded-fetch.ts";
 import type { FetchLike } from "../../src/oauth/http.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import { makeTestCa } from "../support/test-ca.ts";
 
-/** Real fetch, for IP literals only; records every URL it was given. */
+/** Real fetch as the broker makes it (src/deps.ts), for IP literals only; records every URL it was given. */
 function literalOnlyFetch(): FetchLike & { urls: string[] } {
   const urls: string[] = [];
+  const fetch = new Bun.FetchSession({ keepAlive: false }).fetch;
   const f = (async (input: string | URL | Request, init?: RequestInit) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
     urls.push(url.href);
@@ -122,6 +123,65 @@ describe("guardFetch over http", () => {
     await guarded("https://auth.example.com/token");
     await expect(guarded("https://evil.example.com/token")).rejects.toMatchObject({ code: "UNSAFE_URL" });
     expect(urls).toEqual(["https://auth.example.com/token"]);
+  });
+});
+
+describe("a network where only the proxy resolves outside names", () => {
+  const recordingFetch = () => {
+    const urls: string[] = [];
+    const f: FetchLike = async (input) => {
+      urls.push(String(input));
+      return new Response("{}");
+    };
+    return { f, urls };
+  };
+  // Nothing is sent: the recording fetch answers itself; the resolver knows no names at all.
+  const server = new URL("https://mcp.example.com/mcp");
+  const noDns = scriptedResolver({});
+  const proxied = { HTTPS_PROXY: "http://127.0.0.1:3128" };
+
+  it("by default a name this machine cannot resolve is refused, naming the opt-in when a proxy is set", async () => {
+    const { f, urls } = recordingFetch();
+    const err = await guardFetch(f, server, noDns, proxied)("https://auth.example.com/token").catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "REMOTE_UNREACHABLE" });
+    expect((err as Error).message).toStartWith("Cannot resolve auth.example.com (ENOTFOUND).");
+    expect((err as Error).message).toContain("MCB_PROXY_RESOLVES_NAMES=1");
+    const direct = await guardFetch(f, server, noDns, {})("https://auth.example.com/token").catch((e: unknown) => e);
+    expect((direct as Error).message).not.toContain("MCB_PROXY_RESOLVES_NAMES");
+    expect(urls).toEqual([]);
+  });
+
+  it("with MCB_PROXY_RESOLVES_NAMES=1 such names go to the proxy by name; literals are still checked", async () => {
+    const { f, urls } = recordingFetch();
+    const guarded = guardFetch(f, server, noDns, { ...proxied, MCB_PROXY_RESOLVES_NAMES: "1" });
+    await guarded("https://auth.example.com/token");
+    await expect(guarded("http://169.254.169.254/latest/meta-data/")).rejects.toMatchObject({ code: "UNSAFE_URL" });
+    await expect(guarded("http://10.0.0.1/token")).rejects.toMatchObject({ code: "UNSAFE_URL" });
+    expect(urls).toEqual(["https://auth.example.com/token"]);
+  });
+
+  it("a name that does resolve here is still decided by its addresses", async () => {
+    const { f, urls } = recordingFetch();
+    const resolve = scriptedResolver({ "metadata.example.com": [["169.254.169.254"]] });
+    const guarded = guardFetch(f, server, resolve, { ...proxied, MCB_PROXY_RESOLVES_NAMES: "1" });
+    await expect(guarded("http://metadata.example.com/")).rejects.toMatchObject({ code: "UNSAFE_URL" });
+    expect(urls).toEqual([]);
+  });
+
+  it("MCB_PROXY_RESOLVES_NAMES means nothing without a proxy", async () => {
+    const { f, urls } = recordingFetch();
+    await expect(guardFetch(f, server, noDns, { MCB_PROXY_RESOLVES_NAMES: "1" })("https://auth.example.com/token")).rejects.toMatchObject({ code: "REMOTE_UNREACHABLE" });
+    expect(urls).toEqual([]);
+  });
+
+  it.each([
+    [{}, "none"],
+    [{ MCB_PROXY_RESOLVES_NAMES: "1" }, "none"],
+    [{ HTTPS_PROXY: "http://p:3128" }, "configured"],
+    [{ HTTPS_PROXY: "http://p:3128", MCB_PROXY_RESOLVES_NAMES: "0" }, "configured"],
+    [{ http_proxy: "http://p:3128", MCB_PROXY_RESOLVES_NAMES: "true" }, "resolves-names"],
+  ] as [Record<string, string>, string][])("proxyMode(%o) = %p", (env, mode) => {
+    expect(proxyMode(env)).toBe(mode as ReturnType<typeof proxyMode>);
   });
 });
 
