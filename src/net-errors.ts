@@ -10,7 +10,7 @@ const TLS_CODES = new Set([
 ]);
 
 /** An error's `code` when it is a plain identifier (ECONNREFUSED, ENOTFOUND…): safe to show; else null. */
-export function safeErrorCode(e: unknown): string | null {
+export function networkErrorCode(e: unknown): string | null {
   const raw = (e as { code?: unknown } | null)?.code;
   return typeof raw === "string" && /^[A-Za-z0-9_]{2,64}$/.test(raw) ? raw : null;
 }
@@ -22,7 +22,7 @@ export function safeErrorCode(e: unknown): string | null {
 export function fetchFailureMessage(e: unknown, origin: string): string | null {
   if (!(e instanceof Error)) return null;
   if (e.name === "TimeoutError" || e.name === "AbortError") return `${origin} did not answer in time. Check the network and try again.`;
-  const code = safeErrorCode(e);
+  const code = networkErrorCode(e);
   if (code && TLS_CODES.has(code)) {
     return `The TLS certificate of ${origin} is not trusted (${code}). If your network inspects TLS with its own certificate authority, set NODE_EXTRA_CA_CERTS to that CA's PEM file; otherwise check the URL.`;
   }

@@ -4,7 +4,7 @@
 // Pure functions (the resolver is injected), so the policy is tested as a table without
 // sending a packet anywhere.
 import { BrokerError } from "../errors.ts";
-import { safeErrorCode } from "../net-errors.ts";
+import { networkErrorCode } from "../net-errors.ts";
 
 /** Where an address points. `reserved` covers multicast, broadcast and the unspecified address. */
 export type AddressClass = "loopback" | "private" | "link-local" | "reserved" | "public";
@@ -134,7 +134,7 @@ export async function resolveTarget(url: URL, resolve: Resolver, proxy: ProxyMod
     if (proxy === "resolves-names") return { cls: "public", addresses: null };
     // Fail closed, but say why: the address is checked before any connection, so a name this
     // machine cannot resolve (say, one only a corporate proxy can) is not contacted.
-    const code = safeErrorCode(e);
+    const code = networkErrorCode(e);
     const hint =
       proxy === "configured"
         ? " If only your proxy (HTTPS_PROXY) can resolve outside names, set MCB_PROXY_RESOLVES_NAMES=1 to send such names to it unchecked."

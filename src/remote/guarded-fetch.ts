@@ -8,7 +8,7 @@
 // The request goes to the IP with the name in Host and, over TLS, as the SNI name the
 // certificate must match (RFC 9110 §7.2, RFC 6066 §3), so the server sees the same request.
 import { BrokerError } from "../errors.ts";
-import { fetchFailureMessage, safeErrorCode } from "../net-errors.ts";
+import { fetchFailureMessage, networkErrorCode } from "../net-errors.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { checkDiscoveryTarget, type ProxyMode, type Resolver } from "./address-policy.ts";
 
@@ -65,7 +65,7 @@ export function guardFetch(base: FetchLike, server: URL, resolve: Resolver, env:
           return await base(input instanceof Request ? new Request(target, input) : target, request);
         } catch (e) {
           // Like a connect() to a name: on to the next address only when this one took nothing.
-          if (i + 1 >= addresses.length || !NOT_CONNECTED.has(safeErrorCode(e) ?? "")) throw e;
+          if (i + 1 >= addresses.length || !NOT_CONNECTED.has(networkErrorCode(e) ?? "")) throw e;
         }
       }
     } catch (e) {
