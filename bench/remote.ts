@@ -18,12 +18,12 @@
 //
 // PLACEMENT. A remote MCP server runs on another machine; here it runs on the same one. With
 // the upstream, the proxy and the load generator (this process) all free to use every CPU,
-// the proxied runs have three busy processes where the direct runs have two, and on a small
+// the proxied slices have three busy processes where the direct ones have two, and on a small
 // machine the proxy's CPU time comes straight out of the upstream's: that measures the
 // machine's core count as much as the proxy. So (b) is measured twice, in the same run against
-// the same processes, placement switched between rounds with `taskset -a -p -c` (sched_setaffinity
+// the same processes, placement switched between blocks with `taskset -a -p -c` (sched_setaffinity
 // on every thread): "pinned" — the upstream alone on the upper half of the allowed CPUs (CPU 1
-// of 2), this process and the proxy on the lower half (CPU 0 of 2), in direct and proxied rounds
+// of 2), this process and the proxy on the lower half (CPU 0 of 2), in direct and proxied slices
 // alike, so the upstream keeps its CPU as a server on another machine would; "unpinned" — all
 // three on all allowed CPUs. The target's verdict uses the pinned figure; the unpinned one is
 // reported beside it. Without `taskset` (util-linux) or with fewer than 2 allowed CPUs only the
