@@ -2,7 +2,8 @@
 // mcp_auth_proxy (endpoints /health, /, /oauth/status, /oauth/login, REDIRECT_PATH,
 // /oauth/logout, /mcp/health, /mcp/*, /*). Bodies stream both ways unbuffered; the
 // client's Authorization header is dropped and ours injected; Host and Origin must name
-// the proxy itself (DNS rebinding, ANCHORS.md S2).
+// the proxy itself (DNS rebinding, ANCHORS.md S2), and a browser's request from another
+// site's page is refused (Sec-Fetch-Site: CSRF through the proxy's login, ANCHORS.md S6).
 import type { Server } from "bun";
 import { BrokerError, describeError } from "../errors.ts";
 import type { LoginUi } from "../oauth/context.ts";
@@ -186,6 +187,16 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     if (origin !== null && !(URL.canParse(origin) && config.allowedHosts.has(new URL(origin).host))) return json(403, { error: "forbidden", error_description: "Cross-origin requests are refused." });
     const url = new URL(req.url);
     const path = url.pathname;
+    // Fetch Metadata (W3C Fetch Metadata Request Headers §2.1): browsers mark what another
+    // site's page asks for. Images, links and no-cors fetches send GETs without an Origin, so
+    // this is what stops a page from logging the proxy out or sending requests with its token
+    // (CSRF; "same-site" includes any other port on this host). Only the provider's redirect
+    // to the callback (judged by its state), a link that starts a sign-in, and /health may
+    // come from elsewhere. MCP clients send no Sec-Fetch-Site and are not affected.
+    const site = req.headers.get("sec-fetch-site");
+    if ((site === "cross-site" || site === "same-site") && !(req.method === "GET" && (path === config.redirectPath || path === "/oauth/login" || path === "/health"))) {
+      return json(403, { error: "forbidden", error_description: "Requests from another site's page are refused. Open the proxy's address directly." });
+    }
     if (req.method === "GET" && path === "/health") return json(200, { status: "ok" });
     if (req.method === "GET" && path === "/oauth/status") return json(200, await status());
     if (req.method === "GET" && path === "/oauth/login") {

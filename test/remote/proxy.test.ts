@@ -220,6 +220,61 @@ describe.if(canRun)("proxy after a login through /oauth/login", () => {
     expect((await raw(p.port, "/health", { host: `127.0.0.1:${p.port}`, origin: `http://127.0.0.1:${p.port}` })).status).toBe(200);
   });
 
+  it("Fetch Metadata: a request a browser marks cross-site or same-site cannot use or drop the login", async () => {
+    const before = w.remote.authorizations.length;
+    w.remote.redirects.set("/csrf-probe", "http://127.0.0.1:9/never");
+    const host = `127.0.0.1:${p.port}`;
+    for (const site of ["cross-site", "same-site"]) {
+      for (const [method, path] of [["GET", "/oauth/logout"], ["POST", "/oauth/logout"], ["GET", "/csrf-probe"], ["POST", "/mcp"], ["GET", "/mcp/health"], ["GET", "/oauth/status"]] as const) {
+        const res = await raw(p.port, path, { host, "sec-fetch-site": site, ...MCP_HEADERS }, method, method === "POST" ? INIT : undefined);
+        expect([site, method, path, res.status]).toEqual([site, method, path, 403]);
+        expect(JSON.parse(res.body)).toMatchObject({ error: "forbidden" });
+      }
+    }
+    expect(w.remote.authorizations.length).toBe(before);
+    // What a browser sends when the user opens the address itself, or the proxy's own pages; and
+    // MCP clients, which send no Fetch Metadata at all.
+    for (const site of ["none", "same-origin", undefined]) {
+      const res = await raw(p.port, "/csrf-probe", { host, ...(site ? { "sec-fetch-site": site } : {}) });
+      expect([site, res.status]).toEqual([site, 307]);
+    }
+    expect(w.remote.authorizations.length).toBe(before + 3);
+    // The provider's redirect back to the callback is a cross-site navigation: it still arrives
+    // (and is judged by its state), as does a link that starts a sign-in.
+    expect((await raw(p.port, "/oauth/callback?state=unknown&code=x", { host, "sec-fetch-site": "cross-site" })).status).toBe(400);
+    expect((await raw(p.port, "/health", { host, "sec-fetch-site": "cross-site" })).status).toBe(200);
+    expect(((await (await fetch(`${p.base}/oauth/status`)).json()) as { loggedIn: boolean }).loggedIn).toBe(true);
+  });
+
+  it("a hostile page in Chromium cannot log the proxy out or send requests through it", async () => {
+    const before = w.remote.authorizations.length;
+    w.remote.redirects.set("/csrf-probe", "http://127.0.0.1:9/never");
+    const target = `http://127.0.0.1:${p.port}`;
+    // Another origin on this machine (as a page on the web would be): images and no-cors fetches
+    // need no CORS permission and GETs carry no Origin header — only Sec-Fetch-Site gives them away.
+    const page = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () =>
+        new Response(
+          `<!doctype html><body>hostile page
+<img src="${target}/oauth/logout"><img src="${target}/csrf-probe?via=img">
+<script>
+const shots = [fetch("${target}/csrf-probe?via=fetch", { mode: "no-cors" }), fetch("${target}/oauth/logout", { mode: "no-cors" })].map((p) => p.catch(() => null));
+window.addEventListener("load", () => Promise.all(shots).then(() => { document.body.dataset.done = "1"; }));
+</script></body>`,
+          { headers: { "content-type": "text/html" } },
+        ),
+    });
+    try {
+      expect(await w.chromium.visit(`http://127.0.0.1:${page.port}/`)).toContain("hostile page");
+    } finally {
+      page.stop(true);
+    }
+    expect(w.remote.authorizations.length).toBe(before);
+    expect(((await (await fetch(`${p.base}/oauth/status`)).json()) as { loggedIn: boolean }).loggedIn).toBe(true);
+  }, 30_000);
+
   it("an upstream redirect to another origin is handed back without following it: that origin never gets the token", async () => {
     const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}/steal`;
     w.remote.redirects.set("/bounce", otherUrl);

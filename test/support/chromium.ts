@@ -15,6 +15,8 @@ export interface Chromium {
   signIn(url: string, stopAt: string, user?: string): Promise<{ url: string; text: string }>;
   /** Opens the device verification page, enters `userCode`, signs in and confirms; returns the final page text. */
   enterDeviceCode(verificationUri: string, userCode: string, user?: string): Promise<string>;
+  /** Opens `url` and waits until the page has loaded, with its subresources (a hostile page's images and fetches); returns the page's text. */
+  visit(url: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -70,6 +72,17 @@ export async function launchChromium(): Promise<Chromium> {
         await page.fill('input[name="user_code"]', userCode);
         await Promise.all([nextPage(page, page.url()), page.click('button[type="submit"]')]);
         await completeInteractions(page, null, user);
+        return await page.innerText("body");
+      } finally {
+        await page.close();
+      }
+    },
+    async visit(url) {
+      const page = await context.newPage();
+      try {
+        await page.goto(url, { waitUntil: "load" });
+        // The page may start requests from script after load; it writes "done" when they ended.
+        await page.waitForFunction('document.body?.dataset.done === "1"', undefined, { timeout: 15_000 }).catch(() => {});
         return await page.innerText("body");
       } finally {
         await page.close();
