@@ -10,6 +10,7 @@ import type { LoginUi } from "../oauth/context.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { callbackPage, constantTimeEqual, type CallbackServer, type CallbackServerOptions, type PageOutcome } from "../oauth/loopback.ts";
 import type { Logger } from "../log.ts";
+import { fetchFailureMessage } from "../net-errors.ts";
 import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
 import type { ProxyConfig } from "./proxy-config.ts";
 import type { RemoteSession } from "./session.ts";
@@ -169,8 +170,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
         return json(401, { error: "login_required", error_description: `The proxy is not signed in to ${session.cfg.server.origin}. Open ${loginUrl} in a browser.`, login_url: loginUrl }, { "www-authenticate": `Bearer realm="mcp-credentials-broker", error="invalid_token"` });
       }
       if (req.signal.aborted) return new Response(null, { status: 499 });
-      log.warn(`proxy: upstream request failed: ${describeError(e)}`);
-      return json(502, { error: "bad_gateway", error_description: "The remote MCP server could not be reached." });
+      // What went wrong, for the client and the log alike: the origin and an error code (never
+      // a header, a body or the path's query), or a broker error's own message.
+      const why = e instanceof BrokerError ? e.message : (fetchFailureMessage(e, session.cfg.server.origin) ?? describeError(e));
+      log.warn(`proxy: upstream request failed: ${why}`);
+      return json(502, { error: "bad_gateway", error_description: why });
     }
     // Copied, then trimmed: fetch() results have immutable headers by the spec (Bun does not
     // enforce it today). A native copy and deletes cost about half of a filtered copy built from JS.

@@ -26,12 +26,12 @@ afterAll(async () => {
   for (const p of started) await p.stop();
 });
 
-async function proxy(env: Record<string, string>, store = new MemoryStore()) {
+async function proxy(env: Record<string, string>, store = new MemoryStore(), logLines: string[] = []) {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const full = { UPSTREAM_MCP_URL: w.remote.url, PORT: String(port), ...env };
   const session = new RemoteSession(remoteConfig(undefined, full), remoteTestDeps(store, { env: full }));
   const config = proxyConfig(full);
-  const p = await startProxy({ config, session, fetch: (i, init) => fetch(i, init), log: createLogger({ debug: false, write: () => {} }), loginTimeoutMs: 30_000 });
+  const p = await startProxy({ config, session, fetch: (i, init) => fetch(i, init), log: createLogger({ debug: false, write: (l) => logLines.push(l) }), loginTimeoutMs: 30_000 });
   started.push(p);
   return { base: `http://127.0.0.1:${port}`, port, session, store, config };
 }
@@ -285,6 +285,21 @@ window.addEventListener("load", () => Promise.all(shots).then(() => { document.b
     // A client following it goes there on its own, without the proxy's token.
     await (await fetch(`${p.base}/bounce`)).text();
     expect(otherSeen).toEqual([undefined]);
+  });
+
+  it("an upstream that cannot be reached: 502 naming its origin and the error code, in the answer and the log", async () => {
+    const dead = await freePort(); // nothing listens there
+    const lines: string[] = [];
+    // The same stored login (KEYCHAIN_SERVICE names it), for a server that is down.
+    const q = await proxy({ UPSTREAM_MCP_URL: `http://127.0.0.1:${dead}/mcp`, KEYCHAIN_SERVICE: w.remote.url }, p.store, lines);
+    const res = await fetch(`${q.base}/mcp`, { method: "POST", headers: MCP_HEADERS, body: INIT });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: string; error_description: string };
+    expect(body.error).toBe("bad_gateway");
+    expect(body.error_description).toMatch(new RegExp(`^Could not reach http://127\\.0\\.0\\.1:${dead} \\((ECONNREFUSED|ConnectionRefused)\\)`));
+    expect(lines.join("\n")).toContain(`proxy: upstream request failed: Could not reach http://127.0.0.1:${dead}`);
+    const token = (await p.store.get(p.session.names.token))!;
+    expect(JSON.stringify(body) + lines.join("\n")).not.toContain(token.value);
   });
 
   it("/oauth/logout forgets the login", async () => {
