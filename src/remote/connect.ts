@@ -7,7 +7,9 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontex
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { BrokerError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { fetchFailureMessage } from "../net-errors.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
 import type { RemoteSession } from "./session.ts";
@@ -25,6 +27,17 @@ export interface ConnectOptions {
 /** Whether an error means "this server has no Streamable HTTP endpoint here" (MCP spec: backwards compatibility). */
 function isLegacyServer(e: unknown): boolean {
   return e instanceof StreamableHTTPError && (e.code === 404 || e.code === 405);
+}
+
+/**
+ * Why a message could not be delivered, for the client's error and stderr: the origin with an
+ * error code or HTTP status — never the server's response body, which may echo anything.
+ */
+export function failureReason(e: unknown, origin: string): string {
+  if (e instanceof NoTokenError) return "Not logged in to the remote MCP server; run the login again.";
+  if (e instanceof BrokerError) return e.message;
+  if (e instanceof StreamableHTTPError && typeof e.code === "number" && e.code > 0) return `The remote MCP server ${origin} answered HTTP ${e.code}.`;
+  return fetchFailureMessage(e, origin) ?? `The remote MCP server ${origin} could not be reached.`;
 }
 
 /** Runs the bridge until either side closes. */
@@ -72,7 +85,7 @@ export async function runConnect(opts: ConnectOptions): Promise<void> {
         await remote.start();
         return forward(msg);
       }
-      const why = e instanceof NoTokenError ? "Not logged in to the remote MCP server; run the login again." : "The remote MCP server could not be reached.";
+      const why = failureReason(e, session.cfg.server.origin);
       log.warn(`connect: ${why}`);
       fail(msg, why);
     }

@@ -124,6 +124,38 @@ describe.if(canRun)("connect", () => {
     }
   }, 90_000);
 
+  it("a server that goes away mid-session: the call fails with an error naming it and the code, and the bridge keeps serving", async () => {
+    const remote = await startRemoteMcp({ issuer: w.idp.issuer });
+    const home = tempHome("mcb-connect-down-");
+    const hook = createBrowserHook();
+    const port = await freePort();
+    let stopped = false;
+    try {
+      const starting = connectBroker({ home, env: env(hook, port), args: ["connect", remote.url] });
+      await w.chromium.signIn(await hook.waitForCall(0, 20_000), `http://127.0.0.1:${port}/oauth/callback`);
+      const c = await starting;
+      try {
+        expect(text(await c.client.callTool({ name: "echo", arguments: { text: "up" } }))).toBe("up");
+        await remote.stop();
+        stopped = true;
+        const err = await c.client.callTool({ name: "echo", arguments: { text: "down" } }).then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+        const origin = new URL(remote.url).origin.replace(/\./g, "\\.");
+        expect(err?.message).toMatch(new RegExp(`Could not reach ${origin} \\((ECONNREFUSED|ConnectionRefused)\\)`));
+        expect(c.stderr()).toMatch(new RegExp(`connect: Could not reach ${origin}`));
+        expect(c.stderr()).not.toContain("Internal error");
+        // Still serving: the next call gets its own answer instead of a hang.
+        await expect(c.client.listTools()).rejects.toThrow(/Could not reach/);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      if (!stopped) await remote.stop();
+    }
+  }, 60_000);
+
   it("falls back to the older HTTP+SSE transport when the server only speaks that", async () => {
     const legacy = await startRemoteMcp({ issuer: w.idp.issuer, legacySse: true });
     const home = tempHome("mcb-connect-");
