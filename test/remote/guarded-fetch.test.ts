@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { classifyAddress, type Resolver } from "../../src/remote/address-policy.ts";
 import { guardFetch, pinnedUrl, proxyConfigured, proxyMode } from "../../src/remote/guarded-fetch.ts";
 import type { FetchLike } from "../../src/oauth/http.ts";
+import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import { makeTestCa } from "../support/test-ca.ts";
 
@@ -81,21 +82,24 @@ describe("guardFetch over http", () => {
   it("tries the next checked address when one refuses the connection", async () => {
     seen.length = 0;
     const base = literalOnlyFetch();
-    // Nothing listens on 127.0.0.2 (the server is bound to 127.0.0.1 only).
-    const resolve = scriptedResolver({ "auth.two.test": [["127.0.0.2", "127.0.0.1"]] });
+    // Nothing listens on [::1] (the server is bound to 127.0.0.1 only). [::1] rather than
+    // 127.0.0.2: macOS has no other 127/8 address on lo0.
+    const resolve = scriptedResolver({ "auth.two.test": [["::1", "127.0.0.1"]] });
     const res = await guardFetch(base, mcp(), resolve, {})(`http://auth.two.test:${server.port}/x`);
     expect(res.status).toBe(200);
-    expect(base.urls).toEqual([`http://127.0.0.2:${server.port}/x`, `http://127.0.0.1:${server.port}/x`]);
+    expect(base.urls).toEqual([`http://[::1]:${server.port}/x`, `http://127.0.0.1:${server.port}/x`]);
     expect(seen).toEqual([{ host: `auth.two.test:${server.port}`, path: "/x" }]);
   });
 
   it("when no checked address answers, the error names the URL's origin, not an address", async () => {
     const base = literalOnlyFetch();
-    const resolve = scriptedResolver({ "auth.down.test": [["127.0.0.2", "127.0.0.3"]] });
-    const err = await guardFetch(base, mcp(), resolve, {})(`http://auth.down.test:${server.port}/x`).catch((e: unknown) => e);
+    const resolve = scriptedResolver({ "auth.down.test": [["::1", "127.0.0.1"]] });
+    const dead = await freePort(); // nothing listens there, on either address
+    const err = await guardFetch(base, mcp(), resolve, {})(`http://auth.down.test:${dead}/x`).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "REMOTE_UNREACHABLE" });
-    expect((err as Error).message).toContain(`Could not reach http://auth.down.test:${server.port}`);
-    expect((err as Error).message).not.toContain("127.0.0.");
+    expect((err as Error).message).toContain(`Could not reach http://auth.down.test:${dead}`);
+    expect((err as Error).message).not.toContain("127.0.0.1");
+    expect((err as Error).message).not.toContain("::1");
     expect(base.urls).toHaveLength(2);
   });
 
