@@ -14,9 +14,10 @@ export function makeTestCa(dir: string, subjectAltName: string): TestCa {
     const p = Bun.spawnSync(["openssl", ...args], { cwd: dir, stdout: "ignore", stderr: "pipe" });
     if (p.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${p.stderr.toString()}`);
   };
-  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  run(["req", "-x509", ...ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mcb test CA"]);
-  run(["req", ...ec, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=mcb test server"]);
+  // RSA: the one key type whose flags OpenSSL and macOS's LibreSSL both take the same way.
+  const key = ["-newkey", "rsa:2048", "-nodes"];
+  run(["req", "-x509", ...key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=mcb test CA"]);
+  run(["req", ...key, "-keyout", "srv.key", "-out", "srv.csr", "-subj", "/CN=mcb test server"]);
   Bun.write(join(dir, "ext.cnf"), `subjectAltName=${subjectAltName}\n`);
   run(["x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "srv.pem", "-days", "2", "-extfile", "ext.cnf"]);
   return { ca: join(dir, "ca.pem"), cert: join(dir, "srv.pem"), key: join(dir, "srv.key") };
