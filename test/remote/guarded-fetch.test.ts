@@ -28,6 +28,16 @@ function literalOnlyFetch(): FetchLike & { urls: string[] } {
   return f;
 }
 
+/** A fetch that sends nothing: it notes the URL and answers `{}` itself. */
+function recordingFetch(): { f: FetchLike; urls: string[] } {
+  const urls: string[] = [];
+  const f: FetchLike = async (input) => {
+    urls.push(String(input));
+    return new Response("{}");
+  };
+  return { f, urls };
+}
+
 /** A resolver that answers each name from a queue of answers (the last one repeats). */
 function scriptedResolver(answers: Record<string, string[][]>): Resolver & { asked: string[] } {
   const asked: string[] = [];
@@ -109,18 +119,14 @@ describe("guardFetch over http", () => {
     await guardFetch(base, mcp(), resolve, {})(`http://127.0.0.1:${server.port}/lit`);
     expect(base.urls).toEqual([`http://127.0.0.1:${server.port}/lit`]);
     // localhost (RFC 6761 §6.3) is loopback by name; a recording fetch, as it would be resolved.
-    const urls: string[] = [];
-    await guardFetch(async (input) => (urls.push(String(input)), new Response("{}")), mcp(), resolve, {})(`http://localhost:${server.port}/name`);
+    const { f, urls } = recordingFetch();
+    await guardFetch(f, mcp(), resolve, {})(`http://localhost:${server.port}/name`);
     expect(urls).toEqual([`http://localhost:${server.port}/name`]);
     expect(resolve.asked).toEqual([]);
   });
 
   it("with a proxy in the environment the name is kept (the proxy connects), after the same check", async () => {
-    const urls: string[] = [];
-    const recording: FetchLike = async (input) => {
-      urls.push(String(input));
-      return new Response("{}");
-    };
+    const { f: recording, urls } = recordingFetch();
     // The recording fetch sends nothing: these documentation-range addresses are only classified.
     const resolve = scriptedResolver({ "mcp.example.com": [["192.0.2.10"]], "auth.example.com": [["192.0.2.20"]], "evil.example.com": [["169.254.169.254"]] });
     const guarded = guardFetch(recording, new URL("https://mcp.example.com/mcp"), resolve, { HTTPS_PROXY: "http://127.0.0.1:3128" });
@@ -131,14 +137,6 @@ describe("guardFetch over http", () => {
 });
 
 describe("a network where only the proxy resolves outside names", () => {
-  const recordingFetch = () => {
-    const urls: string[] = [];
-    const f: FetchLike = async (input) => {
-      urls.push(String(input));
-      return new Response("{}");
-    };
-    return { f, urls };
-  };
   // Nothing is sent: the recording fetch answers itself; the resolver knows no names at all.
   const server = new URL("https://mcp.example.com/mcp");
   const noDns = scriptedResolver({});

@@ -15,7 +15,7 @@ export interface Chromium {
   signIn(url: string, stopAt: string, user?: string): Promise<{ url: string; text: string }>;
   /** Opens the device verification page, enters `userCode`, signs in and confirms; returns the final page text. */
   enterDeviceCode(verificationUri: string, userCode: string, user?: string): Promise<string>;
-  /** Opens `url` and waits until the page has loaded, with its subresources (a hostile page's images and fetches); returns the page's text. */
+  /** Opens `url` and waits until the page has loaded and set `data-done="1"` on its body (after its own requests); returns the page's text. */
   visit(url: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -81,8 +81,9 @@ export async function launchChromium(): Promise<Chromium> {
       const page = await context.newPage();
       try {
         await page.goto(url, { waitUntil: "load" });
-        // The page may start requests from script after load; it writes "done" when they ended.
-        await page.waitForFunction('document.body?.dataset.done === "1"', undefined, { timeout: 15_000 }).catch(() => {});
+        // The page may start requests from script after load; it marks itself done when they
+        // ended. A page that never does fails the test rather than passing it unexercised.
+        await page.waitForFunction('document.body?.dataset.done === "1"', undefined, { timeout: 15_000 });
         return await page.innerText("body");
       } finally {
         await page.close();
