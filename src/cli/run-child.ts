@@ -10,8 +10,10 @@ export const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 
 /**
  * How long a held-back partial value may wait for the rest before it is written anyway.
- * A JSON-RPC line ends in a newline and is never held, so this only delays output that
- * ends mid-line on a possible value prefix (a prompt, a progress bar).
+ * A JSON-RPC line ends in a newline and is held only when it ends in the first line of a
+ * multi-line value, so this mostly delays output that ends mid-line on a possible value
+ * prefix (a prompt, a progress bar) — and a multi-line value's first line whose rest is
+ * late (the held bytes are then written, and the value's remaining lines pass unmasked).
  */
 export const IDLE_FLUSH_MS = 200;
 

@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { parseEnvFile, parseEnvFlag, resolveInjection, type EnvBinding } from "../core/inject.ts";
-import { MIN_MASK_LENGTH } from "../core/mask.ts";
+import { isMaskable, MIN_MASK_LENGTH } from "../core/mask.ts";
 import { BrokerError } from "../errors.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { examples, UsageError } from "./run-cli.ts";
@@ -48,7 +48,7 @@ export const runCommand = defineCommand({
     const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, process.env, basename(command[0]!)));
     if (args.masking) {
       for (const m of injection.masked) {
-        if (m.value.length < MIN_MASK_LENGTH) process.stderr.write(`mcp-credentials-broker: warning: ${m.label} is shorter than ${MIN_MASK_LENGTH} characters, so it is not masked in the command's output.\n`);
+        if (!isMaskable(m.value)) process.stderr.write(`mcp-credentials-broker: warning: ${m.label} is shorter than ${MIN_MASK_LENGTH} characters, so it is not masked in the command's output.\n`);
       }
     }
     const { runChild } = await import("./run-child.ts");

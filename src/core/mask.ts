@@ -1,5 +1,6 @@
 // Streaming masker for `run`: replaces injected values in a child's output with `<redacted:VAR>`,
-// also when a value arrives split across reads, without breaking line-delimited JSON-RPC.
+// however the output is cut into reads (a PEM key written one line per write included), without
+// breaking line-delimited JSON-RPC.
 
 /** Shorter values are not masked: replacing every "true" or "1234" would mangle ordinary output. */
 export const MIN_MASK_LENGTH = 8;
@@ -13,6 +14,8 @@ export interface MaskedSecret {
 interface Pattern {
   bytes: Buffer;
   marker: Buffer;
+  /** Offsets of the raw newlines in `bytes` (only a multi-line value's raw forms have any). */
+  newlines: number[];
 }
 
 /** JSON string escaping as JSON.stringify does it (quotes, backslashes, control characters). */
@@ -36,28 +39,53 @@ function slashEscape(escaped: string): string {
 }
 
 /**
- * The forms in which `value` can appear in output: raw; inside a JSON string as the common
- * encoders write it (JavaScript, Python ensure_ascii, Go HTML-safe, PHP); and escaped twice,
- * as in a tool result whose text is itself JSON (the broker's own results look like that).
- * Tokens made of letters, digits, `-`, `_` and `.` have a single form.
+ * What is masked of a value: the value without surrounding white space. The secret is the
+ * same (a PEM file's final newline, a pasted value's stray space are not secret), its
+ * escaped forms are substrings of the full value's, and a value that begins with a newline
+ * would otherwise make every line of output a possible start of it.
+ */
+export function maskedPart(value: string): string {
+  return value.trim();
+}
+
+/** Whether `value` is masked at all (see MIN_MASK_LENGTH). */
+export function isMaskable(value: string): boolean {
+  return maskedPart(value).length >= MIN_MASK_LENGTH;
+}
+
+/**
+ * The forms in which `value` can appear in output: raw (for a multi-line value, with LF and
+ * with CRLF line ends: a Windows program in text mode writes `\n` as `\r\n`); inside a JSON
+ * string as the common encoders write it (JavaScript, Python ensure_ascii, Go HTML-safe,
+ * PHP); and escaped twice, as in a tool result whose text is itself JSON (the broker's own
+ * results look like that). Tokens made of letters, digits, `-`, `_` and `.` have a single form.
  */
 export function valueForms(value: string): string[] {
   const once = [jsonEscape(value), asciiEscape(jsonEscape(value)), htmlEscape(jsonEscape(value)), slashEscape(jsonEscape(value))];
   const twice = once.flatMap((e) => [jsonEscape(e), asciiEscape(jsonEscape(e))]);
-  return [...new Set([value, ...once, ...twice])];
+  const lineEnds = /[\r\n]/.test(value) ? [value.replace(/\r\n/g, "\n"), value.replace(/\r?\n/g, "\r\n")] : [];
+  return [...new Set([value, ...lineEnds, ...once, ...twice])];
 }
 
 /**
  * Masks a byte stream. `push` returns at once everything that cannot be the start of a
- * value and holds back only a suffix that is a proper prefix of one (never past a
- * newline, so a complete JSON-RPC line is never delayed); `flush` releases the held bytes.
+ * value and holds back only the longest suffix that is a proper prefix of one — at most
+ * the longest form's length minus one byte; `flush` releases the held bytes. A prefix may
+ * span lines only when a value itself does (a PEM key printed one line per write): the
+ * JSON forms of a value hold no raw newline, so a complete JSON-RPC line ending in `\n` is
+ * held only when its tail is the first line(s) of a multi-line value.
  *
- * A match preceded by an odd run of backslashes begins inside a JSON escape (`\n`, `\u…`):
- * its first character (five for `\uXXXX`) stays, so the line remains valid JSON.
+ * A match preceded by an odd run of backslashes begins inside what may be a JSON escape
+ * (`\n`, `\uXXXX`) — or may be plain text such as a Windows path: the whole match is
+ * replaced (none of the value stays in clear) and one more backslash is written before the
+ * marker, so the dangling backslash becomes an escaped `\\` and a JSON line stays valid.
  */
 export class Masker {
   readonly #patterns: Pattern[];
-  readonly #firstBytes: Set<number>;
+  /** 1 at [b] when a pattern starts with byte b. */
+  readonly #firstBytes = new Uint8Array(256);
+  /** The patterns that hold a raw newline: the only ones a held suffix can span a newline for. */
+  readonly #spanning: Pattern[];
   readonly #maxLength: number;
   #held: Buffer = Buffer.alloc(0);
   /** Backslashes at the end of everything returned so far. */
@@ -66,13 +94,17 @@ export class Masker {
   constructor(secrets: MaskedSecret[]) {
     const patterns: Pattern[] = [];
     for (const s of secrets) {
-      if (s.value.length < MIN_MASK_LENGTH) continue;
+      if (!isMaskable(s.value)) continue;
       const marker = Buffer.from(`<redacted:${s.label.replace(/[^A-Za-z0-9_]/g, "_")}>`);
-      for (const form of valueForms(s.value)) patterns.push({ bytes: Buffer.from(form), marker });
+      for (const form of valueForms(maskedPart(s.value))) {
+        const bytes = Buffer.from(form);
+        patterns.push({ bytes, marker, newlines: [...bytes.keys()].filter((i) => bytes[i] === 0x0a) });
+      }
     }
     // Longest first: at one position the longer form wins (an escaped value over its raw prefix).
     this.#patterns = patterns.sort((a, b) => b.bytes.length - a.bytes.length);
-    this.#firstBytes = new Set(this.#patterns.map((p) => p.bytes[0]!));
+    for (const p of this.#patterns) this.#firstBytes[p.bytes[0]!] = 1;
+    this.#spanning = this.#patterns.filter((p) => p.newlines.length > 0);
     this.#maxLength = this.#patterns[0]?.bytes.length ?? 0;
   }
 
@@ -89,9 +121,26 @@ export class Masker {
   /** Feeds a chunk; returns the bytes that are safe to write now (possibly empty). */
   push(chunk: Uint8Array): Buffer {
     if (!this.isActive) return this.#emit([Buffer.from(chunk)]);
-    const buf = this.#held.length ? Buffer.concat([this.#held, chunk]) : Buffer.from(chunk);
+    return this.#scan(this.#held.length ? Buffer.concat([this.#held, chunk]) : Buffer.from(chunk), false);
+  }
+
+  /** Releases the held bytes, masked (end of stream, or the stream went idle). */
+  flush(): Buffer {
+    const rest = this.#held;
+    this.#held = Buffer.alloc(0);
+    return this.isActive && rest.length ? this.#scan(rest, true) : this.#emit([rest]);
+  }
+
+  /**
+   * Replaces matches in `buf`, earliest first and the longest at one position — the same
+   * choice whatever the chunking: a match is not taken while a pattern that starts at or
+   * before it is still arriving (it may turn out longer or earlier). Unless `final`, the
+   * bytes from the first such start on are held for the next chunk.
+   */
+  #scan(buf: Buffer, final: boolean): Buffer {
     const out: Buffer[] = [];
     let pos = 0;
+    let hold = -1;
     const next = this.#patterns.map((p) => buf.indexOf(p.bytes, 0));
     for (;;) {
       let best = -1;
@@ -101,24 +150,25 @@ export class Masker {
       }
       if (best < 0) break;
       const at = next[best]!;
+      if (!final) {
+        const arriving = this.#holdFrom(buf, pos, at + 1);
+        if (arriving <= at) {
+          hold = arriving;
+          break;
+        }
+      }
       const p = this.#patterns[best]!;
       const before = buf.subarray(pos, at);
-      const keep = this.#isEscaped(before) ? escapeLength(buf, at, p.bytes.length) : 0;
-      out.push(before, buf.subarray(at, at + keep), p.marker);
+      out.push(before);
+      if (this.#isEscaped(before)) out.push(BACKSLASH);
+      out.push(p.marker);
       this.#trailingBackslashes = 0;
       pos = at + p.bytes.length;
     }
-    const hold = this.#holdFrom(buf, pos);
+    if (hold < 0) hold = final ? buf.length : this.#holdFrom(buf, pos, buf.length);
     out.push(buf.subarray(pos, hold));
     this.#held = Buffer.from(buf.subarray(hold));
     return this.#emit(out);
-  }
-
-  /** Releases the held bytes (end of stream, or the stream went idle). */
-  flush(): Buffer {
-    const rest = this.#held;
-    this.#held = Buffer.alloc(0);
-    return this.#emit([rest]);
   }
 
   /** Whether `before` (and what was returned earlier) ends in an odd run of backslashes. */
@@ -130,20 +180,34 @@ export class Masker {
   }
 
   /**
-   * The start of the longest suffix of buf[from..] that is a proper prefix of a pattern
-   * and holds no newline; buf.length when there is none.
+   * The first start s in [from, until) whose suffix buf[s..] is a proper prefix of a pattern
+   * (the longest such suffix); buf.length when there is none. A newline does not end the
+   * search — a value may span lines, and its first line can arrive in a read of its own —
+   * but a suffix that holds the last newline can only be the start of a pattern with a
+   * newline at that offset, so those few candidates are tried directly and ordinary output
+   * costs no more than with single-line values.
    */
-  #holdFrom(buf: Buffer, from: number): number {
-    const nl = buf.lastIndexOf(0x0a);
-    const start = Math.max(from, nl + 1, buf.length - this.#maxLength + 1);
-    for (let s = start; s < buf.length; s++) {
-      if (!this.#firstBytes.has(buf[s]!)) continue;
-      const tail = buf.subarray(s);
-      for (const p of this.#patterns) {
-        if (p.bytes.length > tail.length && p.bytes.subarray(0, tail.length).equals(tail)) return s;
+  #holdFrom(buf: Buffer, from: number, until: number): number {
+    const end = buf.length;
+    const afterNewline = buf.lastIndexOf(0x0a) + 1;
+    let spanning = end;
+    for (const p of this.#spanning) {
+      for (const k of p.newlines) {
+        const s = afterNewline - 1 - k;
+        if (s < from || s >= until || s >= spanning || end - s >= p.bytes.length || buf[s] !== p.bytes[0]) continue;
+        if (buf.compare(p.bytes, 0, end - s, s, end) === 0) spanning = s;
       }
     }
-    return buf.length;
+    if (spanning < end) return spanning;
+    for (let s = Math.max(from, afterNewline, end - this.#maxLength + 1); s < until; s++) {
+      if (this.#firstBytes[buf[s]!] === 0) continue;
+      const n = end - s;
+      for (const p of this.#patterns) {
+        if (p.bytes.length <= n) break; // longest first: the rest are too short to be still arriving
+        if (buf.compare(p.bytes, 0, n, s, end) === 0) return s;
+      }
+    }
+    return end;
   }
 
   #emit(parts: Buffer[]): Buffer {
@@ -155,8 +219,5 @@ export class Masker {
   }
 }
 
-/** How much of a match that begins inside a JSON escape must stay: `uXXXX` or one character. */
-function escapeLength(buf: Buffer, at: number, length: number): number {
-  const isUnicodeEscape = buf[at] === 0x75 && /^[0-9a-fA-F]{4}$/.test(buf.toString("latin1", at + 1, at + 5));
-  return Math.min(isUnicodeEscape ? 5 : 1, length);
-}
+/** Written before a marker whose match followed an odd backslash: `\` + `\` is an escaped backslash. */
+const BACKSLASH = Buffer.from("\\");

@@ -4,6 +4,9 @@ import { Masker, MIN_MASK_LENGTH, valueForms } from "../../src/core/mask.ts";
 
 const TOKEN = `ghp_${randomUUID().replaceAll("-", "")}`;
 const MARK = "<redacted:TOKEN>";
+/** A PEM-like multi-line value (random body, so nothing here is a real key). */
+const PEM = `-----BEGIN PRIVATE KEY-----\n${Array.from({ length: 4 }, () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")).join("\n")}\n-----END PRIVATE KEY-----\n`;
+const KEY_MARK = "<redacted:KEY>";
 
 /** Feeds `chunks` one by one, then flushes; returns everything written. */
 function run(masker: Masker, chunks: (string | Buffer)[]): string {
@@ -44,12 +47,68 @@ describe("Masker", () => {
     expect(m.flush().toString()).toBe(TOKEN.slice(0, 10));
   });
 
-  it("never holds back a complete line", () => {
+  it("never holds back a complete line unless a multi-line value could begin in it", () => {
     const m = new Masker([{ label: "TOKEN", value: `\n${TOKEN}` }, { label: "T2", value: `abc\n${TOKEN}` }]);
-    for (const line of ["{\"a\":1}\n", "abc\n", "x\n\n"]) {
+    // `\n${TOKEN}` is masked as TOKEN (surrounding white space is not secret), so a newline alone is never held.
+    for (const line of ['{"a":1}\n', "x\n\n", `{"id":1,"text":"abc\\n"}\n`]) {
       expect(m.push(Buffer.from(line)).toString()).toBe(line);
       expect(m.pending).toBe(0);
     }
+    // A line that ends in the first line of a multi-line value is held until the next read shows whether the value follows.
+    expect(m.push(Buffer.from("head abc\n")).toString()).toBe("head ");
+    expect(m.pending).toBe(4);
+    expect(m.push(Buffer.from(`${TOKEN}\n`)).toString()).toBe("<redacted:T2>\n");
+  });
+
+  it("holds back at most a value's length, however long the output", () => {
+    const m = new Masker([{ label: "KEY", value: PEM }]);
+    const longest = Math.max(...valueForms(PEM.trim()).map((f) => Buffer.byteLength(f)));
+    const text = `${"-".repeat(5000)}\n${PEM.slice(0, -40)}`;
+    m.push(Buffer.from(text));
+    expect(m.pending).toBeLessThan(longest);
+    expect(m.pending).toBe(Buffer.byteLength(PEM.slice(0, -40)));
+  });
+
+  it("masks a multi-line value (a PEM key) written one line per write, cut at every byte, and with CRLF line ends", () => {
+    const want = `key: ${KEY_MARK}\ndone\n`;
+    const text = `key: ${PEM}done\n`;
+    // One write per line, as a line-buffered logger does it.
+    const lines = text.split(/(?<=\n)/);
+    expect(lines.length).toBeGreaterThan(4);
+    expect(run(new Masker([{ label: "KEY", value: PEM }]), lines)).toBe(want);
+    // Every split point into two reads, and byte by byte.
+    for (const chunks of splits(text)) expect(run(new Masker([{ label: "KEY", value: PEM }]), chunks)).toBe(want);
+    // Every split into three reads around the line breaks.
+    const b = Buffer.from(text);
+    const breaks = [...b.keys()].filter((i) => b[i] === 0x0a).flatMap((i) => [i, i + 1]);
+    for (const i of breaks) for (const j of breaks) if (i < j) expect(run(new Masker([{ label: "KEY", value: PEM }]), [b.subarray(0, i), b.subarray(i, j), b.subarray(j)])).toBe(want);
+    // A Windows program in text mode writes CRLF.
+    const crlf = text.replaceAll("\n", "\r\n");
+    for (const chunks of splits(crlf)) expect(run(new Masker([{ label: "KEY", value: PEM }]), chunks)).toBe(want.replaceAll("\n", "\r\n"));
+    // Inside a JSON-RPC line, the value's newlines are escapes.
+    const json = `${JSON.stringify({ jsonrpc: "2.0", id: 3, result: { key: PEM } })}\n`;
+    for (const chunks of splits(json)) expect(JSON.parse(run(new Masker([{ label: "KEY", value: PEM }]), chunks)).result.key).toBe(`${KEY_MARK}\n`);
+  });
+
+  it("masks a line of a multi-line value that is itself a secret, with the same result however the output is cut", () => {
+    const line = PEM.split("\n")[2]!;
+    const secrets = [{ label: "KEY", value: PEM }, { label: "LINE", value: line }];
+    const text = `${PEM}${line}\n`;
+    const want = `${KEY_MARK}\n<redacted:LINE>\n`;
+    for (const chunks of splits(text)) expect(run(new Masker(secrets), chunks)).toBe(want);
+    expect(run(new Masker(secrets), text.split(/(?<=\n)/))).toBe(want);
+  });
+
+  it("leaves none of a value in clear after a backslash (plain text or a JSON escape), and keeps the JSON valid", () => {
+    const value = `uBEEF${TOKEN}`;
+    // Plain text, such as a Windows path: `\uBEEF` is not an escape here, and no character of the value may stay.
+    for (const chunks of splits(`path\\${value} end\n`)) {
+      const out = run(new Masker([{ label: "TOKEN", value }]), chunks);
+      expect(out).toBe(`path\\\\${MARK} end\n`);
+      expect(out).not.toContain("uBEEF");
+    }
+    // The same bytes inside a JSON string: the dangling backslash becomes an escaped one.
+    for (const chunks of splits(`{"p":"path\\${value}"}\n`)) expect(JSON.parse(run(new Masker([{ label: "TOKEN", value }]), chunks))).toEqual({ p: `path\\${MARK}` });
   });
 
   it.each([
@@ -78,13 +137,14 @@ describe("Masker", () => {
     }
   });
 
-  it("keeps a JSON escape intact when a value happens to start right after its backslash", () => {
+  it("masks a value that starts right after a JSON escape's backslash whole, and keeps the JSON valid", () => {
     const value = "nSECRET-1234567";
     // The string is "line\n" + "SECRET-1234567": the raw value matches from the escape's `n`.
     const line = `${JSON.stringify({ text: "line\nSECRET-1234567", u: "\u0001SECRET" })}\n`;
     for (const chunks of splits(line)) {
       const out = run(new Masker([{ label: "TOKEN", value }, { label: "U", value: "u0001SECRET" }]), chunks);
-      expect(JSON.parse(out)).toEqual({ text: `line\n${MARK}`, u: "\u0001<redacted:U>" });
+      expect(JSON.parse(out)).toEqual({ text: `line\\${MARK}`, u: "\\<redacted:U>" });
+      expect(out).not.toContain("u0001");
     }
   });
 
@@ -107,8 +167,9 @@ describe("Masker", () => {
   });
 
   it("gives the same output however random text with values is cut (fuzz)", () => {
-    const values = [TOKEN, `CANARY-${randomUUID()}"\\é`];
-    const alphabet = ["a", "g", "h", "\\", '"', "\n", " ", TOKEN.slice(0, 5), TOKEN, values[1]!, JSON.stringify(values[1]).slice(1, -1)];
+    const multi = `LINE-ONE-${randomUUID().slice(0, 8)}\nline-two-${randomUUID().slice(0, 8)}`;
+    const values = [TOKEN, `CANARY-${randomUUID()}"\\é`, multi];
+    const alphabet = ["a", "g", "h", "\\", '"', "\n", " ", TOKEN.slice(0, 5), TOKEN, values[1]!, JSON.stringify(values[1]).slice(1, -1), multi, multi.split("\n")[0]!, "\n", `${multi.split("\n")[0]!}\n`];
     for (let round = 0; round < 200; round++) {
       let text = "";
       for (let i = 0; i < 40; i++) text += alphabet[Math.floor(Math.random() * alphabet.length)];
@@ -122,6 +183,7 @@ describe("Masker", () => {
       }
       expect(run(new Masker(values.map((value, i) => ({ label: `V${i}`, value }))), chunks)).toBe(whole);
       expect(whole).not.toContain(TOKEN);
+      expect(whole).not.toContain(multi);
     }
   });
 });

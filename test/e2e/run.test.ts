@@ -162,6 +162,21 @@ describe("run: signals and refusals", () => {
     expect(r.stderr).not.toContain(expired.value);
   });
 
+  it("masks a multi-line value (a PEM key) that the command writes one line per write, and a value right after a backslash", async () => {
+    const keyLines = Array.from({ length: 4 }, () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"));
+    const pem = `-----BEGIN PRIVATE KEY-----\n${keyLines.join("\n")}\n-----END PRIVATE KEY-----\n`;
+    expect((await runCli(["secret", "set", "pem"], { home, input: pem })).code).toBe(0);
+    expect((await runCli(["secret", "set", "t"], { home, input: token })).code).toBe(0);
+    // One write(2) per line with a pause between, as a line-buffered logger does it: each line is a read of its own.
+    const script = 'const fs = require("node:fs"); for (const l of process.env.KEY.split("\\n")) { fs.writeSync(1, l + "\\n"); Bun.sleepSync(20); } fs.writeSync(1, "path\\\\" + process.env.TOKEN + "\\n");';
+    const r = await runCli(["run", "--env", "KEY=secret:pem", "--env", "TOKEN=secret:t", "--", BUN, "-e", script], { home });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("<redacted:KEY>");
+    for (const line of keyLines) expect(r.stdout).not.toContain(line.slice(0, 16));
+    expect(r.stdout).toEndWith(`path\\\\<redacted:TOKEN>\n`);
+    expect(r.stdout).not.toContain(token.slice(0, 12));
+  });
+
   it("reads --env-file (secrets and plain values) and lets --env override it", async () => {
     const file = join(home, "server.env");
     writeFileSync(file, "# test\nTOKEN=secret:does-not-exist\nMODE=\"plain value\"\n");
