@@ -1,27 +1,31 @@
-// `connect <url>`: serve a remote (OAuth-protected) MCP server to a stdio-only MCP client,
-// logging in first when there is no stored login. stdout is the MCP channel: every
-// message for people goes to stderr.
+// `connect <url>`: serve a remote MCP server to a stdio-only MCP client, signing in when the
+// server first asks for it (a 401) — or never, for a server without auth. stdout is the MCP
+// channel: every message for people goes to stderr.
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import type { LoginMode } from "../oauth/login.ts";
 import { storeArg, withRuntime } from "./common.ts";
-import { parseScopes, terminalUi } from "./login.ts";
+import { terminalUi } from "./login.ts";
+import { remoteClientArgs, withRemoteClientFlags } from "./remote-flags.ts";
 import { examples } from "./run-cli.ts";
 
 examples.set("connect", [
   "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",
   "mcp-credentials-broker connect https://mcp.example.com/mcp --device # sign in with a code on another device",
-  "CLIENT_ID=my-app mcp-credentials-broker connect https://mcp.example.com/mcp   # a pre-registered client",
+  "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-id my-app   # a pre-registered client",
+  "mcp-credentials-broker connect https://mcp.example.com/mcp --client-metadata-url https://example.com/mcp-client.json   # Client ID Metadata Document",
+  "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
+  "mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc --private-key key.pem   # private_key_jwt",
   "HTTPS_PROXY=http://proxy.corp:3128 NODE_EXTRA_CA_CERTS=/etc/corp-ca.pem mcp-credentials-broker connect https://mcp.example.com/mcp   # behind a corporate proxy",
 ]);
 
 const quietSpinner = { set() {}, pause() {} };
 
 export const connectCommand = defineCommand({
-  meta: { name: "connect", description: "Bridge a stdio MCP client to a remote MCP server (Streamable HTTP, or HTTP+SSE), logging in with OAuth and refreshing the token." },
+  meta: { name: "connect", description: "Bridge a stdio MCP client to a remote MCP server (Streamable HTTP, or HTTP+SSE), signing in with OAuth when the server asks (401), asking for more scopes when it answers 403 insufficient_scope, and refreshing the token. A server without auth needs no sign-in." },
   args: {
     url: { type: "positional", required: true, description: "The remote MCP endpoint, e.g. https://mcp.example.com/mcp" },
-    scopes: { type: "string", description: "Scopes to ask for (default: SCOPES, else the server's, else mcp:tools mcp:resources offline_access)", valueHint: "scopes" },
+    ...remoteClientArgs,
     device: { type: "boolean", description: "Sign in with the device flow (RFC 8628) when the server offers it" },
     port: { type: "string", description: "Callback port for the sign-in (default: MCB_CALLBACK_PORT, else 9876)", valueHint: "port" },
     ...storeArg,
@@ -32,19 +36,18 @@ export const connectCommand = defineCommand({
     const mode: LoginMode = args.device ? "device" : "auto";
     await withRuntime(args.store, async (rt) => {
       const [{ remoteConfig }, { RemoteSession }, { runConnect }, { loginDefaults }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts"), import("../deps.ts")]);
-      const scopes = parseScopes(args.scopes);
-      const cfg = remoteConfig(args.url, { ...rt.env, ...(scopes ? { SCOPES: scopes.join(" ") } : {}) });
+      const cfg = remoteConfig(args.url, withRemoteClientFlags(rt.env, args));
       const session = new RemoteSession(cfg, await rt.remoteDeps());
       const defaults = loginDefaults(rt.env, rt.log);
-      const login = async (): Promise<string | null> => {
-        process.stderr.write(`Signing in to ${cfg.server.origin} (the MCP client waits meanwhile)…\n`);
-        const rec = await session.login(terminalUi(mode, quietSpinner), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port });
+      const login = async (scopes?: string[]): Promise<string | null> => {
+        process.stderr.write(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…\n`);
+        const rec = await session.login(terminalUi(mode, quietSpinner), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) });
         process.stderr.write("Signed in; the token is stored and refreshed automatically.\n");
         return rec.value;
       };
-      // MCP hosts show nothing until the server answers; log in before serving so the first request works.
-      if (!(await session.accessToken())) await login();
-      await runConnect({ session, fetch: (input, init) => fetch(input, init), log: rt.log, login: () => login().catch(() => null) });
+      // No sign-in up front: the first request tells whether the server wants one (401), and a
+      // server without auth is used as it is. A failed sign-in reaches the client as its error.
+      await runConnect({ session, fetch: (input, init) => fetch(input, init), log: rt.log, login });
     });
   },
 });

@@ -6,6 +6,7 @@ import { defineCommand } from "citty";
 import { buildInfo } from "../build-info.ts";
 import { BrokerError } from "../errors.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
+import { REMOTE_CLIENT_VARS, remoteClientArgs } from "./remote-flags.ts";
 import { examples } from "./run-cli.ts";
 
 examples.set("proxy", [
@@ -15,6 +16,7 @@ examples.set("proxy", [
   "mcp-credentials-broker proxy logs",
   "mcp-credentials-broker proxy stop",
   "UPSTREAM_MCP_URL=https://mcp.example.com/mcp PORT=8080 mcp-credentials-broker proxy",
+  "CLIENT_SECRET=… mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
 ]);
 
 /** Flag → variable: the flags mirror mcp_auth_proxy's environment variables. */
@@ -25,13 +27,12 @@ const FLAG_VARS = {
   "public-base-url": "PUBLIC_BASE_URL",
   "redirect-path": "REDIRECT_PATH",
   "keychain-service": "KEYCHAIN_SERVICE",
-  scopes: "SCOPES",
   "probe-path": "PROBE_PATH",
   "authorization-endpoint": "AUTHORIZATION_ENDPOINT",
   "token-endpoint": "TOKEN_ENDPOINT",
   issuer: "ISSUER",
-  "client-id": "CLIENT_ID",
   "auto-register-client": "AUTO_REGISTER_CLIENT",
+  ...REMOTE_CLIENT_VARS,
 } as const;
 
 const proxyArgs = {
@@ -41,24 +42,24 @@ const proxyArgs = {
   "public-base-url": { type: "string", description: "URL clients and browsers use to reach the proxy (PUBLIC_BASE_URL)", valueHint: "url" },
   "redirect-path": { type: "string", description: "OAuth callback path (REDIRECT_PATH, default /oauth/callback)", valueHint: "path" },
   "keychain-service": { type: "string", description: "Name the login is stored under (KEYCHAIN_SERVICE, default: the upstream URL)", valueHint: "name" },
-  scopes: { type: "string", description: "Scopes (SCOPES; default: the server's, else mcp:tools mcp:resources offline_access)", valueHint: "scopes" },
   "probe-path": { type: "string", description: "Further path to look for RFC 9728 metadata at (PROBE_PATH)", valueHint: "path" },
   "authorization-endpoint": { type: "string", description: "Explicit authorization endpoint, with --token-endpoint (AUTHORIZATION_ENDPOINT)", valueHint: "url" },
   "token-endpoint": { type: "string", description: "Explicit token endpoint (TOKEN_ENDPOINT)", valueHint: "url" },
   issuer: { type: "string", description: "Issuer of the explicit endpoints (ISSUER)", valueHint: "url" },
-  "client-id": { type: "string", description: "A registered client id (CLIENT_ID; CLIENT_SECRET from the environment only)", valueHint: "id" },
   "auto-register-client": { type: "string", description: "Dynamic client registration, true or false (AUTO_REGISTER_CLIENT, default true)", valueHint: "true|false" },
+  ...remoteClientArgs,
   ...storeArg,
 } as const;
 
-type ProxyArgs = { [K in keyof typeof FLAG_VARS]?: string } & { store?: string };
+type ProxyArgs = { [K in keyof typeof FLAG_VARS]?: string | boolean } & { store?: string };
 
 /** The environment with the flags laid over it. */
 function withFlags(env: Record<string, string | undefined>, args: ProxyArgs): Record<string, string | undefined> {
   const merged = { ...env };
   for (const [flag, name] of Object.entries(FLAG_VARS)) {
     const v = args[flag as keyof typeof FLAG_VARS];
-    if (v !== undefined) merged[name] = v;
+    if (typeof v === "string") merged[name] = v;
+    else if (v === true) merged[name] = "true";
   }
   return merged;
 }

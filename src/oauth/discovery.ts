@@ -1,6 +1,7 @@
 // Authorization server metadata: from a preset's explicit endpoints, or discovered from an
 // issuer (OpenID Connect Discovery 1.0, then RFC 8414), with every endpoint policy-checked.
 import * as oauth from "oauth4webapi";
+import { BrokerError } from "../errors.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
 import type { ResolvedProvider, ResponseQuirks } from "./providers.ts";
@@ -47,19 +48,68 @@ async function discover(issuer: URL, p: ResolvedProvider, fetch: FetchLike): Pro
 
 const NO_QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
 
+/** A well-known metadata location: RFC 8414 §3.1 (path inserted), OIDC Discovery §4.1 (path
+ * appended), or OIDC with the path inserted (the MCP authorization spec's middle choice). */
+export type MetadataKind = "oauth2" | "oidc" | "oidc-inserted";
+
+/** The MCP authorization spec's order (2025-11-25, "Authorization Server Metadata Discovery"). */
+export const MCP_METADATA_ORDER: readonly MetadataKind[] = ["oauth2", "oidc-inserted", "oidc"];
+
+function insertedOidcUrl(issuer: URL): URL {
+  const path = issuer.pathname === "/" ? "" : issuer.pathname.replace(/\/$/, "");
+  return new URL(`${issuer.origin}/.well-known/openid-configuration${path}`);
+}
+
+async function fetchMetadata(issuer: URL, kind: MetadataKind, fetch: FetchLike, quirks: ResponseQuirks): Promise<Response> {
+  const opts = requestOptions(fetch, quirks, issuer);
+  if (kind !== "oidc-inserted") return oauth.discoveryRequest(issuer, { algorithm: kind, ...opts });
+  const url = insertedOidcUrl(issuer);
+  const custom = opts[oauth.customFetch] as unknown as (u: string, init: RequestInit) => Promise<Response>;
+  return custom(url.href, { method: "GET", headers: new Headers({ accept: "application/json" }), redirect: "manual" });
+}
+
+/**
+ * Looks for an issuer's metadata at each well-known location in `order` (locations that
+ * coincide for an issuer without a path are asked once). Null when none exists (every
+ * answer a non-200): the caller may fall back. A document that exists but cannot be used —
+ * another issuer in it (RFC 8414 §3.3: a mix-up or impersonation), not JSON — is the real
+ * cause and is thrown, even if a later location only answered 404.
+ */
+export async function findIssuerMetadata(issuer: URL, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer | null> {
+  let cause: unknown;
+  const asked = new Set<string>();
+  for (const kind of order) {
+    const key = kind === "oidc-inserted" && (issuer.pathname === "/" || issuer.pathname === "") ? "oidc" : kind;
+    if (asked.has(key)) continue;
+    asked.add(key);
+    const res = await fetchMetadata(issuer, kind, fetch, quirks);
+    if (res.status !== 200) {
+      await res.body?.cancel().catch(() => {});
+      continue;
+    }
+    try {
+      return await oauth.processDiscoveryResponse(issuer, res);
+    } catch (e) {
+      cause ??= e;
+    }
+  }
+  if (cause !== undefined) throw translateOAuthError(cause, "discovery");
+  return null;
+}
+
 /**
  * Fetches an issuer's metadata trying each well-known document in `order` (`oauth2` is
  * RFC 8414 §3.1, `oidc` is OIDC Discovery §4); the document's issuer must equal `issuer`.
  */
-export async function discoverIssuer(issuer: URL, fetch: FetchLike, order: readonly ("oauth2" | "oidc")[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer> {
-  let lastError: unknown;
-  for (const algorithm of order) {
-    try {
-      const res = await oauth.discoveryRequest(issuer, { algorithm, ...requestOptions(fetch, quirks, issuer) });
-      return await oauth.processDiscoveryResponse(issuer, res);
-    } catch (e) {
-      lastError = e;
-    }
+export async function discoverIssuer(issuer: URL, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer> {
+  let found: oauth.AuthorizationServer | null;
+  try {
+    found = await findIssuerMetadata(issuer, fetch, order, quirks);
+  } catch (e) {
+    throw translateOAuthError(e, "discovery");
   }
-  throw translateOAuthError(lastError, "discovery");
+  if (!found) {
+    throw new BrokerError("OAUTH_INVALID_RESPONSE", `No authorization server metadata was found for ${issuer.href} (RFC 8414 / OpenID Connect Discovery answered with errors). Check the issuer URL, or give the endpoints explicitly.`);
+  }
+  return found;
 }

@@ -2,6 +2,8 @@
 // the injected fetch (tests bind it to 127.0.0.1), and each provider's response quirks
 // normalised into what RFC 6749 §5.1/§5.2 responses look like.
 import * as oauth from "oauth4webapi";
+import { BrokerError } from "../errors.ts";
+import { fetchFailureMessage } from "../net-errors.ts";
 import type { ResponseQuirks } from "./providers.ts";
 import { isLoopbackUrl, parseSafeUrl } from "./url-policy.ts";
 
@@ -11,6 +13,52 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 const MAX_BODY_BYTES = 1024 * 1024;
 /** No OAuth request may hang the broker. */
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * Reads a response body as text, at most `max` bytes: a larger (or endless) body is cancelled
+ * as soon as it passes the cap, and a body that stops arriving ends with the request's own
+ * timeout. Both are BrokerErrors naming `what`, never "Internal error".
+ */
+export async function readBounded(res: Response, max: number, what: string, origin = "the server"): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel().catch(() => {});
+        throw new BrokerError("OAUTH_INVALID_RESPONSE", `${what} is larger than ${Math.round(max / 1024)} KiB; refusing to read it. Check the server URL.`);
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof BrokerError) throw e;
+    const message = fetchFailureMessage(e, origin);
+    throw message ? new BrokerError("REMOTE_UNREACHABLE", `${what}: ${message}`, { cause: e }) : e;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** `res` with its body cut off (an error) past `max` bytes, for readers we do not own (oauth4webapi). */
+export function boundedResponse(res: Response, max: number): Response {
+  if (!res.body) return res;
+  let size = 0;
+  const cap = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      size += chunk.byteLength;
+      if (size > max) controller.error(new BrokerError("OAUTH_INVALID_RESPONSE", `An OAuth response was larger than ${Math.round(max / 1024)} KiB; refusing to read it.`));
+      else controller.enqueue(chunk);
+    },
+  });
+  const out = new Response(res.body.pipeThrough(cap), { status: res.status, statusText: res.statusText, headers: res.headers });
+  // oauth4webapi reads `url` for messages and checks; keep the original's.
+  Object.defineProperty(out, "url", { value: res.url });
+  return out;
+}
 
 /**
  * Rewrites a provider's non-conforming response into a conforming one: form-encoded bodies
@@ -65,7 +113,7 @@ export function requestOptions(baseFetch: FetchLike, quirks: ResponseQuirks, url
     const checked = parseSafeUrl(u, "OAuth endpoint");
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const res = await baseFetch(checked.href, { ...(init as RequestInit), redirect: "manual", signal });
-    return normaliseResponse(res, quirks);
+    return normaliseResponse(boundedResponse(res, MAX_BODY_BYTES), quirks);
   };
   return {
     [oauth.customFetch]: customFetch as never,

@@ -5,7 +5,36 @@ import { z } from "zod";
 import { BrokerError } from "../errors.ts";
 import type { ClientAuthMethod } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
-import { requestOptions, type FetchLike } from "./http.ts";
+import { readBounded, requestOptions, type FetchLike } from "./http.ts";
+
+/** Largest registration response we read (a client record is well under a KiB). */
+const MAX_REGISTRATION_BYTES = 64 * 1024;
+
+/**
+ * RFC 7591 §3.2.1 makes `client_secret_expires_at` required with a `client_secret`, and
+ * oauth4webapi refuses a response without it. Real servers (and the MCP SDK's) omit it, and
+ * the MCP SDK and mcp-remote accept that; the field only says when to re-register, so its
+ * absence is read as RFC 7591's "0: does not expire" instead of failing the sign-in.
+ */
+function tolerateMissingSecretExpiry(fetch: FetchLike): FetchLike {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (res.status !== 201 && res.status !== 200) return res;
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const text = await readBounded(res, MAX_REGISTRATION_BYTES, "The client registration response", URL.canParse(url) ? new URL(url).origin : undefined);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return new Response(text, { status: res.status, headers: res.headers });
+    }
+    if (body && typeof body === "object" && "client_secret" in body && !("client_secret_expires_at" in body)) (body as Record<string, unknown>).client_secret_expires_at = 0;
+    const headers = new Headers(res.headers);
+    headers.delete("content-length");
+    headers.delete("content-encoding");
+    return new Response(JSON.stringify(body), { status: res.status, headers });
+  };
+}
 
 /** A client registered (or configured) at one issuer. The issuer is part of the record:
  * a registration, and its secret, is only ever used with the issuer it came from. */
@@ -45,7 +74,7 @@ export async function registerClient(as: oauth.AuthorizationServer, fetch: Fetch
         // No `scope` (RFC 7591 §2, optional): servers refuse resource scopes they do not list
         // as their own, and the authorization request names the scopes anyway.
       },
-      requestOptions(fetch, { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false }, as.registration_endpoint),
+      requestOptions(tolerateMissingSecretExpiry(fetch), { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false }, as.registration_endpoint),
     );
     client = await oauth.processDynamicClientRegistrationResponse(res);
   } catch (e) {
@@ -53,7 +82,8 @@ export async function registerClient(as: oauth.AuthorizationServer, fetch: Fetch
   }
   const secret = typeof client.client_secret === "string" ? client.client_secret : undefined;
   const method = client.token_endpoint_auth_method;
-  const authMethod: ClientAuthMethod = !secret ? "none" : method === "client_secret_basic" ? "client_secret_basic" : "client_secret_post";
+  // RFC 7591 §2: an absent token_endpoint_auth_method means client_secret_basic.
+  const authMethod: ClientAuthMethod = !secret ? "none" : method === "client_secret_post" ? "client_secret_post" : "client_secret_basic";
   const redirectUris = Array.isArray(client.redirect_uris) ? (client.redirect_uris as unknown[]).filter((u): u is string => typeof u === "string") : [req.redirectUri];
   return { issuer: as.issuer, clientId: client.client_id, ...(secret ? { clientSecret: secret } : {}), authMethod, redirectUris };
 }

@@ -1,11 +1,11 @@
 // OAuth 2.0 Protected Resource Metadata (RFC 9728): which authorization servers protect a
 // remote MCP server, found from its 401 challenge or its well-known documents.
 import { BrokerError } from "../errors.ts";
-import type { FetchLike } from "./http.ts";
+import { readBounded, type FetchLike } from "./http.ts";
 import { parseSafeUrl } from "./url-policy.ts";
 
 export interface ProtectedResource {
-  /** RFC 9728 §2 `resource`, checked equal to the server URL. */
+  /** RFC 9728 §2 `resource`: the identifier tokens are asked for (RFC 8707). */
   resource: string;
   authorizationServers: string[];
   scopesSupported?: string[];
@@ -13,17 +13,44 @@ export interface ProtectedResource {
 
 /** Largest metadata document we read. */
 const MAX_METADATA_BYTES = 256 * 1024;
+/** Each metadata request, body included. */
+const METADATA_TIMEOUT_MS = 30_000;
+
+/** What a `WWW-Authenticate: Bearer` challenge says (RFC 6750 §3, RFC 9728 §5.1). */
+export interface Challenge {
+  /** RFC 9728 §5.1 `resource_metadata`. */
+  resourceMetadata?: string;
+  /** RFC 6750 §3 `scope`: the scopes this request needs (MCP authorization: scope selection). */
+  scope?: string[];
+  /** RFC 6750 §3.1 `error` (invalid_token, insufficient_scope, …). */
+  error?: string;
+}
+
+/** One auth-param of a challenge, quoted or as a token (RFC 9110 §11.2). */
+function param(header: string, name: string): string | undefined {
+  const m = new RegExp(`(?:^|[\\s,])${name}\\s*=\\s*(?:"((?:[^"\\\\]|\\\\.)*)"|([^\\s,]+))`, "i").exec(header);
+  if (!m) return undefined;
+  return m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : m[2];
+}
+
+/** Parses the Bearer challenge of a 401 or 403 response; empty when there is none. */
+export function parseChallenge(header: string | null): Challenge {
+  if (!header) return {};
+  const resourceMetadata = param(header, "resource_metadata");
+  const scope = param(header, "scope")?.split(" ").filter(Boolean);
+  const error = param(header, "error");
+  return { ...(resourceMetadata ? { resourceMetadata } : {}), ...(scope && scope.length > 0 ? { scope } : {}), ...(error ? { error } : {}) };
+}
 
 /** RFC 9728 §5.1: the `resource_metadata` parameter of a `WWW-Authenticate: Bearer` challenge, if any. */
 export function resourceMetadataFromChallenge(header: string | null): string | undefined {
-  if (!header) return undefined;
-  const m = /(?:^|[\s,])resource_metadata\s*=\s*(?:"([^"]*)"|([^\s,]+))/i.exec(header);
-  return m ? (m[1] ?? m[2]) : undefined;
+  return parseChallenge(header).resourceMetadata;
 }
 
 /**
  * RFC 9728 §3.1 well-known locations for `resource`: the path-inserted one first, then the
- * origin's own, then `probePath` (an operator-given path on the server's origin).
+ * origin's own (MCP authorization 2025-11-25, "Protected Resource Metadata Discovery"),
+ * then `probePath` (an operator-given path on the server's origin).
  */
 export function wellKnownCandidates(resource: URL, probePath?: string): string[] {
   const path = resource.pathname === "/" ? "" : resource.pathname.replace(/\/$/, "");
@@ -32,19 +59,31 @@ export function wellKnownCandidates(resource: URL, probePath?: string): string[]
   return [...new Set(out)];
 }
 
-/** Identifiers compared as RFC 9728 §3.3 asks (exactly), forgiving only a trailing slash. */
-function sameResource(a: string, b: string): boolean {
-  return a.replace(/\/$/, "") === b.replace(/\/$/, "");
+/**
+ * Whether metadata naming `declared` may be used for the server at `server` (RFC 9728 §3.3).
+ * The RFC wants the identifier the well-known suffix was inserted into: the server URL for
+ * the path-inserted document and the challenge's, its origin for the root document. We take
+ * either for every location — the server URL itself, or a path prefix of it on the same
+ * origin (the MCP TypeScript SDK's rule) — because servers mix the two up and the token stays
+ * bound to the origin that answered us. Another origin, or a path beside ours, is refused: it
+ * would send a login for this server to someone else's resource (RFC 9728 §7.3).
+ */
+export function resourceMatches(declared: string, server: URL): boolean {
+  if (!URL.canParse(declared)) return false;
+  const d = new URL(declared);
+  if (d.origin !== server.origin || d.hash || d.search) return false;
+  const dp = d.pathname.replace(/\/$/, "");
+  const sp = server.pathname.replace(/\/$/, "");
+  return sp === dp || sp.startsWith(`${dp}/`);
 }
 
 /** Parses and checks one metadata response; null when it is not a metadata document at all. */
-async function parse(res: Response, resource: URL): Promise<ProtectedResource | null> {
+async function parse(res: Response, resource: URL, origin: string): Promise<ProtectedResource | null> {
   if (res.status !== 200) {
-    await res.body?.cancel();
+    await res.body?.cancel().catch(() => {});
     return null;
   }
-  const text = await res.text();
-  if (text.length > MAX_METADATA_BYTES) return null;
+  const text = await readBounded(res, MAX_METADATA_BYTES, `The protected resource metadata of ${origin}`, origin);
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(text);
@@ -54,7 +93,7 @@ async function parse(res: Response, resource: URL): Promise<ProtectedResource | 
   if (!doc || typeof doc !== "object" || typeof doc.resource !== "string") return null;
   // RFC 9728 §3.3: metadata naming another resource must not be used (it could send our
   // login for this server to someone else's authorization server).
-  if (!sameResource(doc.resource, resource.href)) {
+  if (!resourceMatches(doc.resource, resource)) {
     throw new BrokerError("OAUTH_INVALID_RESPONSE", `The server's protected resource metadata names another resource than ${resource.href}; refusing to use it (RFC 9728 §3.3). Check the server URL.`);
   }
   const servers = Array.isArray(doc.authorization_servers) ? doc.authorization_servers.filter((s): s is string => typeof s === "string") : [];
@@ -69,10 +108,10 @@ async function parse(res: Response, resource: URL): Promise<ProtectedResource | 
  */
 export async function discoverProtectedResource(resource: URL, fetch: FetchLike, hints: { metadataUrl?: string; probePath?: string } = {}): Promise<ProtectedResource | null> {
   const candidates = [...(hints.metadataUrl ? [hints.metadataUrl] : []), ...wellKnownCandidates(resource, hints.probePath)];
-  for (const raw of candidates) {
+  for (const raw of [...new Set(candidates)]) {
     const url = parseSafeUrl(raw, "protected resource metadata URL");
-    const res = await fetch(url.href, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(30_000) });
-    const found = await parse(res, resource);
+    const res = await fetch(url.href, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) });
+    const found = await parse(res, resource, url.origin);
     if (found) return found;
   }
   return null;

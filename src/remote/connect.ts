@@ -18,8 +18,8 @@ export interface ConnectOptions {
   session: RemoteSession;
   fetch: FetchLike;
   log: Logger;
-  /** Logs in (browser or device) and returns the new token; null when that failed. */
-  login(): Promise<string | null>;
+  /** Logs in (browser or device), with `scopes` for a step-up, and returns the new token. */
+  login(scopes?: string[]): Promise<string | null>;
   /** The client side (stdin/stdout by default; tests pass their own). */
   stdio?: Transport;
 }
@@ -34,7 +34,7 @@ function isLegacyServer(e: unknown): boolean {
  * error code or HTTP status — never the server's response body, which may echo anything.
  */
 export function failureReason(e: unknown, origin: string): string {
-  if (e instanceof NoTokenError) return "Not logged in to the remote MCP server; run the login again.";
+  if (e instanceof NoTokenError) return `${origin} asks for a sign-in and none could be completed; check the messages above and try again.`;
   if (e instanceof BrokerError) return e.message;
   if (e instanceof StreamableHTTPError && typeof e.code === "number" && e.code > 0) return `The remote MCP server ${origin} answered HTTP ${e.code}.`;
   return fetchFailureMessage(e, origin) ?? `The remote MCP server ${origin} could not be reached.`;
@@ -44,13 +44,13 @@ export function failureReason(e: unknown, origin: string): string {
 export async function runConnect(opts: ConnectOptions): Promise<void> {
   const { session, log } = opts;
   let loginRun: Promise<string | null> | null = null;
-  const fetch = authorizedFetch(session, opts.fetch, {
-    // One login at a time in this process; other processes wait on the login lock.
-    onNoToken: () => {
-      loginRun ??= opts.login().finally(() => (loginRun = null));
-      return loginRun;
-    },
-  });
+  // One login at a time in this process (requests that arrive meanwhile share it); other
+  // processes wait on the login lock.
+  const once = (scopes?: string[]) => {
+    loginRun ??= opts.login(scopes).finally(() => (loginRun = null));
+    return loginRun;
+  };
+  const fetch = authorizedFetch(session, opts.fetch, { onNoToken: () => once(), onStepUp: (scopes) => once(scopes) });
   const stdio = opts.stdio ?? new StdioServerTransport();
   let remote: Transport = new StreamableHTTPClientTransport(session.cfg.server, { fetch });
   let legacyTried = false;

@@ -11,7 +11,7 @@ import type { FetchLike } from "../oauth/http.ts";
 import { callbackPage, constantTimeEqual, type CallbackServer, type CallbackServerOptions, type PageOutcome } from "../oauth/loopback.ts";
 import type { Logger } from "../log.ts";
 import { fetchFailureMessage } from "../net-errors.ts";
-import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
+import { authorizedFetch, NoTokenError, StepUpRequiredError } from "./authorized-fetch.ts";
 import type { ProxyConfig } from "./proxy-config.ts";
 import type { RemoteSession } from "./session.ts";
 
@@ -78,6 +78,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   // The request's headers are filtered while authorizedFetch copies them to add the token: one copy per request.
   const upstream = authorizedFetch(session, opts.fetch, { onNoToken: async () => null, drop: HOP_BY_HOP });
   let pending: PendingLogin | null = null;
+  /** Scopes the upstream asked for in its last 403 insufficient_scope: the next /oauth/login asks for them. */
+  let stepUp: string[] | undefined;
 
   /** The login's callback arrives at our REDIRECT_PATH instead of a loopback server of its own. */
   const proxyCallback = (p: PendingLogin) => async (o: CallbackServerOptions): Promise<CallbackServer> => {
@@ -105,8 +107,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     const p: PendingLogin = { authorizationUrl: url.promise };
     pending = p;
     const ui: LoginUi = { authorizationUrl() {}, deviceCode() {}, progress: (m) => log.debug(`proxy: ${m}`) };
+    const scopes = stepUp;
     session
       .login(ui, {
+        ...(scopes ? { scopes } : {}),
         mode: "browser",
         timeoutMs: opts.loginTimeoutMs,
         redirectUri: `${base}${config.redirectPath}`,
@@ -116,7 +120,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
           return true;
         },
       })
-      .then(() => log.info("proxy: signed in; the token is stored and refreshed automatically"))
+      .then(() => {
+        if (stepUp === scopes) stepUp = undefined;
+        log.info("proxy: signed in; the token is stored and refreshed automatically");
+      })
       .catch((e) => {
         url.reject(e);
         log.warn(`proxy: sign-in failed: ${describeError(e)}`);
@@ -166,6 +173,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
         duplex: "half",
       } as RequestInit);
     } catch (e) {
+      if (e instanceof StepUpRequiredError) {
+        // RFC 6750 §3.1: the client hears what the upstream said, plus where to sign in with it.
+        stepUp = e.scopes;
+        return json(403, { error: "insufficient_scope", error_description: `${session.cfg.server.origin} asks for more access (${e.scopes.join(" ")}). Open ${loginUrl} in a browser to sign in with it.`, scope: e.scopes.join(" "), login_url: loginUrl }, { "www-authenticate": `Bearer realm="mcp-credentials-broker", error="insufficient_scope", scope="${e.scopes.join(" ").replace(/["\\]/g, "")}"` });
+      }
       if (e instanceof NoTokenError) {
         return json(401, { error: "login_required", error_description: `The proxy is not signed in to ${session.cfg.server.origin}. Open ${loginUrl} in a browser.`, login_url: loginUrl }, { "www-authenticate": `Bearer realm="mcp-credentials-broker", error="invalid_token"` });
       }

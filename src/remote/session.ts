@@ -1,11 +1,13 @@
 // The token source for one remote MCP server, shared by `proxy` and `connect`: the stored
 // login (refreshed before it expires, and once more when the server answers 401),
-// discovery (RFC 9728 → RFC 8414 / OIDC, or explicit endpoints), the client (RFC 7591
-// registration cached per server, or CLIENT_ID), and the login itself — all through
-// src/oauth, with its locks, so many processes share one login and one refresh.
+// discovery as the MCP authorization spec (2025-11-25, with its 2025-06-18 and 2025-03-26
+// back-compat paths) describes it, the client (pre-registered, a Client ID Metadata
+// Document, or RFC 7591 registration cached per server), the scopes (the challenge's, then
+// the metadata's, else none), and the login itself — a browser sign-in, or a machine's own
+// credentials — all through src/oauth, with its locks, so many processes share one login.
 import { BrokerError, isBrokerError } from "../errors.ts";
 import type { LoginUi } from "../oauth/context.ts";
-import { discoverIssuer, type ServerMetadata } from "../oauth/discovery.ts";
+import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, type ServerMetadata } from "../oauth/discovery.ts";
 import { isUnusable, needsRefresh } from "../oauth/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
@@ -13,13 +15,23 @@ import { DEFAULT_CALLBACK_PATH, DEFAULT_CALLBACK_PORT } from "../oauth/loopback.
 import { PROVIDERS, type ProviderPreset, type ResolvedProvider } from "../oauth/providers.ts";
 import { REFRESH_LOCK, refreshLockName, TokenRefresher } from "../oauth/refresh.ts";
 import { registerClient, registrationFits, RegistrationSchema, type Registration } from "../oauth/registration.ts";
-import { discoverProtectedResource, resourceMetadataFromChallenge } from "../oauth/resource-metadata.ts";
-import { issuerOf } from "../oauth/token-record.ts";
+import { discoverProtectedResource, parseChallenge, type Challenge } from "../oauth/resource-metadata.ts";
+import { issuerOf, recordFromGrant } from "../oauth/token-record.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
 import type { SecretRecord } from "../store/store.ts";
 import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
-import { DEFAULT_REMOTE_SCOPES, remoteNames, type RemoteConfig } from "./config.ts";
+import { remoteNames, type RemoteConfig } from "./config.ts";
 import { guardFetch, proxyMode } from "./guarded-fetch.ts";
+import type { MachineClient } from "../oauth/machine-grants.ts";
+
+/** A private key file for private_key_jwt: read when needed, its contents never in a message. */
+async function readPrivateKey(path: string): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (e) {
+    throw new BrokerError("CONFIG_INVALID", `The private key file cannot be read (${(e as { code?: string }).code ?? "error"}). Check PRIVATE_KEY_FILE / --private-key and its permissions.`);
+  }
+}
 
 export interface RemoteDeps extends Omit<LoginDeps, "clientSecretFor"> {
   /** DNS for the address policy (tests never resolve: they use literals). */
@@ -31,15 +43,22 @@ export interface Discovered {
   meta: ServerMetadata;
   /** RFC 9728 `scopes_supported`, when the server published metadata. */
   scopes?: string[];
+  /** The RFC 8707 resource tokens are asked for: the metadata's `resource`, else the server URL. */
+  resource: string;
   /** How the server was found, for `status`. */
-  via: "protected resource metadata" | "explicit endpoints" | "server origin";
+  via: "protected resource metadata" | "explicit endpoints" | "server origin" | "default endpoints";
 }
+
+/** OAuth's scope for refresh tokens (OIDC Core §11), asked for only where the server lists it. */
+const OFFLINE_SCOPE = "offline_access";
 
 export interface RemoteLoginOptions {
   mode: LoginMode;
   timeoutMs: number;
   /** Loopback callback port (connect); ignored when `redirectUri` is given. */
   port?: number;
+  /** Scopes to ask for instead of the usual choice (a step-up after 403 insufficient_scope). */
+  scopes?: string[];
   /** The proxy's own PUBLIC_BASE_URL + REDIRECT_PATH, with `callback` receiving it. */
   redirectUri?: string;
   callback?: LoginRequest["callback"];
@@ -60,9 +79,16 @@ export interface RemoteStatus {
   scope?: string;
 }
 
-/** The preset a remote server's login runs with: oauth2's, with a fixed callback port (the registration names it). */
-function remotePreset(server: URL, scopes: readonly string[]): ProviderPreset {
-  return { ...PROVIDERS.oauth2, title: `the authorization server of ${server.host}`, defaultScopes: scopes, loopbackAnyPort: false, redirectHost: "127.0.0.1" };
+/** The preset a remote server's login runs with: oauth2's, with a fixed callback port (the
+ * registration names it) and no scopes of its own (the session chooses them). */
+function remotePreset(server: URL): ProviderPreset {
+  return { ...PROVIDERS.oauth2, title: `the authorization server of ${server.host}`, defaultScopes: [], offlineScope: null, loopbackAnyPort: false, redirectHost: "127.0.0.1" };
+}
+
+/** What the server's last 401 or 403 challenge said (MCP authorization: the challenge leads). */
+interface SeenChallenge extends Challenge {
+  /** The server has answered 401: it wants a token (else there is nothing to sign in to). */
+  unauthorized: boolean;
 }
 
 export class RemoteSession {
@@ -71,8 +97,7 @@ export class RemoteSession {
   readonly #refresher: TokenRefresher;
   #record: SecretRecord | null = null;
   #discovered: Promise<Discovered> | null = null;
-  /** The `resource_metadata` URL of the last 401 challenge. */
-  #challenge: string | undefined;
+  #challenge: SeenChallenge = { unauthorized: false };
 
   constructor(
     readonly cfg: RemoteConfig,
@@ -104,10 +129,39 @@ export class RemoteSession {
     }
   }
 
-  /** Notes a 401's `WWW-Authenticate` (RFC 9728 §5.1) for discovery. */
-  noteChallenge(header: string | null): void {
-    const url = resourceMetadataFromChallenge(header);
-    if (url) this.#challenge = url;
+  /**
+   * Notes a 401's or 403's `WWW-Authenticate` (RFC 6750 §3, RFC 9728 §5.1): where the
+   * metadata is and which scopes the request needs, for discovery and the next sign-in.
+   */
+  noteChallenge(header: string | null, status = 401): void {
+    const c = parseChallenge(header);
+    const metadataChanged = c.resourceMetadata !== undefined && c.resourceMetadata !== this.#challenge.resourceMetadata;
+    this.#challenge = {
+      unauthorized: this.#challenge.unauthorized || status === 401,
+      resourceMetadata: c.resourceMetadata ?? this.#challenge.resourceMetadata,
+      // A challenge without scope says nothing about scopes; an earlier one still holds.
+      scope: c.scope ?? this.#challenge.scope,
+      ...(c.error ? { error: c.error } : {}),
+    };
+    if (metadataChanged) this.#discovered = null;
+  }
+
+  /** Whether tokens come from the machine's own credentials (no browser, no person). */
+  get machine(): boolean {
+    return this.cfg.grant !== "authorization_code";
+  }
+
+  /**
+   * After `403 insufficient_scope` (RFC 6750 §3.1): the scopes to sign in again with — the
+   * token's and the challenge's — or null when the token already holds every scope the
+   * server named (signing in again would loop: MCP authorization, "Step-Up Authorization").
+   */
+  stepUpScopes(): string[] | null {
+    const need = this.#challenge.scope;
+    if (!need || need.length === 0) return null;
+    const held = (this.#record?.oauth?.scope ?? "").split(" ").filter(Boolean);
+    if (need.every((s) => held.includes(s))) return null;
+    return [...new Set([...held, ...need])];
   }
 
   /** Discovery, once per session unless `fresh` (after a 401 the metadata may have changed). */
@@ -123,30 +177,60 @@ export class RemoteSession {
     const { cfg } = this;
     if (cfg.endpoints) {
       const issuer = cfg.endpoints.issuer ?? new URL(cfg.endpoints.token).origin;
-      return { meta: { as: { issuer, authorization_endpoint: cfg.endpoints.authorization, token_endpoint: cfg.endpoints.token }, hasIssuer: cfg.endpoints.issuer !== undefined }, via: "explicit endpoints" };
+      return { meta: { as: { issuer, authorization_endpoint: cfg.endpoints.authorization, token_endpoint: cfg.endpoints.token }, hasIssuer: cfg.endpoints.issuer !== undefined }, resource: cfg.server.href, via: "explicit endpoints" };
     }
-    if (!this.#challenge) await this.#probe();
-    const prm = await discoverProtectedResource(cfg.server, this.#fetch, { metadataUrl: this.#challenge, probePath: cfg.probePath });
-    // MCP authorization (2025-03-26): without RFC 9728 metadata the server's origin is the issuer.
-    const issuerUrl = prm?.authorizationServers[0] ?? cfg.server.origin;
-    const issuer = parseSafeUrl(issuerUrl, "authorization server");
+    if (!this.#challenge.unauthorized) await this.#probe();
     const proxy = proxyMode(this.deps.env);
-    await checkDiscoveryTarget(issuer, cfg.server, this.deps.resolve, "authorization server", proxy);
-    // The MCP spec asks for RFC 8414 first, then OpenID Connect Discovery.
-    const as = await discoverIssuer(issuer, this.#fetch, ["oauth2", "oidc"]);
-    for (const f of ["authorization_endpoint", "token_endpoint", "registration_endpoint"] as const) {
-      const u = as[f];
-      if (typeof u === "string") await checkDiscoveryTarget(parseSafeUrl(u, f.replace(/_/g, " ")), cfg.server, this.deps.resolve, f.replace(/_/g, " "), proxy);
+    const check = (u: URL, what: string) => checkDiscoveryTarget(u, cfg.server, this.deps.resolve, what, proxy);
+    const prm = await discoverProtectedResource(cfg.server, this.#fetch, { metadataUrl: this.#challenge.resourceMetadata, probePath: cfg.probePath });
+    let d: Discovered;
+    if (prm) {
+      // MCP authorization 2025-11-25 / 2025-06-18: RFC 9728 names the authorization server.
+      if (prm.authorizationServers.length === 0) throw new BrokerError("OAUTH_INVALID_RESPONSE", `The protected resource metadata of ${cfg.server.origin} names no authorization server (RFC 9728 §2 authorization_servers). Ask the server's operator, or give AUTHORIZATION_ENDPOINT and TOKEN_ENDPOINT.`);
+      const issuer = parseSafeUrl(prm.authorizationServers[0]!, "authorization server");
+      await check(issuer, "authorization server");
+      const as = await discoverIssuer(issuer, this.#fetch, MCP_METADATA_ORDER);
+      d = { meta: { as, hasIssuer: true }, ...(prm.scopesSupported ? { scopes: prm.scopesSupported } : {}), resource: prm.resource, via: "protected resource metadata" };
+    } else {
+      if (!this.#challenge.unauthorized) {
+        throw new BrokerError("PROVIDER_NOT_CONFIGURED", `${cfg.server.origin} did not ask for a sign-in (no 401 and no protected resource metadata): it can be used as it is, with nothing to sign in to.`);
+      }
+      // MCP authorization 2025-03-26 §2.3: without RFC 9728 metadata the authorization base
+      // URL is the server URL without its path; its RFC 8414 metadata, else the default
+      // endpoints /authorize, /token and /register there (§2.3.3).
+      const base = new URL(cfg.server.origin);
+      await check(base, "authorization server");
+      const as = await findIssuerMetadata(base, this.#fetch, ["oauth2", "oidc"]);
+      d = as
+        ? { meta: { as, hasIssuer: true }, resource: cfg.server.href, via: "server origin" }
+        : {
+            meta: { as: { issuer: cfg.server.origin, authorization_endpoint: `${cfg.server.origin}/authorize`, token_endpoint: `${cfg.server.origin}/token`, registration_endpoint: `${cfg.server.origin}/register` }, hasIssuer: false },
+            resource: cfg.server.href,
+            via: "default endpoints",
+          };
     }
-    return { meta: { as, hasIssuer: true }, ...(prm?.scopesSupported ? { scopes: prm.scopesSupported } : {}), via: prm ? "protected resource metadata" : "server origin" };
+    for (const f of ["authorization_endpoint", "token_endpoint", "registration_endpoint"] as const) {
+      const u = d.meta.as[f];
+      if (typeof u === "string") await check(parseSafeUrl(u, f.replace(/_/g, " ")), f.replace(/_/g, " "));
+    }
+    return d;
   }
 
-  /** An unauthenticated request to the server, for its 401 challenge. */
+  /**
+   * An unauthenticated MCP request to the server, for its 401 challenge when none was seen yet
+   * (a sign-in started from the proxy's /oauth/login). A POST, as MCP clients send: servers
+   * may protect only POST (a GET stream is optional in Streamable HTTP).
+   */
   async #probe(): Promise<void> {
     try {
-      const res = await this.#fetch(this.cfg.server.href, { method: "GET", headers: { accept: "application/json, text/event-stream" }, signal: AbortSignal.timeout(10_000) });
-      await res.body?.cancel();
-      if (res.status === 401) this.noteChallenge(res.headers.get("www-authenticate"));
+      const res = await this.#fetch(this.cfg.server.href, {
+        method: "POST",
+        headers: { accept: "application/json, text/event-stream", "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: "mcp-credentials-broker-probe", method: "ping" }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      await res.body?.cancel().catch(() => {});
+      if (res.status === 401) this.noteChallenge(res.headers.get("www-authenticate"), 401);
     } catch (e) {
       // An address refused by policy, or a server that cannot be reached at all: no metadata will come either.
       if (isBrokerError(e, "UNSAFE_URL") || isBrokerError(e, "REMOTE_UNREACHABLE")) throw e;
@@ -200,17 +284,25 @@ export class RemoteSession {
     }
   }
 
-  /** The client for `issuer`: CLIENT_ID, a stored registration that fits, or a new RFC 7591 one. */
+  /**
+   * The client for `issuer`, in the MCP authorization spec's order: a pre-registered one
+   * (CLIENT_ID), a Client ID Metadata Document (our https URL as the id, where the server
+   * says it fetches them), a stored registration that fits, or a new RFC 7591 registration.
+   */
   async #client(d: Discovered, redirectUri: string): Promise<Registration> {
     const { as } = d.meta;
     if (this.cfg.client) {
-      return { issuer: as.issuer, clientId: this.cfg.client.id, ...(this.cfg.client.secret ? { clientSecret: this.cfg.client.secret } : {}), authMethod: this.cfg.client.secret ? "client_secret_post" : "none", redirectUris: [redirectUri] };
+      return { issuer: as.issuer, clientId: this.cfg.client.id, ...(this.cfg.client.secret ? { clientSecret: this.cfg.client.secret } : {}), authMethod: this.cfg.client.secret ? "client_secret_basic" : "none", redirectUris: [redirectUri] };
+    }
+    // draft-ietf-oauth-client-id-metadata-document §3: the server fetches the document itself.
+    if (this.cfg.clientMetadataUrl && as.client_id_metadata_document_supported === true) {
+      return { issuer: as.issuer, clientId: this.cfg.clientMetadataUrl, authMethod: "none", redirectUris: [redirectUri] };
     }
     const stored = await this.#registration();
     // Issuer binding and RFC 7591 §2: a registration made at another issuer, or for another redirect URI, is redone.
     if (registrationFits(stored, as.issuer, redirectUri)) return stored;
-    if (!this.cfg.autoRegister) {
-      throw new BrokerError("PROVIDER_NOT_CONFIGURED", `No client is registered for ${as.issuer} and AUTO_REGISTER_CLIENT=false. Set CLIENT_ID (and CLIENT_SECRET) for a client registered with redirect URI ${redirectUri}.`);
+    if (!this.cfg.autoRegister || !as.registration_endpoint) {
+      throw new BrokerError("PROVIDER_NOT_CONFIGURED", `No client is registered for ${as.issuer}${as.registration_endpoint ? " and AUTO_REGISTER_CLIENT=false" : ", which offers no dynamic client registration (RFC 7591)"}. Register a client there with redirect URI ${redirectUri} and pass --client-id (with CLIENT_SECRET in the environment for a confidential client)${as.client_id_metadata_document_supported === true ? ", or pass --client-metadata-url with an https URL serving your client metadata" : ""}.`);
     }
     const reg = await registerClient(as, this.#fetch, { redirectUri, clientName: "mcp-credentials-broker" });
     const now = this.deps.clock.now();
@@ -219,27 +311,71 @@ export class RemoteSession {
     return reg;
   }
 
+  /**
+   * The scopes of a sign-in (MCP authorization, "Scope Selection Strategy"): SCOPES or the
+   * flag when given, else the challenge's `scope`, else the metadata's `scopes_supported`,
+   * else none at all; plus offline_access where the authorization server lists it (so a
+   * refresh token comes) — never where it does not.
+   */
+  #scopes(d: Discovered, explicit?: string[]): string[] {
+    const base = explicit ?? this.cfg.scopes ?? this.#challenge.scope ?? d.scopes ?? [];
+    const out = [...base];
+    if (!this.machine && d.meta.as.scopes_supported?.includes(OFFLINE_SCOPE) && !out.includes(OFFLINE_SCOPE)) out.push(OFFLINE_SCOPE);
+    return [...new Set(out)];
+  }
+
   /** Logs in (browser, device or paste) and stores the token; other processes waiting for the same login reuse it. */
   async login(ui: LoginUi, opts: RemoteLoginOptions): Promise<SecretRecord> {
+    if (this.machine) return this.machineLogin();
     const d = await this.discover(true);
-    const scopes = this.cfg.scopes ?? d.scopes ?? [...DEFAULT_REMOTE_SCOPES];
+    const scopes = this.#scopes(d, opts.scopes);
     const redirectUri = opts.redirectUri ?? `http://127.0.0.1:${opts.port ?? DEFAULT_CALLBACK_PORT}${DEFAULT_CALLBACK_PATH}`;
     // Under a lock: several processes starting at once register one client, not one each.
     const reg = await this.deps.withLock(`remote-register-${this.names.client.slice(-24)}`, () => this.#client(d, redirectUri), { timeoutMs: 60_000, staleMs: 90_000 });
     const provider: ResolvedProvider = {
-      preset: remotePreset(this.cfg.server, scopes),
+      preset: remotePreset(this.cfg.server),
       clientId: reg.clientId,
       ...(reg.clientSecret ? { clientSecret: reg.clientSecret } : {}),
       server: { issuer: d.meta.as.issuer, discover: false },
       // RFC 8707 + MCP authorization: the token is asked for this server only.
-      resource: this.cfg.server.href,
+      resource: d.resource,
     };
     const result = await login(
       this.#loginDeps(),
-      { provider: "oauth2", secretName: this.names.token, mode: opts.mode, timeoutMs: opts.timeoutMs, port: opts.port, target: { provider, meta: d.meta }, callback: opts.callback, presentUrl: opts.presentUrl, signal: opts.signal },
+      { provider: "oauth2", secretName: this.names.token, scopes, mode: opts.mode, timeoutMs: opts.timeoutMs, port: opts.port, target: { provider, meta: d.meta }, callback: opts.callback, presentUrl: opts.presentUrl, signal: opts.signal },
       ui,
     );
     this.#record = await this.#tagUpstream(result.record);
+    return this.#record;
+  }
+
+  /**
+   * A token from the machine's own credentials, no person involved: the client credentials
+   * grant (RFC 6749 §4.4) with a secret or a private key (RFC 7523 §2.2), or the cross-app
+   * access flow (an identity provider's ID token exchanged for an identity assertion grant,
+   * RFC 8693, then a JWT bearer grant, RFC 7523 §2.1). Serialised with browser logins.
+   */
+  async machineLogin(): Promise<SecretRecord> {
+    const d = await this.discover(true);
+    const scopes = this.#scopes(d);
+    const grants = await import("../oauth/machine-grants.ts");
+    const clientId = this.cfg.client!.id;
+    const key = this.cfg.privateKey ? { pem: await readPrivateKey(this.cfg.privateKey.file), alg: this.cfg.privateKey.alg } : undefined;
+    const client: MachineClient = key ? { clientId, privateKey: key } : { clientId, ...(this.cfg.client?.secret ? { clientSecret: this.cfg.client.secret } : {}) };
+    const opts = { ...(scopes.length > 0 ? { scopes } : {}), resource: d.resource };
+    const provider: ResolvedProvider = { preset: remotePreset(this.cfg.server), clientId, server: { issuer: d.meta.as.issuer, discover: false }, resource: d.resource };
+    const record = await this.deps.withLock(
+      refreshLockName(this.names.token),
+      async () => {
+        const grant = this.cfg.grant === "cross_app" ? await grants.crossAppGrant(d.meta.as, this.#fetch, client, this.cfg.idp!, opts) : await grants.clientCredentialsGrant(d.meta.as, this.#fetch, client, opts);
+        const prev = await this.deps.store.get(this.names.token);
+        const rec = recordFromGrant(grant, provider, d.meta, this.deps.clock.now(), prev);
+        await this.deps.store.set(this.names.token, rec);
+        return rec;
+      },
+      REFRESH_LOCK,
+    );
+    this.#record = await this.#tagUpstream(record);
     return this.#record;
   }
 

@@ -17,7 +17,7 @@ export type Policy = (typeof POLICIES)[number];
 export const OAuthPartSchema = z.object({
   provider: z.string(),
   clientId: z.string(),
-  authMethod: z.enum(["client_secret_post", "client_secret_basic", "none"]),
+  authMethod: z.enum(["client_secret_post", "client_secret_basic", "private_key_jwt", "none"]),
   tokenEndpoint: z.string(),
   /** The issuer logged in to (oauth2 --issuer), for refresh and the "log in again" hint. */
   issuer: z.string().optional(),

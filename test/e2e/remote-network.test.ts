@@ -23,32 +23,48 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
     const dir = mkdtempSync(join(tmpdir(), "mcb-tls-"));
     const files = makeTestCa(dir, "IP:127.0.0.1");
     ca = files.ca;
-    // Enough of a server to be probed: every request is noted and answered 404.
+    // Enough of a server to be probed: every request is noted; the MCP endpoint asks for a
+    // sign-in (401) and everything else is 404, so discovery runs and then fails.
     server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
       tls: { cert: readFileSync(files.cert, "utf8"), key: readFileSync(files.key, "utf8") },
       fetch(req) {
-        seen.push(`${req.method} ${new URL(req.url).pathname}`);
-        return new Response("{}", { status: 404, headers: { "content-type": "application/json" } });
+        const path = new URL(req.url).pathname;
+        seen.push(`${req.method} ${path}`);
+        return new Response("{}", { status: path === "/mcp" ? 401 : 404, headers: { "content-type": "application/json" } });
       },
     });
   });
   afterAll(() => server?.stop(true));
 
+  /** Sends one initialize through `connect`: the server is first contacted for it. The answer is a JSON-RPC error naming the cause. */
   async function connect(url: string, env: Record<string, string>) {
     const p = spawnBroker(["connect", url], { home: tempHome("mcb-tls-"), env: { BROWSER: "/bin/false", ...env }, stdin: "pipe" });
+    p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } })}\n`);
+    p.stdin.flush();
+    const reader = p.stdout.getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    p.stdin.end();
+    reader.releaseLock();
     const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
-    return { code, stderr };
+    const reply = text ? (JSON.parse(text.split("\n")[0]!) as { error?: { message: string } }) : {};
+    return { code, stderr: `${stderr}\n${reply.error?.message ?? ""}`, reply };
   }
 
   it("reaches the server with NODE_EXTRA_CA_CERTS naming the CA", async () => {
     seen.length = 0;
     const r = await connect(`https://127.0.0.1:${server!.port}/mcp`, { NODE_EXTRA_CA_CERTS: ca });
-    // The TLS handshake passed: discovery asked the server (it then fails, as this server has no OAuth).
-    expect(seen).toContain("GET /mcp");
+    // The TLS handshake passed: the request reached the server, whose 401 started discovery
+    // (it then fails, as this server has no OAuth) and the client got an error answer.
+    expect(seen).toContain("POST /mcp");
     expect(seen).toContain("GET /.well-known/oauth-protected-resource/mcp");
-    expect(r.code).toBe(1);
+    expect(r.reply.error).toBeDefined();
     expect(r.stderr).not.toContain("not trusted");
   }, 30_000);
 
@@ -78,7 +94,7 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
     seen.length = 0;
     const r = await connect(`https://127.0.0.1:${server!.port}/mcp`, {});
     expect(seen).toEqual([]);
-    expect(r.code).toBe(1);
+    expect(r.reply.error).toBeDefined();
     expect(r.stderr).toContain(`The TLS certificate of https://127.0.0.1:${server!.port} is not trusted`);
     expect(r.stderr).toContain("NODE_EXTRA_CA_CERTS");
     expect(r.stderr).not.toContain("Internal error");
@@ -87,7 +103,7 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
   it("an unreachable server: names it and the error, not an internal error", async () => {
     const port = await freePort(); // nothing listens there
     const r = await connect(`http://127.0.0.1:${port}/mcp`, {});
-    expect(r.code).toBe(1);
+    expect(r.reply.error).toBeDefined();
     expect(r.stderr).toMatch(new RegExp(`Could not reach http://127\\.0\\.0\\.1:${port} \\((ECONNREFUSED|ConnectionRefused)\\)`));
     expect(r.stderr).not.toContain("Internal error");
   }, 30_000);

@@ -18,7 +18,7 @@ describe("failureReason", () => {
     expect(why).toStartWith("Could not reach https://mcp.example.com (ECONNREFUSED).");
   });
   it("no login, and the broker's own errors, keep their words", () => {
-    expect(failureReason(new NoTokenError("x"), origin)).toBe("Not logged in to the remote MCP server; run the login again.");
+    expect(failureReason(new NoTokenError("x"), origin)).toBe("https://mcp.example.com asks for a sign-in and none could be completed; check the messages above and try again.");
     expect(failureReason(new BrokerError("OAUTH_TIMEOUT", "No sign-in callback arrived in time."), origin)).toBe("No sign-in callback arrived in time.");
   });
   it("anything else is said without its message", () => {
