@@ -10,6 +10,6 @@ export const tokenRevokeCommand = defineCommand({
   args: { token_id: { type: "positional", required: true, description: "Token id (tok_…) from mint" }, ...storeArg },
   async run({ args }) {
     const r = await withRuntime(args.store, (rt) => rt.broker.revokeToken(args.token_id, { client: "cli" }));
-    process.stderr.write(`Revoked ${r.tokenId}.\n`);
+    process.stderr.write(r.expired ? `${r.tokenId} had already expired: nothing to revoke.\n` : `Revoked ${r.tokenId}.\n`);
   },
 });

@@ -89,19 +89,12 @@ export class TokenService {
     } catch {
       return { valid: false, reason: "Not a JWT (expected three base64url parts)." };
     }
-    let key: Uint8Array | CryptoKey;
-    if (header.alg === "HS256") {
-      if (this.deps.jwtSecret === undefined) return { valid: false, reason: "Token is HS256 but JWT_SECRET is not set in this broker." };
-      key = new TextEncoder().encode(this.deps.jwtSecret);
-    } else if (header.alg === "ES256") {
-      key = (await this.#es256Key()).publicKey;
-    } else {
-      return { valid: false, reason: `Unsupported algorithm '${String(header.alg)}': only HS256 and ES256 tokens are issued here.` };
-    }
+    const key = await this.#verificationKey(header.alg);
+    if ("reason" in key) return { valid: false, reason: key.reason };
     try {
-      const { payload } = await jwtVerify(token, key, {
+      const { payload } = await jwtVerify(token, key.key, {
         issuer: TOKEN_ISSUER,
-        algorithms: [header.alg],
+        algorithms: [key.alg],
         currentDate: new Date(this.deps.clock.now()),
       });
       if (typeof payload.jti === "string" && this.deps.revocations.has(payload.jti)) {
@@ -117,30 +110,67 @@ export class TokenService {
   }
 
   /**
-   * Revokes by token id (or by the token itself). The id is persisted until the token's
+   * Revokes by token id, or by the token itself. The id is persisted until the token's
    * expiry (or the longest TTL when the expiry is unknown), so every process rejects it.
-   * Returns false when the id is unknown here and could not be checked.
+   * A token is revoked only when its signature verifies: its `jti` and `exp` decide what is
+   * recorded, and an altered copy could otherwise name an expiry in the past (answering
+   * "revoked" while the real token keeps verifying) or another token's id. `known` is false
+   * when a bare id was not minted by this process; `expired` when the token already expired.
    */
-  async revoke(tokenIdOrJwt: string): Promise<{ tokenId: string; known: boolean }> {
+  async revoke(tokenIdOrJwt: string): Promise<{ tokenId: string; known: boolean; expired: boolean }> {
     let jti = tokenIdOrJwt;
     let expMs = this.#active.get(jti);
     if (tokenIdOrJwt.split(".").length === 3) {
-      try {
-        const claims = decodeJwt(tokenIdOrJwt);
-        if (typeof claims.jti === "string") jti = claims.jti;
-        if (typeof claims.exp === "number") expMs = claims.exp * 1000;
-      } catch {
-        throw new BrokerError("INVALID_INPUT", "The token to revoke is neither a token id nor a readable JWT. Pass the tokenId from mint_token.");
-      }
+      const claims = await this.#verifiedClaims(tokenIdOrJwt);
+      if (typeof claims.jti === "string") jti = claims.jti;
+      if (typeof claims.exp === "number") expMs = claims.exp * 1000;
     }
     if (!/^tok_[A-Za-z0-9_-]{1,64}$/.test(jti)) {
       throw new BrokerError("NOT_FOUND", "Unknown token id. Pass the tokenId returned by mint_token (it starts with 'tok_').");
     }
     const known = expMs !== undefined;
+    const expired = expMs !== undefined && expMs <= this.deps.clock.now();
     const longest = Math.max(...Object.values(MINT_TTL).map((r) => r.max)) * 1000;
-    this.deps.revocations.add(jti, expMs ?? this.deps.clock.now() + longest);
+    if (!expired) this.deps.revocations.add(jti, expMs ?? this.deps.clock.now() + longest);
     this.#active.delete(jti);
-    return { tokenId: jti, known };
+    return { tokenId: jti, known, expired };
+  }
+
+  /**
+   * The claims of a token whose signature and issuer verify (RFC 7519 §7.2), expired or
+   * not; TOKEN_INVALID otherwise. Nothing is taken from a token that does not verify.
+   */
+  async #verifiedClaims(token: string): Promise<JWTPayload> {
+    const nothing = "Nothing was revoked: pass the tokenId (tok_…) from mint_token, or the token exactly as mint_token returned it.";
+    let alg: unknown;
+    try {
+      alg = decodeProtectedHeader(token).alg;
+    } catch {
+      throw new BrokerError("TOKEN_INVALID", `The token to revoke is neither a token id nor a readable JWT. ${nothing}`);
+    }
+    const key = await this.#verificationKey(alg);
+    if ("reason" in key) throw new BrokerError("TOKEN_INVALID", `The token to revoke cannot be checked here: ${key.reason} ${nothing}`);
+    try {
+      return (await jwtVerify(token, key.key, { issuer: TOKEN_ISSUER, algorithms: [key.alg], currentDate: new Date(this.deps.clock.now()) })).payload;
+    } catch (e) {
+      // jose checks the signature before the claims: an expired token's payload is verified.
+      if (e instanceof errors.JWTExpired) return e.payload;
+      if (e instanceof errors.JOSEError) {
+        const why = e instanceof errors.JWSSignatureVerificationFailed ? "its signature does not verify (the token was altered or signed by another key)" : `it was rejected (${e.code})`;
+        throw new BrokerError("TOKEN_INVALID", `The token to revoke is not one this broker issued: ${why}. ${nothing}`);
+      }
+      throw e;
+    }
+  }
+
+  /** The key that checks a token signed with `alg`, or why there is none. */
+  async #verificationKey(alg: unknown): Promise<{ alg: "HS256" | "ES256"; key: Uint8Array | CryptoKey } | { reason: string }> {
+    if (alg === "HS256") {
+      if (this.deps.jwtSecret === undefined) return { reason: "Token is HS256 but JWT_SECRET is not set in this broker." };
+      return { alg, key: new TextEncoder().encode(this.deps.jwtSecret) };
+    }
+    if (alg === "ES256") return { alg, key: (await this.#es256Key()).publicKey };
+    return { reason: `Unsupported algorithm '${String(alg)}': only HS256 and ES256 tokens are issued here.` };
   }
 
   /** Tokens minted by this process that are neither expired nor revoked. */

@@ -16,6 +16,13 @@ function tamper(token: string): string {
   return [h, Buffer.from(JSON.stringify(claims)).toString("base64url"), s].join(".");
 }
 
+/** The token with some claims replaced and its signature kept (a copy altered by hand). */
+function withClaims(token: string, change: Record<string, unknown>): string {
+  const [h, p, sig] = token.split(".");
+  const claims = { ...JSON.parse(Buffer.from(p!, "base64url").toString()), ...change };
+  return [h, Buffer.from(JSON.stringify(claims)).toString("base64url"), sig].join(".");
+}
+
 describe("mint_token TTL table", () => {
   it.each(MINT_PROVIDERS.map((p) => [p, MINT_TTL[p].max] as const))("%s: default 1 h, max %d s, above max names the max", async (provider, max) => {
     const { broker } = memoryBroker();
@@ -89,6 +96,40 @@ describe("verify_token", () => {
     const r = await broker.revokeToken(t.token, cli);
     expect(r.tokenId).toBe(t.tokenId);
     expect(revocations.has(t.tokenId)).toBe(true);
+  });
+
+  it("revokes only a token whose signature verifies: a tampered copy (an expiry in the past, another id) is refused and revokes nothing", async () => {
+    for (const jwtSecret of [undefined, SECRET]) {
+      const { broker, revocations } = memoryBroker({ jwtSecret });
+      const t = await broker.mintToken({ provider: "github", scopes: ["repo"], ttlSeconds: 3600 }, cli);
+      const other = await broker.mintToken({ provider: "github", scopes: ["repo"], ttlSeconds: 3600 }, cli);
+      for (const change of [{ exp: 1 }, { jti: other.tokenId }, { exp: 1, jti: other.tokenId }]) {
+        const err = await broker.revokeToken(withClaims(t.token, change), cli).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(BrokerError);
+        expect((err as BrokerError).code).toBe("TOKEN_INVALID");
+        expect((err as BrokerError).message).toMatch(/signature does not verify[\s\S]*Nothing was revoked/);
+      }
+      expect(revocations.has(t.tokenId)).toBe(false);
+      expect(revocations.has(other.tokenId)).toBe(false);
+      expect((await broker.verifyToken(t.token)).valid).toBe(true);
+      expect((await broker.verifyToken(other.token)).valid).toBe(true);
+      // The genuine token still revokes, for its own lifetime.
+      expect(await broker.revokeToken(t.token, cli)).toMatchObject({ tokenId: t.tokenId, known: true, expired: false });
+      expect((await broker.verifyToken(t.token)).valid).toBe(false);
+      expect((await broker.verifyToken(other.token)).valid).toBe(true);
+    }
+  });
+
+  it("refuses a token it cannot check (unsigned, HS256 without JWT_SECRET) and says a genuine expired token had nothing left to revoke", async () => {
+    const { broker, clock } = memoryBroker();
+    const none = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "mcp-credentials-broker", jti: "tok_x" })).toString("base64url")}.`;
+    await expect(broker.revokeToken(none, cli)).rejects.toThrow(/Unsupported algorithm 'none'[\s\S]*Nothing was revoked/);
+    const hs = jwt.sign({ iss: "mcp-credentials-broker", jti: "tok_y" }, SECRET, { algorithm: "HS256" });
+    await expect(broker.revokeToken(hs, cli)).rejects.toThrow(/JWT_SECRET is not set/);
+    await expect(broker.revokeToken("a.b.c", cli)).rejects.toThrow(/neither a token id nor a readable JWT/);
+    const t = await broker.mintToken({ provider: "github", scopes: [], ttlSeconds: 60 }, cli);
+    clock.advance(61_000);
+    expect(await broker.revokeToken(t.token, cli)).toMatchObject({ tokenId: t.tokenId, expired: true });
   });
 
   it("refuses to revoke an id that is not a token id", async () => {

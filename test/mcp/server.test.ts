@@ -219,6 +219,12 @@ describe("MCP server (in-process)", () => {
     expect(v.valid).toBe(true);
     expect(v.claims).toMatchObject({ jti: t.tokenId, provider: "github", scopes: ["repo", "read:org"], scope: "repo read:org", aud: "https://api.example.com", iss: "mcp-credentials-broker" });
 
+    // A copy with its expiry moved into the past is refused: nothing is revoked, the real token still verifies.
+    const [h, p, sig] = t.token.split(".");
+    const altered = [h, Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url").toString()), exp: 1 })).toString("base64url"), sig].join(".");
+    expect(fail(await s.call("revoke_token", { token_id: altered }))).toMatch(/signature does not verify.*Nothing was revoked/);
+    expect(ok(await s.call("verify_token", { token: t.token })).valid).toBe(true);
+
     expect(ok(await s.call("revoke_token", { token_id: t.tokenId })).message).toMatch(/revoked/i);
     const after = ok(await s.call("verify_token", { token: t.token }));
     expect(after.valid).toBe(false);
