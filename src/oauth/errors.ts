@@ -72,7 +72,9 @@ export function translateOAuthError(e: unknown, step: OAuthStep, loginHint = "`m
     const isIssuer = /"iss"|issuer/.test(e.message);
     return new BrokerError(
       "OAUTH_INVALID_RESPONSE",
-      isIssuer
+      isIssuer && step === "discovery"
+        ? "The authorization server's metadata names another issuer than the one it was fetched for; refusing to use it (RFC 8414 §3.3: a mix-up or impersonation attempt, or a misconfigured server). Ask the server's operator, or give the endpoints explicitly."
+        : isIssuer
         ? `The ${step} response came from an unexpected issuer (RFC 9207 "iss" check: ${e.message}). Nothing was stored; this can be a mix-up attack.`
         : `The provider's ${step} response was not valid OAuth: ${e.message}. Nothing was stored.`,
       { cause: e },

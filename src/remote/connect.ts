@@ -94,6 +94,12 @@ export async function runConnect(opts: ConnectOptions): Promise<void> {
   wire(remote);
   stdio.onmessage = (msg: JSONRPCMessage) => void forward(msg);
   stdio.onclose = () => closed.resolve();
+  // The SDK's stdio transport does not watch for end of input: a client that closes our stdin
+  // is gone, and an open remote stream (an SSE GET) must not keep the bridge alive after it.
+  if (!opts.stdio) {
+    process.stdin.once("end", () => closed.resolve());
+    process.stdin.once("close", () => closed.resolve());
+  }
   await remote.start();
   await stdio.start();
   await closed.promise;
