@@ -108,7 +108,8 @@ describe.if(canRun)("remote session", () => {
   it("explicit AUTHORIZATION_ENDPOINT + TOKEN_ENDPOINT + ISSUER and CLIENT_ID work without any discovery", async () => {
     const store = new MemoryStore();
     const port = await freePort();
-    const env = { AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth`, TOKEN_ENDPOINT: `${w.idp.issuer}/token`, ISSUER: w.idp.issuer, CLIENT_ID: w.idp.publicClientId };
+    // Without discovery nothing names the scopes (none are sent unless SCOPES says): this IdP wants one.
+    const env = { AUTHORIZATION_ENDPOINT: `${w.idp.issuer}/auth`, TOKEN_ENDPOINT: `${w.idp.issuer}/token`, ISSUER: w.idp.issuer, CLIENT_ID: w.idp.publicClientId, SCOPES: "mcp:tools" };
     const s = new RemoteSession(remoteConfig(w.remote.url, env), deps(store, () => `http://127.0.0.1:${port}/oauth/callback`));
     const paths = w.idp.paths.length;
     const regs = w.idp.counts.registration;
