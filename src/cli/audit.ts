@@ -4,8 +4,9 @@ import { parseSince, readAuditLog, verifyAuditLog, type AuditLine } from "../cor
 import { readPendingLines } from "../core/audit-pending.ts";
 import { orphanedPendingFiles } from "../core/audit.ts";
 import { auditLogPath } from "../deps.ts";
-import { jsonArg, out } from "./common.ts";
+import { jsonArg, note, out } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("audit", [
   "mcp-credentials-broker audit --since 1h",
@@ -13,8 +14,12 @@ examples.set("audit", [
   "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered",
 ]);
 
-/** One line for people: time, event, outcome, name, client, purpose and the details that apply. */
-function describeLine(l: AuditLine): string {
+/**
+ * One line for people: time, event, outcome, name, client, purpose and the details that
+ * apply, tab-separated. Every field is escaped (terminalText): name, purpose, client name
+ * and tags are an agent's words, and a newline or ESC in them must not forge a row.
+ */
+export function describeLine(l: AuditLine): string {
   const extra = [
     l.consent && `consent=${String(l.consent)}`,
     l.env && `env=${String(l.env)}`,
@@ -26,7 +31,7 @@ function describeLine(l: AuditLine): string {
     l.recovered === true && "recovered",
   ].filter(Boolean);
   const outcome = l.outcome === "ok" ? "ok" : `error ${l.error ?? ""}`.trim();
-  return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].join("\t");
+  return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].map((f) => terminalText(String(f))).join("\t");
 }
 
 export const auditCommand = defineCommand({
@@ -46,20 +51,20 @@ export const auditCommand = defineCommand({
     // Lines a killed broker had only in its write-ahead file: on disk, not yet in the chain.
     const pending = orphanedPendingFiles(path).reduce((n, f) => n + safeCount(f), 0);
     if (pending > 0) {
-      process.stderr.write(`note: ${pending} audit line(s) of stopped broker processes are not in the chain yet (${path}.pending.*); the next broker that writes the log adds them, marked "recovered".\n`);
+      note(`note: ${pending} audit line(s) of stopped broker processes are not in the chain yet (${terminalText(path)}.pending.*); the next broker that writes the log adds them, marked "recovered".`);
     }
     if (args.verify) {
       const v = verifyAuditLog(path);
       if (args.json) out(JSON.stringify({ ...v, pending }, null, 2));
-      else if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.join(", ")}; head seq ${v.head.seq} sha256 ${v.head.hash}` : "audit log is empty");
-      else out(`audit log altered: line ${v.bad.line} of ${v.bad.file}: ${v.bad.reason}`);
+      else if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.map(terminalText).join(", ")}; head seq ${v.head.seq} sha256 ${terminalText(v.head.hash)}` : "audit log is empty");
+      else out(`audit log altered: line ${v.bad.line} of ${terminalText(v.bad.file)}: ${terminalText(v.bad.reason)}`);
       if (!v.ok) process.exitCode = 1;
       return;
     }
     const since = args.since === undefined ? undefined : parseSince(args.since, Date.now());
     const lines = readAuditLog(path, { since, name: args.name });
     if (args.json) return out(JSON.stringify(lines, null, 2));
-    if (lines.length === 0) return out(`No audit lines${args.since || args.name ? " match" : ` in ${path}`}.`);
+    if (lines.length === 0) return out(`No audit lines${args.since || args.name ? " match" : ` in ${terminalText(path)}`}.`);
     for (const l of lines) out(describeLine(l));
   },
 });

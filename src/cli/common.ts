@@ -1,5 +1,6 @@
 // Pieces every CLI command shares: the --store/--json flags, opening the runtime, output.
 import { openRuntime, type Runtime } from "../deps.ts";
+import { terminalLines } from "./terminal-text.ts";
 
 export const storeArg = {
   store: { type: "string", description: "Backend: auto, keychain, file or memory (default: MCB_STORE, else auto)", valueHint: "auto|keychain|file|memory" },
@@ -16,9 +17,17 @@ export async function withRuntime<T>(storeFlag: string | undefined, fn: (rt: Run
   }
 }
 
-/** Writes a line to stdout. */
+/**
+ * Writes a line to stdout, control characters escaped (terminal-text.ts) except the newlines
+ * and tabs it was composed with; fields from outside go through terminalText first.
+ */
 export function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${terminalLines(line)}\n`);
+}
+
+/** Writes a message line to stderr, escaped like out(). */
+export function note(line: string): void {
+  process.stderr.write(`${terminalLines(line)}\n`);
 }
 
 /**

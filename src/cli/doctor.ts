@@ -10,6 +10,7 @@ import { hostContext, installDeps } from "../deps.ts";
 import { diagnose, type Finding } from "../diagnostics.ts";
 import { jsonArg, out, storeArg } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("doctor", ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json", "mcp-credentials-broker doctor --store keychain   # would the OS keychain work here?"]);
 
@@ -44,17 +45,18 @@ async function binarySection(): Promise<Section> {
   };
 }
 
+/** A config file may be a project's (an agent can write it): its command and paths are escaped. */
 function describeClient(c: ClientStatus): string {
-  const where = `${c.label} (${c.scope}) ${c.file}`;
+  const where = `${c.label} (${c.scope}) ${terminalText(c.file)}`;
   switch (c.state) {
     case "no-config":
       return `${where}: no config file`;
     case "not-installed":
       return `${where}: not installed`;
     case "unreadable":
-      return `${where}: ${c.error}`;
+      return `${where}: ${terminalText(String(c.error))}`;
     case "installed":
-      return `${where}: installed → ${c.command}${c.pointsHere ? " (this binary)" : " (NOT this binary)"}`;
+      return `${where}: installed → ${terminalText(String(c.command))}${c.pointsHere ? " (this binary)" : " (NOT this binary)"}`;
   }
 }
 
@@ -63,7 +65,7 @@ function clientsSection(name: string): Section {
   const rows = inspectClients(name, (cmd) => realpathOr(cmd) === self, installDeps().env);
   const problems = rows.flatMap((c) => {
     if (c.state === "unreadable") return [`${c.label}: ${c.error}`];
-    if (c.state === "installed" && !c.pointsHere) return [`${c.label} runs ${c.command}, not this binary: run \`mcp-credentials-broker install ${c.client}${c.scope === "project" ? " --scope project" : ""} --force\` to point it here.`];
+    if (c.state === "installed" && !c.pointsHere) return [`${c.label} runs ${terminalText(String(c.command))}, not this binary: run \`mcp-credentials-broker install ${c.client}${c.scope === "project" ? " --scope project" : ""} --force\` to point it here.`];
     return [];
   });
   return { title: "MCP clients", lines: rows.map(describeClient), problems, data: rows };

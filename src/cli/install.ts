@@ -8,6 +8,7 @@ import { installDeps } from "../deps.ts";
 import { clientArgs, parseClientChoice } from "./client-args.ts";
 import { out } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("install", [
   "mcp-credentials-broker install claude-code            # via `claude mcp add` when claude is on PATH",
@@ -20,11 +21,12 @@ const VERBS = { added: ["Added", "add"], replaced: ["Repointed", "repoint"], rem
 
 /** Human summary of an install or uninstall, shared with `uninstall`. */
 export function printOutcome(o: InstallOutcome, name: string, dryRun: boolean, detail?: string): void {
-  if (o.action === "unchanged") return out(`'${name}' in ${o.client.label} (${o.file}) already runs this binary; nothing to do.`);
-  if (o.action === "absent") return out(`${o.client.label} has no server '${name}' in ${o.file}; nothing to do.`);
+  const t = terminalText;
+  if (o.action === "unchanged") return out(`'${t(name)}' in ${o.client.label} (${t(o.file)}) already runs this binary; nothing to do.`);
+  if (o.action === "absent") return out(`${o.client.label} has no server '${t(name)}' in ${t(o.file)}; nothing to do.`);
   const [done, todo] = VERBS[o.action];
-  out(`${dryRun ? `Would ${todo}` : done} '${name}' ${o.action === "removed" ? "from" : "in"} ${o.client.label} (${o.file})`);
-  for (const c of o.commands) out(`  ${dryRun ? "would run" : "ran"}: ${c.join(" ")}`);
+  out(`${dryRun ? `Would ${todo}` : done} '${t(name)}' ${o.action === "removed" ? "from" : "in"} ${o.client.label} (${t(o.file)})`);
+  for (const c of o.commands) out(`  ${dryRun ? "would run" : "ran"}: ${c.map(t).join(" ")}`);
   if (o.diff) out(o.diff);
   if (detail) out(`  ${detail}`);
   if (o.backup) out(`  backup: ${o.backup}`);

@@ -9,6 +9,7 @@ import { isProviderId, PROVIDER_IDS, type ProviderId } from "../oauth/providers.
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
 import { startSpinner } from "./spinner.ts";
+import { terminalLines, terminalText } from "./terminal-text.ts";
 
 examples.set("login", [
   "mcp-credentials-broker login github                       # browser; token stored as github-token",
@@ -46,8 +47,9 @@ async function* stdinLines(): AsyncIterable<string> {
   }
 }
 
+/** A message line on stderr; URLs and codes from the provider go through terminalText first. */
 function say(line: string): void {
-  process.stderr.write(`${line}\n`);
+  process.stderr.write(`${terminalLines(line)}\n`);
 }
 
 /** The terminal UI: URL for copy-paste, the device code, a spinner while waiting. */
@@ -55,11 +57,11 @@ export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pau
   return {
     authorizationUrl(url, opened, redirectUri) {
       spinner.pause();
-      if (opened) say(`Opened your browser to sign in. If it did not open, visit:\n\n  ${url}\n`);
-      else say(`Open this URL in a browser to sign in:\n\n  ${url}\n`);
+      if (opened) say(`Opened your browser to sign in. If it did not open, visit:\n\n  ${terminalText(url)}\n`);
+      else say(`Open this URL in a browser to sign in:\n\n  ${terminalText(url)}\n`);
       if (mode === "paste" || !opened) {
         const port = new URL(redirectUri).port;
-        say(`After signing in, the browser goes to ${redirectUri}?… If this machine is remote, that page will not load:`);
+        say(`After signing in, the browser goes to ${terminalText(redirectUri)}?… If this machine is remote, that page will not load:`);
         say(`copy the full address from the browser's address bar and paste it here, then press Enter.`);
         say(`(Or forward the port first, from your own machine: ssh -L ${port}:127.0.0.1:${port} <this-host>)\n`);
       }
@@ -67,8 +69,8 @@ export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pau
     },
     deviceCode(d) {
       spinner.pause();
-      say(`To sign in, open ${d.verificationUri} on any device and enter the code:\n\n  ${d.userCode}\n`);
-      if (d.verificationUriComplete) say(`(or open ${d.verificationUriComplete} directly)`);
+      say(`To sign in, open ${terminalText(d.verificationUri)} on any device and enter the code:\n\n  ${terminalText(d.userCode)}\n`);
+      if (d.verificationUriComplete) say(`(or open ${terminalText(d.verificationUriComplete)} directly)`);
       say(`The code is valid for ${Math.max(1, Math.round(d.expiresIn / 60))} minutes.`);
       spinner.set("Waiting for the code to be approved…");
     },
@@ -129,7 +131,7 @@ export const loginCommand = defineCommand({
       }
       const expires = r.expiresAt === undefined ? "does not expire" : `expires in ${Math.max(0, Math.round((r.expiresAt - Date.now()) / 60_000))} min`;
       const refresh = r.oauth?.refreshToken ? "; refreshed automatically" : "";
-      say(`${result.byOtherProcess ? "Signed in by another broker process" : "Signed in"}. Token stored as '${name}' (${expires}${refresh}).`);
+      say(`${result.byOtherProcess ? "Signed in by another broker process" : "Signed in"}. Token stored as '${terminalText(name)}' (${expires}${refresh}).`);
     } finally {
       spinner.stop();
     }

@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("logout", ["mcp-credentials-broker logout github-token"]);
 
@@ -16,6 +17,6 @@ export const logoutCommand = defineCommand({
       failed: "deleted, but the provider did not confirm the revocation (see the warning above)",
       "not-oauth": "deleted",
     }[revocation];
-    process.stderr.write(`'${args.name}' ${note}.\n`);
+    process.stderr.write(`'${terminalText(args.name)}' ${note}.\n`);
   },
 });

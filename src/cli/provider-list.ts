@@ -4,6 +4,7 @@ import { configuredProviders, loadProviderSettings } from "../oauth/provider-set
 import { clientCredentials, PROVIDER_IDS, PROVIDERS } from "../oauth/providers.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("provider list", ["mcp-credentials-broker provider list", "mcp-credentials-broker provider list --json"]);
 
@@ -21,6 +22,6 @@ export const providerListCommand = defineCommand({
       );
     });
     if (args.json) return out(JSON.stringify(rows, null, 2));
-    for (const r of rows) out(r.configured ? `${r.provider}\t${r.source}\tclient ${r.clientId}${r.hasSecret ? " (with secret)" : " (public)"}` : `${r.provider}\tnot configured (set ${PROVIDERS[r.provider].clientIdVars.join(" or ")}, or run provider add ${r.provider})`);
+    for (const r of rows) out(r.configured ? `${r.provider}\t${r.source}\tclient ${terminalText(r.clientId ?? "")}${r.hasSecret ? " (with secret)" : " (public)"}` : `${r.provider}\tnot configured (set ${PROVIDERS[r.provider].clientIdVars.join(" or ")}, or run provider add ${r.provider})`);
   },
 });

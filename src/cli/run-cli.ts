@@ -1,6 +1,7 @@
 // Runs a citty command tree with our conventions: exit 0/1/2, `error: …` on stderr, help with examples.
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { BrokerError, describeError } from "../errors.ts";
+import { terminalLines } from "./terminal-text.ts";
 
 /** Thrown by commands for bad usage (exit 2). */
 export class UsageError extends Error {}
@@ -59,14 +60,15 @@ export async function runCli(root: AnyCommand, argv: string[]): Promise<number> 
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof UsageError || (e as { name?: string }).name === "CLIError") {
-      process.stderr.write(plainText(`${await usage(root, own)}\nerror: ${(e as Error).message}\n`, process.stderr));
+      process.stderr.write(plainText(`${await usage(root, own)}\nerror: ${terminalLines((e as Error).message)}\n`, process.stderr));
       return 2;
     }
     if (e instanceof BrokerError && e.code === "INVALID_INPUT") {
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${terminalLines(e.message)}\n`);
       return 2;
     }
-    process.stderr.write(`error: ${describeError(e)}\n`);
+    // A message may quote a name or a URL from outside (escaped here), never a value.
+    process.stderr.write(`error: ${terminalLines(describeError(e))}\n`);
     return 1;
   }
 }

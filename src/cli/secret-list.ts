@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret list", ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"]);
 
@@ -12,10 +13,11 @@ export const secretListCommand = defineCommand({
     const list = await withRuntime(args.store, (rt) => rt.broker.listSecrets());
     if (args.json) return out(JSON.stringify(list, null, 2));
     if (list.length === 0) return out("No secrets stored. Add one with: mcp-credentials-broker secret set <name>");
+    // Names and tags may be an agent's (store_secret): every field escaped, so none forges a row.
     for (const s of list) {
-      const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${k}=${v}`).join(",") : "";
-      const hosts = s.hosts?.length ? `\thosts ${s.hosts.join(",")}` : "";
-      out(`${s.name}\t${s.policy}\tupdated ${when(s.updatedAt)}${hosts}${tags ? `\t${tags}` : ""}`);
+      const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${terminalText(k)}=${terminalText(v)}`).join(",") : "";
+      const hosts = s.hosts?.length ? `\thosts ${s.hosts.map(terminalText).join(",")}` : "";
+      out(`${terminalText(s.name)}\t${terminalText(s.policy)}\tupdated ${when(s.updatedAt)}${hosts}${tags ? `\t${tags}` : ""}`);
     }
   },
 });

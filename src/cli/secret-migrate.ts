@@ -5,6 +5,7 @@ import { hostContext, openStore, type StoreChoice } from "../deps.ts";
 import { BrokerError } from "../errors.ts";
 import { migrateStore } from "../store/migrate.ts";
 import { jsonArg, out } from "./common.ts";
+import { terminalText } from "./terminal-text.ts";
 import { examples } from "./run-cli.ts";
 
 examples.set("secret migrate", [
@@ -42,8 +43,9 @@ export const secretMigrateCommand = defineCommand({
       if (args.json) return out(JSON.stringify({ from, to, ...report }, null, 2));
       const what = `${report.secrets.length} secret(s)${report.internal ? ` and ${report.internal} internal item(s) (the broker's signing and audit keys)` : ""}`;
       out(`${report.removedFromSource ? "Moved" : "Copied"} ${what} from ${from} to ${to}.`);
-      if (report.secrets.length) out(`  ${report.secrets.join(", ")}`);
-      if (report.unchanged.length) out(`Already identical in ${to}: ${report.unchanged.join(", ")}`);
+      // Names may be an agent's (store_secret): escaped, so none forges a line.
+      if (report.secrets.length) out(`  ${report.secrets.map(terminalText).join(", ")}`);
+      if (report.unchanged.length) out(`Already identical in ${to}: ${report.unchanged.map(terminalText).join(", ")}`);
     } finally {
       await source.close();
       await target.close();

@@ -3,6 +3,7 @@ import { defineCommand } from "citty";
 import { POLICIES } from "../store/store.ts";
 import { storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 import { parsePolicy } from "./secret-set.ts";
 
 examples.set("secret policy", [
@@ -24,6 +25,6 @@ export const secretPolicyCommand = defineCommand({
   async run({ args }) {
     const policy = parsePolicy(args.policy);
     await withRuntime(args.store, (rt) => rt.broker.setPolicy(args.name, policy, { client: "cli" }));
-    process.stderr.write(`Secret '${args.name}' now has policy '${policy}'.\n`);
+    process.stderr.write(`Secret '${terminalText(args.name)}' now has policy '${policy}'.\n`);
   },
 });

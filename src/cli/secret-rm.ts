@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret rm", ["mcp-credentials-broker secret rm old-token"]);
 
@@ -10,6 +11,6 @@ export const secretRmCommand = defineCommand({
   args: { name: { type: "positional", required: true, description: "Secret name" }, ...storeArg },
   async run({ args }) {
     await withRuntime(args.store, (rt) => rt.broker.deleteSecret(args.name, { client: "cli" }));
-    process.stderr.write(`Deleted secret '${args.name}'.\n`);
+    process.stderr.write(`Deleted secret '${terminalText(args.name)}'.\n`);
   },
 });

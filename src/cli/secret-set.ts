@@ -6,6 +6,7 @@ import { POLICIES, type Policy } from "../store/store.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret set", [
   "mcp-credentials-broker secret set github-token            # prompts, input hidden",
@@ -48,11 +49,11 @@ export const secretSetCommand = defineCommand({
     const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
     // Checked before the value is typed, so a typo in a flag does not waste the prompt.
     const hosts = normalizeHosts(repeatedFlag(rawArgs, "host"));
-    const value = await readSecretValue(`Value for '${args.name}'`);
+    const value = await readSecretValue(`Value for '${terminalText(args.name)}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
       await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli" });
     });
-    process.stderr.write(`Stored secret '${args.name}'.\n`);
+    process.stderr.write(`Stored secret '${terminalText(args.name)}'.\n`);
   },
 });

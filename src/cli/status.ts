@@ -4,6 +4,7 @@ import { brokerVersion } from "../deps.ts";
 import { REMOTE_TOKEN_PREFIX } from "../remote/config.ts";
 import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText as t } from "./terminal-text.ts";
 
 examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);
 
@@ -29,13 +30,14 @@ export const statusCommand = defineCommand({
       };
     });
     if (args.json) return out(JSON.stringify(s, null, 2));
-    out(`mcp-credentials-broker ${s.version}`);
-    out(`data dir:      ${s.dataDir}`);
-    out(`store:         ${s.store.description}`);
-    out(`               (${s.store.reason})`);
-    out(`secrets:       ${s.secrets.length}${s.secrets.length ? ` (${s.secrets.join(", ")})` : ""}`);
-    out(`OAuth:         ${s.providers.length ? s.providers.map((p) => `${p.provider} (${p.source})`).join(", ") : "no provider configured (see: mcp-credentials-broker provider list)"}`);
-    out(`remote MCP:    ${s.remote.length ? s.remote.map((r) => `${r.upstream} (token until ${when(r.expiresAt)})`).join(", ") : "no login (see: mcp-credentials-broker connect --help)"}`);
+    // Secret names may be an agent's (store_secret): each field escaped (terminal-text.ts).
+    out(`mcp-credentials-broker ${t(s.version)}`);
+    out(`data dir:      ${t(s.dataDir)}`);
+    out(`store:         ${t(s.store.description)}`);
+    out(`               (${t(s.store.reason)})`);
+    out(`secrets:       ${s.secrets.length}${s.secrets.length ? ` (${s.secrets.map(t).join(", ")})` : ""}`);
+    out(`OAuth:         ${s.providers.length ? s.providers.map((p) => `${t(p.provider)} (${t(p.source)})`).join(", ") : "no provider configured (see: mcp-credentials-broker provider list)"}`);
+    out(`remote MCP:    ${s.remote.length ? s.remote.map((r) => `${t(r.upstream)} (token until ${when(r.expiresAt)})`).join(", ") : "no login (see: mcp-credentials-broker connect --help)"}`);
     out(`token signing: ${s.tokenSigning}`);
   },
 });

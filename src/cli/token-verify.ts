@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { jsonArg, out, readStdin, storeArg, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("token verify", ["mcp-credentials-broker token mint github | mcp-credentials-broker token verify", "mcp-credentials-broker token verify --json < token.jwt"]);
 
@@ -12,7 +13,7 @@ export const tokenVerifyCommand = defineCommand({
     const token = (args.token ?? (await readStdin())).trim();
     const r = await withRuntime(args.store, (rt) => rt.broker.verifyToken(token));
     if (args.json) out(JSON.stringify(r, null, 2));
-    else out(r.valid ? `valid: ${String(r.claims.jti)} (${String(r.claims.provider)}), expires ${new Date(Number(r.claims.exp) * 1000).toISOString()}` : `invalid: ${r.reason}`);
+    else out(r.valid ? `valid: ${terminalText(String(r.claims.jti))} (${terminalText(String(r.claims.provider))}), expires ${new Date(Number(r.claims.exp) * 1000).toISOString()}` : `invalid: ${terminalText(r.reason)}`);
     if (!r.valid) process.exitCode = 1;
   },
 });

@@ -170,7 +170,8 @@ export class TokenService {
       return { alg, key: new TextEncoder().encode(this.deps.jwtSecret) };
     }
     if (alg === "ES256") return { alg, key: (await this.#es256Key()).publicKey };
-    return { reason: `Unsupported algorithm '${String(alg)}': only HS256 and ES256 tokens are issued here.` };
+    // Quoted as JSON and capped: the header is anyone's text, and this reason is printed.
+    return { reason: `Unsupported algorithm ${JSON.stringify(String(alg)).slice(0, 40)}: only HS256 and ES256 tokens are issued here.` };
   }
 
   /** Tokens minted by this process that are neither expired nor revoked. */

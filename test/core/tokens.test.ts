@@ -123,7 +123,7 @@ describe("verify_token", () => {
   it("refuses a token it cannot check (unsigned, HS256 without JWT_SECRET) and says a genuine expired token had nothing left to revoke", async () => {
     const { broker, clock } = memoryBroker();
     const none = `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify({ iss: "mcp-credentials-broker", jti: "tok_x" })).toString("base64url")}.`;
-    await expect(broker.revokeToken(none, cli)).rejects.toThrow(/Unsupported algorithm 'none'[\s\S]*Nothing was revoked/);
+    await expect(broker.revokeToken(none, cli)).rejects.toThrow(/Unsupported algorithm "none"[\s\S]*Nothing was revoked/);
     const hs = jwt.sign({ iss: "mcp-credentials-broker", jti: "tok_y" }, SECRET, { algorithm: "HS256" });
     await expect(broker.revokeToken(hs, cli)).rejects.toThrow(/JWT_SECRET is not set/);
     await expect(broker.revokeToken("a.b.c", cli)).rejects.toThrow(/neither a token id nor a readable JWT/);
