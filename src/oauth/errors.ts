@@ -25,10 +25,43 @@ export function safeErrorCode(code: unknown): string {
 }
 
 /** What the caller was doing, for the message. */
-export type OAuthStep = "discovery" | "authorization" | "code exchange" | "device authorization" | "device polling" | "refresh" | "revocation" | "client registration";
+export type OAuthStep =
+  | "discovery" | "authorization" | "code exchange" | "device authorization" | "device polling" | "refresh" | "revocation" | "client registration"
+  | MachineStep;
+
+/** The steps of the grants without a user at a browser (RFC 6749 §4.4; RFC 8693 then RFC 7523 §2.1). */
+export type MachineStep = "client credentials grant" | "token exchange at the identity provider" | "JWT bearer grant";
+
+/** Hints for the machine grants, whose credentials come from the configuration, not a sign-in. */
+function machineHint(code: string, step: MachineStep): string | null {
+  const idp = step === "token exchange at the identity provider";
+  switch (code) {
+    case "invalid_client":
+    case "unauthorized_client":
+      return idp
+        ? "Check the identity provider client (IDP_CLIENT_ID / IDP_CLIENT_SECRET) and that it may use token exchange."
+        : "Check the client credentials (CLIENT_ID with CLIENT_SECRET or the private key) and that this client may use this grant.";
+    case "invalid_grant":
+      if (idp) return "The identity provider refused the ID token (expired, or issued for another client). Get a fresh one (IDP_ID_TOKEN) and try again.";
+      if (step === "JWT bearer grant") return "The authorization server refused the identity assertion (expired, or issued for another server, resource or client). Check that the identity provider knows this client and server, then try again.";
+      return "The authorization server refused to issue a token to this client. Check its permissions at the server.";
+    case "unsupported_grant_type":
+      return idp ? "This identity provider does not offer token exchange for ID tokens." : `This authorization server does not offer the ${step}; it may need a browser sign-in instead.`;
+    case "invalid_target":
+      return "The server does not accept a token for this MCP server (RFC 8707 resource). Check the server URL.";
+    default:
+      return null;
+  }
+}
+
+function isMachineStep(step: OAuthStep): step is MachineStep {
+  return step === "client credentials grant" || step === "token exchange at the identity provider" || step === "JWT bearer grant";
+}
 
 /** Hints per error code, saying what to do next. */
 function hint(code: string, step: OAuthStep, loginHint: string): string {
+  const machine = isMachineStep(step) ? machineHint(code, step) : null;
+  if (machine) return machine;
   switch (code) {
     case "access_denied":
       return "The sign-in was declined in the browser. Run the login again and approve access.";
