@@ -41,8 +41,9 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
   /** Sends one initialize through `connect`: the server is first contacted for it. The answer is a JSON-RPC error naming the cause. */
   async function connect(url: string, env: Record<string, string>) {
     const p = spawnBroker(["connect", url], { home: tempHome("mcb-tls-"), env: { BROWSER: "/bin/false", ...env }, stdin: "pipe" });
-    p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } })}\n`);
-    p.stdin.flush();
+    const stdin = p.stdin as import("bun").FileSink;
+    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } } })}\n`);
+    stdin.flush();
     const reader = p.stdout.getReader();
     let text = "";
     while (!text.includes("\n")) {
@@ -50,7 +51,7 @@ describe.if(canRun)("connect on a network with its own TLS CA", () => {
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    p.stdin.end();
+    stdin.end();
     reader.releaseLock();
     const [code, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
     const reply = text ? (JSON.parse(text.split("\n")[0]!) as { error?: { message: string } }) : {};
