@@ -33,6 +33,26 @@ export function isLoopbackBind(address: string): boolean {
   return address === "localhost" || (cls === "loopback" && address !== "0.0.0.0" && address !== "::" && address !== "[::]") || isLoopbackHostname(address);
 }
 
+/** Paths the proxy answers itself, before the callback: a callback there would never be reached. */
+const OWN_PATHS = ["/", "/health", "/oauth/status", "/oauth/login", "/oauth/logout"];
+
+/**
+ * REDIRECT_PATH as the proxy compares it with a request's path, or CONFIG_INVALID when no
+ * callback could ever match it: a request path is normalised before the comparison (WHATWG
+ * URL removes `.` and `..` segments, RFC 3986 §5.2.4), and an empty segment (`//`) makes the
+ * redirect URI ambiguous; /mcp and the proxy's own endpoints are served before the callback.
+ */
+export function checkRedirectPath(path: string): string {
+  const example = "Use a path like /oauth/callback.";
+  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(path)) throw new BrokerError("CONFIG_INVALID", `REDIRECT_PATH must start with / and hold only letters, digits and . _ ~ - / (got ${JSON.stringify(path.slice(0, 64))}). ${example}`);
+  const segments = path.split("/").slice(1);
+  if (segments.some((s) => s === "." || s === "..")) throw new BrokerError("CONFIG_INVALID", `REDIRECT_PATH ${JSON.stringify(path.slice(0, 64))} has a '.' or '..' segment: browsers remove those from the URL, so the callback would never match. ${example}`);
+  if (segments.slice(0, -1).some((s) => s === "")) throw new BrokerError("CONFIG_INVALID", `REDIRECT_PATH ${JSON.stringify(path.slice(0, 64))} has an empty segment ('//'), which makes the redirect URI ambiguous. ${example}`);
+  if (path.startsWith("/mcp")) throw new BrokerError("CONFIG_INVALID", `REDIRECT_PATH must not be under /mcp: those requests go to the upstream server. ${example}`);
+  if (OWN_PATHS.includes(path)) throw new BrokerError("CONFIG_INVALID", `REDIRECT_PATH ${path} is one of the proxy's own endpoints (${OWN_PATHS.slice(1).join(", ")}, /): the callback would never be reached. ${example}`);
+  return path;
+}
+
 /**
  * Reads PORT, BIND, PUBLIC_BASE_URL and REDIRECT_PATH. The listening address is BIND and
  * nothing else: a non-loopback PUBLIC_BASE_URL never widens it (DESIGN.md invariant 2);
@@ -43,8 +63,7 @@ export function proxyConfig(env: Env): ProxyConfig {
   const port = rawPort === undefined ? DEFAULT_PROXY_PORT : Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BrokerError("CONFIG_INVALID", `PORT must be a TCP port number (got '${rawPort!.slice(0, 20)}').`);
   const bind = value(env, "BIND") ?? DEFAULT_BIND;
-  const redirectPath = value(env, "REDIRECT_PATH") ?? DEFAULT_REDIRECT_PATH;
-  if (!/^\/[A-Za-z0-9._~\/-]*$/.test(redirectPath) || redirectPath.startsWith("/mcp")) throw new BrokerError("CONFIG_INVALID", "REDIRECT_PATH must be a path like /oauth/callback (not under /mcp).");
+  const redirectPath = checkRedirectPath(value(env, "REDIRECT_PATH") ?? DEFAULT_REDIRECT_PATH);
   const rawBase = value(env, "PUBLIC_BASE_URL");
   let publicBaseUrl: URL;
   try {
