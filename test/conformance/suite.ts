@@ -171,28 +171,38 @@ export function explain(r: ClientResult): string {
   ].join("\n");
 }
 
-/** Runs at most `n` tasks at once, in the order they were added. */
-export function pool(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+/**
+ * Runs at most `n` tasks at once, in the order they were added. An `exclusive` task runs alone
+ * (for timing-sensitive scenarios: a busy 2-core machine delays a reconnect past the suite's
+ * tolerance).
+ */
+export function pool(n: number): <T>(task: () => Promise<T>, opts?: { exclusive?: boolean }) => Promise<T> {
   let running = 0;
-  const queue: (() => void)[] = [];
+  let exclusiveRunning = false;
+  const queue: { exclusive: boolean; start: () => void }[] = [];
   const next = () => {
-    if (running >= n) return;
-    const start = queue.shift();
-    if (start) {
+    while (queue.length > 0 && !exclusiveRunning) {
+      const head = queue[0]!;
+      if (head.exclusive ? running > 0 : running >= n) return;
+      queue.shift();
       running++;
-      start();
+      exclusiveRunning = head.exclusive;
+      head.start();
     }
   };
-  return <T>(task: () => Promise<T>) =>
+  return <T>(task: () => Promise<T>, opts: { exclusive?: boolean } = {}) =>
     new Promise<T>((resolveTask, reject) => {
-      queue.push(() =>
-        task()
-          .then(resolveTask, reject)
-          .finally(() => {
-            running--;
-            next();
-          }),
-      );
+      queue.push({
+        exclusive: opts.exclusive ?? false,
+        start: () =>
+          void task()
+            .then(resolveTask, reject)
+            .finally(() => {
+              running--;
+              exclusiveRunning = false;
+              next();
+            }),
+      });
       next();
     });
 }
