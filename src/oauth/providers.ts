@@ -238,7 +238,12 @@ const oauth2: ProviderPreset = {
       if (!overrides.authorizationEndpoint || !overrides.tokenEndpoint) {
         throw new BrokerError("INVALID_INPUT", "Give both authorization_endpoint and token_endpoint, or neither (then OAUTH2_ISSUER is used for discovery).");
       }
-      return { issuer: iss, discover: false, authorization: overrides.authorizationEndpoint, token: overrides.tokenEndpoint };
+      // A configured issuer (OAUTH2_ISSUER, provider add, login --issuer) is the user's choice
+      // and wins: endpoints an agent passes to start_oauth_flow would otherwise send the
+      // user's browser, and the sign-in, wherever the agent likes. They are used only when
+      // nothing is configured (then without the client secret, see resolveProvider), and
+      // only as https: or loopback http: URLs (checked by the URL policy there).
+      if (!(overrides.fromAgent === true && iss)) return { issuer: iss, discover: false, authorization: overrides.authorizationEndpoint, token: overrides.tokenEndpoint };
     }
     if (!iss) throw notConfigured(oauth2);
     return { issuer: iss, discover: true };

@@ -63,6 +63,20 @@ describe.if(browserHooksWork)("hostile authorization endpoints (CVE-2025-6514 cl
     for (const k of ["a", "b", "c", "d"]) expect(opened.searchParams.get(k)).toBe(expected.searchParams.get(k));
     expect(existsSync(marker)).toBe(false);
   }, 20_000);
+
+  it("a configured OAUTH2_ISSUER wins: the browser opens at the issuer's endpoint, never at the agent's", async () => {
+    const hook = createBrowserHook();
+    const env = { OAUTH2_CLIENT_ID: idp.clientId, OAUTH2_CLIENT_SECRET: idp.clientSecret, OAUTH2_ISSUER: idp.issuer, BROWSER: hook.path, MCB_CALLBACK_PORT: String(await freePort()), MCB_LOGIN_TIMEOUT: "2" };
+    await withBroker(env, async (b) => {
+      const r = await b.client.callTool({ name: "start_oauth_flow", arguments: { provider: "oauth2", scopes: ["openid"], secret_name: "x", authorization_endpoint: "https://127.0.0.1:9/agent-authorize", token_endpoint: "https://127.0.0.1:9/agent-token" } });
+      expect(r.isError).toBe(true);
+      expect(body(r).error).toContain("No sign-in callback arrived");
+    });
+    const calls = hook.calls();
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toStartWith(`${idp.issuer}/`);
+    expect(calls[0]![0]).not.toContain("agent-authorize");
+  }, 20_000);
 });
 
 describe.if(browserHooksWork)("callback port", () => {

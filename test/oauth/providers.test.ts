@@ -86,14 +86,35 @@ describe("provider presets", () => {
     }
   });
 
-  it("an agent-chosen token endpoint off the configured issuer gets no client secret", () => {
+  it("a configured issuer wins over endpoints an agent passes: the browser never goes to the agent's URL", () => {
     const env = { OAUTH2_CLIENT_ID: "c", OAUTH2_CLIENT_SECRET: "s", OAUTH2_ISSUER: "https://idp.example" };
-    const elsewhere = resolveProvider("oauth2", env, null, { authorizationEndpoint: "https://evil.example/a", tokenEndpoint: "https://evil.example/t", fromAgent: true });
-    expect(elsewhere.clientSecret).toBeUndefined();
-    const same = resolveProvider("oauth2", env, null, { authorizationEndpoint: "https://idp.example/a", tokenEndpoint: "https://idp.example/t", fromAgent: true });
-    expect(same.clientSecret).toBe("s");
+    for (const agent of [
+      { authorizationEndpoint: "https://evil.example/a", tokenEndpoint: "https://evil.example/t" },
+      { authorizationEndpoint: "https://idp.example/other-realm/a", tokenEndpoint: "https://idp.example/other-realm/t" },
+    ]) {
+      const p = resolveProvider("oauth2", env, null, { ...agent, fromAgent: true });
+      expect(p.server).toEqual({ issuer: "https://idp.example", discover: true });
+      expect(p.clientSecret).toBe("s");
+    }
+    // Settings saved with `provider add` count as configured too.
+    const stored = resolveProvider("oauth2", {}, { clientId: "c", issuer: "https://stored-idp.example" }, { authorizationEndpoint: "https://evil.example/a", tokenEndpoint: "https://evil.example/t", fromAgent: true });
+    expect(stored.server).toEqual({ issuer: "https://stored-idp.example", discover: true });
+    // The user's own explicit endpoints (login --authorization-endpoint) are the user's choice.
     const byUser = resolveProvider("oauth2", env, null, { authorizationEndpoint: "https://as.example/a", tokenEndpoint: "https://as.example/t" });
+    expect(byUser.server).toMatchObject({ discover: false, authorization: "https://as.example/a" });
     expect(byUser.clientSecret).toBe("s");
+  });
+
+  it("an agent's endpoints are used only when no issuer is configured: https or loopback http, and without the client secret", () => {
+    const env = { OAUTH2_CLIENT_ID: "c", OAUTH2_CLIENT_SECRET: "s" };
+    const p = resolveProvider("oauth2", env, null, { authorizationEndpoint: "https://as.example/a", tokenEndpoint: "https://as.example/t", fromAgent: true });
+    expect(p.server).toMatchObject({ discover: false, authorization: "https://as.example/a", token: "https://as.example/t" });
+    expect(p.clientSecret).toBeUndefined();
+    expect(resolveProvider("oauth2", env, null, { authorizationEndpoint: "http://127.0.0.1:8080/a", tokenEndpoint: "http://127.0.0.1:8080/t", fromAgent: true }).server.authorization).toBe("http://127.0.0.1:8080/a");
+    for (const bad of ["http://as.example/a", "file:///etc/passwd", "javascript:alert(1)"]) {
+      const e = errorOf(() => resolveProvider("oauth2", env, null, { authorizationEndpoint: bad, tokenEndpoint: "https://as.example/t", fromAgent: true }));
+      expect(isBrokerError(e, "UNSAFE_URL")).toBe(true);
+    }
   });
 
   it("env wins over `provider add` settings; settings are used when env is empty", () => {

@@ -34,8 +34,8 @@ export const startOAuthFlow = defineTool({
     provider: z.enum(PROVIDERS).describe("OAuth provider: github, google, azure, okta, or oauth2 (any server configured by OAUTH2_ISSUER)"),
     scopes: z.array(z.string().min(1).max(256)).max(64).describe("Scopes to request, e.g. ['repo', 'read:user'] for GitHub; [] for the provider's defaults"),
     secret_name: secretName.describe("Name to store the access token under; use it with get_secret later"),
-    authorization_endpoint: z.string().max(2048).optional().describe("Authorization URL — only for a generic oauth2 provider without OAUTH2_ISSUER"),
-    token_endpoint: z.string().max(2048).optional().describe("Token URL — only for a generic oauth2 provider without OAUTH2_ISSUER"),
+    authorization_endpoint: z.string().max(2048).optional().describe("Authorization URL (https) — only for a generic oauth2 provider when the user configured no issuer; ignored when OAUTH2_ISSUER is set"),
+    token_endpoint: z.string().max(2048).optional().describe("Token URL (https) — only for a generic oauth2 provider when the user configured no issuer; ignored when OAUTH2_ISSUER is set"),
   },
   output: {
     success,
