@@ -113,12 +113,12 @@ export function authorizedFetch(session: RemoteSession, base: FetchLike, opts: A
       session.noteChallenge(header, 403);
       const scopes = session.stepUpScopes();
       if (!scopes) break;
-      if (!opts.onStepUp) {
+      if (!session.machine && !opts.onStepUp) {
         await res.body?.cancel().catch(() => {});
         body.discard();
         throw new StepUpRequiredError(scopes);
       }
-      const next = await opts.onStepUp(scopes);
+      const next = session.machine ? (await session.machineLogin(scopes)).value : await opts.onStepUp!(scopes);
       if (!next) break;
       await res.body?.cancel().catch(() => {});
       token = next;

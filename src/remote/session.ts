@@ -98,6 +98,7 @@ export class RemoteSession {
   #record: SecretRecord | null = null;
   #discovered: Promise<Discovered> | null = null;
   #challenge: SeenChallenge = { unauthorized: false };
+  #machineRun: Promise<SecretRecord> | null = null;
 
   constructor(
     readonly cfg: RemoteConfig,
@@ -326,7 +327,7 @@ export class RemoteSession {
 
   /** Logs in (browser, device or paste) and stores the token; other processes waiting for the same login reuse it. */
   async login(ui: LoginUi, opts: RemoteLoginOptions): Promise<SecretRecord> {
-    if (this.machine) return this.machineLogin();
+    if (this.machine) return this.machineLogin(opts.scopes);
     const d = await this.discover(true);
     const scopes = this.#scopes(d, opts.scopes);
     const redirectUri = opts.redirectUri ?? `http://127.0.0.1:${opts.port ?? DEFAULT_CALLBACK_PORT}${DEFAULT_CALLBACK_PATH}`;
@@ -355,9 +356,15 @@ export class RemoteSession {
    * access flow (an identity provider's ID token exchanged for an identity assertion grant,
    * RFC 8693, then a JWT bearer grant, RFC 7523 §2.1). Serialised with browser logins.
    */
-  async machineLogin(): Promise<SecretRecord> {
+  machineLogin(stepUp?: string[]): Promise<SecretRecord> {
+    // Requests that find no token at the same moment share one grant.
+    this.#machineRun ??= this.#machineLogin(stepUp).finally(() => (this.#machineRun = null));
+    return this.#machineRun;
+  }
+
+  async #machineLogin(stepUp: string[] | undefined): Promise<SecretRecord> {
     const d = await this.discover(true);
-    const scopes = this.#scopes(d);
+    const scopes = this.#scopes(d, stepUp);
     const grants = await import("../oauth/machine-grants.ts");
     const clientId = this.cfg.client!.id;
     const key = this.cfg.privateKey ? { pem: await readPrivateKey(this.cfg.privateKey.file), alg: this.cfg.privateKey.alg } : undefined;
