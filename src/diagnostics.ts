@@ -1,11 +1,13 @@
-// What `doctor` checks: which store is in use and why, whether the OS keychain answers (or is
+// What `doctor` checks: which store is in use and why, whether its records all read back (a
+// damaged file or item, a wrong MCB_STORE_KEY), whether the OS keychain answers (or is
 // locked), and whether the data dir and its files are private to the user.
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
-import { describeError } from "./errors.ts";
+import { describeError, isBrokerError } from "./errors.ts";
 import { dataFiles } from "./paths.ts";
 import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
+import type { Store } from "./store/store.ts";
 
 export interface Finding {
   level: "ok" | "warn" | "fail";
@@ -47,8 +49,12 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
     Object.assign(store, { backend: s.store.backend, description: s.store.description, reason: s.reason });
     const message = `${s.store.description} — ${s.reason}`;
     findings.push(s.warning ? { level: "warn", check: "store", message, fix: "make the OS keychain answer (see below), or set MCB_STORE=file to use the file store on purpose" } : { level: "ok", check: "store", message });
-    if (s.store.backend !== "file") findings.push(...(await strandedFileSecrets(opts)));
-    await s.store.close();
+    try {
+      findings.push(await readEveryRecord(s.store, opts.dataDir));
+      if (s.store.backend !== "file") findings.push(...(await strandedFileSecrets(opts)));
+    } finally {
+      await s.store.close();
+    }
   } catch (e) {
     findings.push({ level: "fail", check: "store", message: describeError(e) });
   }
@@ -59,6 +65,45 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
 
   findings.push(...dataDirFindings);
   return { dataDir: opts.dataDir, store, keychain, findings };
+}
+
+/**
+ * Opening a store reads nothing, so a damaged file, keychain item or index, or a wrong
+ * MCB_STORE_KEY, would pass unnoticed: list every record and read (parse, decrypt) each one,
+ * as a `get_secret` would. Values stay in memory and are dropped; nothing is written.
+ */
+async function readEveryRecord(store: Store, dataDir: string): Promise<Finding> {
+  let names: string[];
+  try {
+    names = (await store.list()).map((e) => e.name);
+  } catch (e) {
+    return unreadable(e, store, dataDir);
+  }
+  for (const name of names) {
+    try {
+      await store.get(name);
+    } catch (e) {
+      return unreadable(e, store, dataDir, name);
+    }
+  }
+  return { level: "ok", check: "store data", message: `${names.length} record(s) read and parsed` };
+}
+
+/** A failed read as a finding, with the fix for the kinds a user can repair. */
+function unreadable(e: unknown, store: Store, dataDir: string, name?: string): Finding {
+  const message = describeError(e);
+  const secrets = join(dataDir, dataFiles.secrets);
+  let fix: string | undefined;
+  if (isBrokerError(e, "STORE_KEY_INVALID")) fix = "set MCB_STORE_KEY to the passphrase the store was written with";
+  else if (isBrokerError(e, "STORE_CORRUPT")) {
+    fix =
+      name !== undefined && store.backend === "keychain"
+        ? `mcp-credentials-broker secret rm ${JSON.stringify(name)}, then store it again`
+        : store.backend === "file"
+          ? `move ${secrets} aside (keep the copy: its readable lines can be restored by hand), then store your secrets again`
+          : undefined;
+  }
+  return { level: "fail", check: "store data", message: name === undefined ? message : `reading '${name}': ${message}`, ...(fix ? { fix } : {}) };
 }
 
 /** Secrets left in secrets.jsonl while another backend is in use: invisible until migrated. */

@@ -49,6 +49,48 @@ describe("diagnose", () => {
     expect(d.findings.find((f) => f.check === "file store")).toMatchObject({ level: "warn", fix: "mcp-credentials-broker secret migrate --from file --to keychain" });
   });
 
+  it("reads every record: a healthy store is ok, naming how many", async () => {
+    const dir = tempDir();
+    await new FileStore({ dir }).set("a", record("v"));
+    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    expect(d.findings.find((f) => f.check === "store data")).toEqual({ level: "ok", check: "store data", message: "1 record(s) read and parsed" });
+  });
+
+  it("fails on a corrupt secrets file, with the fix (it opened fine: only reading finds it)", async () => {
+    const dir = tempDir();
+    await new FileStore({ dir }).set("a", record("v"));
+    writeFileSync(join(dir, "secrets.jsonl"), "this is not a secrets file\n{\"set\":\n");
+    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    expect(d.findings.find((f) => f.check === "store")?.level).toBe("ok");
+    const data = d.findings.find((f) => f.check === "store data");
+    expect(data).toMatchObject({ level: "fail", message: expect.stringContaining("not a valid secrets file"), fix: expect.stringContaining(`move ${join(dir, "secrets.jsonl")} aside`) });
+  });
+
+  it("fails when MCB_STORE_KEY does not decrypt the store, saying which passphrase to set", async () => {
+    const dir = tempDir();
+    const s = new FileStore({ dir, passphrase: "the right passphrase" });
+    await s.set("a", record("v"));
+    await s.close();
+    const d = await diagnose({ ...base, env: { MCB_STORE: "file", MCB_STORE_KEY: "a wrong passphrase" }, dataDir: dir, keychain: null });
+    expect(d.findings.find((f) => f.check === "store data")).toMatchObject({ level: "fail", fix: "set MCB_STORE_KEY to the passphrase the store was written with" });
+    const right = await diagnose({ ...base, env: { MCB_STORE: "file", MCB_STORE_KEY: "the right passphrase" }, dataDir: dir, keychain: null });
+    expect(right.findings.find((f) => f.check === "store data")?.level).toBe("ok");
+  });
+
+  it("fails on a damaged keychain item, naming it and the command that replaces it", async () => {
+    const dir = tempDir();
+    const k = keychain({ state: "ready", detail: "ok" });
+    const first = await diagnose({ ...base, dataDir: dir, keychain: k });
+    expect(first.findings.find((f) => f.check === "store data")?.level).toBe("ok");
+    const { openStore } = await import("../src/deps.ts");
+    const opened = await openStore("keychain", dir, {}, { platform: "linux", keychain: k });
+    await opened.store.set("gh", record("v"));
+    await opened.store.close();
+    for (const key of k.items.keys()) if (key.endsWith("\u0000gh")) k.items.set(key, "garbage");
+    const d = await diagnose({ ...base, dataDir: dir, keychain: k });
+    expect(d.findings.find((f) => f.check === "store data")).toMatchObject({ level: "fail", message: expect.stringContaining("reading 'gh'"), fix: 'mcp-credentials-broker secret rm "gh", then store it again' });
+  });
+
   it("does not create the data dir it reports on", async () => {
     const dir = join(tempDir(), "not-yet");
     const d = await diagnose({ ...base, dataDir: dir, keychain: keychain({ state: "ready", detail: "ok" }) });
