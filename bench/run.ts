@@ -12,7 +12,7 @@ import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BLOCKS, EXPECTED, findSection, fmtBytes, fmtMs, keptBlock, median, percentile, readMemory, shuffle, stats, type Memory } from "./lib.ts";
+import { BLOCKS, EXPECTED, findSection, fmtBytes, fmtMs, keptBlock, median, percentile, readMemory, shuffle, stats, systemNode, type Memory } from "./lib.ts";
 
 const BENCH = import.meta.dir;
 const ROOT = resolve(BENCH, "..");
@@ -107,7 +107,7 @@ if (versions.sdkRoot !== versions.sdkBench || versions.zodRoot !== versions.zodB
   log(`bench: warning: the broker is built on sdk ${versions.sdkRoot} / zod ${versions.zodRoot} but the floor on ${versions.sdkBench} / ${versions.zodBench}.`);
 }
 
-const NODE = Bun.which("node") ?? fail("`node` is not on PATH (the original broker runs on Node).");
+const NODE = systemNode() ?? fail("`node` is not on PATH (the original broker runs on Node).");
 
 log("bench: compiling the hello-world floor into bench/.build/ …");
 mkdirSync(join(BENCH, ".build"), { recursive: true });

