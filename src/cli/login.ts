@@ -121,7 +121,7 @@ export const loginCommand = defineCommand({
             ...(mode === "paste" || (mode === "auto" && process.stdin.isTTY) ? { pasted: stdinLines() } : {}),
           },
           terminalUi(mode, spinner),
-          { client: "cli" },
+          { client: "cli", user: true },
         ),
       );
       spinner.stop();

@@ -10,7 +10,7 @@ export const logoutCommand = defineCommand({
   meta: { name: "logout", description: "Delete a stored token; an OAuth token is first revoked at the provider (RFC 7009) when it offers revocation." },
   args: { name: { type: "positional", required: true, description: "Secret name (as given to login --name)" }, ...storeArg },
   async run({ args }) {
-    const { revocation } = await withRuntime(args.store, (rt) => rt.broker.logout(args.name, { client: "cli" }));
+    const { revocation } = await withRuntime(args.store, (rt) => rt.broker.logout(args.name, { client: "cli", user: true }));
     const note = {
       revoked: "revoked at the provider and deleted",
       unsupported: "deleted (the provider offers no token revocation; revoke the app's access in its settings if needed)",

@@ -10,7 +10,7 @@ export const secretRmCommand = defineCommand({
   meta: { name: "rm", description: "Delete a stored secret." },
   args: { name: { type: "positional", required: true, description: "Secret name" }, ...storeArg },
   async run({ args }) {
-    await withRuntime(args.store, (rt) => rt.broker.deleteSecret(args.name, { client: "cli" }));
+    await withRuntime(args.store, (rt) => rt.broker.deleteSecret(args.name, { client: "cli", user: true }));
     process.stderr.write(`Deleted secret '${terminalText(args.name)}'.\n`);
   },
 });

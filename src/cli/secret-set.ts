@@ -52,7 +52,7 @@ export const secretSetCommand = defineCommand({
     const value = await readSecretValue(`Value for '${terminalText(args.name)}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
-      await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli" });
+      await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli", user: true });
     });
     process.stderr.write(`Stored secret '${terminalText(args.name)}'.\n`);
   },

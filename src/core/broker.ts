@@ -10,7 +10,7 @@ import { isInternalName, INTERNAL_PREFIX, type Policy, type SecretEntry, type Se
 import type { AuditEntry, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
-import { enforcePolicy, normalizeHosts, policyDenied, type ConsentPort } from "./policy.ts";
+import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied, type ConsentPort } from "./policy.ts";
 import type { RevocationList } from "./revocations.ts";
 import type { TokenService } from "./tokens.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
@@ -46,6 +46,11 @@ export interface CallContext {
   client?: string;
   /** Asks the user to approve a `confirm` secret; absent → such secrets are refused. */
   confirm?: ConsentPort;
+  /**
+   * The user is the caller (a CLI command), not an agent: only then may a `deny` or
+   * `confirm` secret be replaced or deleted (checkAgentChange). Absent means an agent.
+   */
+  user?: boolean;
 }
 
 /** Metadata set with a value. Policy and hosts left out keep the previous ones. */
@@ -116,6 +121,7 @@ export class Broker {
       const hosts = meta?.hosts ? normalizeHosts(meta.hosts) : undefined;
       const now = this.deps.clock.now();
       const prev = await this.deps.store.get(name);
+      if (prev) checkAgentChange(prev.policy, { name, action: "replace", user: ctx.user });
       const policy = meta?.policy ?? prev?.policy;
       const keptHosts = hosts ?? prev?.hosts;
       await this.deps.store.set(name, {
@@ -214,10 +220,14 @@ export class Broker {
       .map((e) => ({ ...e, policy: e.policy ?? "allow" }));
   }
 
-  /** Deletes a secret; references to it stop resolving. */
+  /** Deletes a secret; references to it stop resolving. An agent cannot delete a `deny` or `confirm` secret. */
   async deleteSecret(name: string, ctx: CallContext): Promise<void> {
     await this.#audited({ event: "delete", name, client: ctx.client }, async () => {
       checkSecretName(name);
+      if (ctx.user !== true) {
+        const record = await this.deps.store.get(name);
+        if (record) checkAgentChange(record.policy, { name, action: "delete" });
+      }
       if (!(await this.deps.store.delete(name))) throw this.#notFound(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
     });
@@ -301,6 +311,12 @@ export class Broker {
   async login(req: BrokerLoginRequest, ui: LoginUi, ctx: CallContext): Promise<LoginResult> {
     return this.#audited({ event: "login", name: req.secretName, provider: req.provider, client: ctx.client }, async () => {
       checkSecretName(req.secretName);
+      if (ctx.user !== true) {
+        // Signing in again to the token's own provider keeps the record (and its policy);
+        // anything else under a protected name would replace the user's secret.
+        const existing = await this.deps.store.get(req.secretName);
+        if (existing && existing.oauth?.provider !== req.provider) checkAgentChange(existing.policy, { name: req.secretName, action: "replace" });
+      }
       const defaults = this.deps.loginDefaults;
       const full: LoginRequest = { ...req, timeoutMs: req.timeoutMs ?? defaults?.timeoutMs ?? 5 * 60_000, port: req.port ?? defaults?.port };
       return (await this.#oauthPort()).login(full, ui);

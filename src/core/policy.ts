@@ -1,4 +1,5 @@
-// Resolve policy (allow / confirm / deny) and host bindings: the rules, and asking the user for consent.
+// Resolve policy (allow / confirm / deny) and host bindings: the rules, asking the user for
+// consent, and what an agent may not change about a secret the user protected.
 import { BrokerError } from "../errors.ts";
 import type { Policy } from "../store/store.ts";
 import type { AuditEntry, ConsentAnswer } from "./audit.ts";
@@ -47,6 +48,23 @@ export function policyDenied(name: string): BrokerError {
   return new BrokerError(
     "POLICY_DENIED",
     `The secret '${name}' has policy 'deny': its value is never given to an agent. The tool server that needs it gets it from \`mcp-credentials-broker run --env VAR=secret:${name} -- <server>\`; ask the user to set that up.`,
+  );
+}
+
+/**
+ * An agent (any MCP caller) may not replace or delete a secret the user protected with
+ * `deny` or `confirm`: replacing a `deny` secret would make `run` inject the agent's value,
+ * and deleting then re-storing it would drop the policy (DESIGN.md "Approval"). The user
+ * does both from the CLI (`user` set by the commands, never by an MCP client, whose name is
+ * its own choice). Throws POLICY_DENIED saying so.
+ */
+export function checkAgentChange(policy: Policy | undefined, req: { name: string; action: "replace" | "delete"; user?: boolean }): void {
+  if (req.user === true || (policy !== "deny" && policy !== "confirm")) return;
+  const verb = req.action === "replace" ? "replace" : "delete";
+  const command = req.action === "replace" ? `mcp-credentials-broker secret set ${req.name}` : `mcp-credentials-broker secret rm ${req.name}`;
+  throw new BrokerError(
+    "POLICY_DENIED",
+    `The secret '${req.name}' has policy '${policy}': an agent cannot ${verb} it. The user can, from a terminal: \`${command}\` (or \`mcp-credentials-broker secret policy ${req.name} allow\` first). Use another name for a new secret.`,
   );
 }
 

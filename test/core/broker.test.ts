@@ -6,6 +6,8 @@ import { BrokerError } from "../../src/errors.ts";
 import { memoryBroker } from "./fixtures.ts";
 
 const cli = { client: "unit" };
+/** The CLI's context: the user, who may change protected secrets. */
+const user = { client: "cli", user: true };
 
 async function code(p: Promise<unknown>): Promise<string> {
   try {
@@ -203,13 +205,50 @@ describe("Broker policies", () => {
     expect(audit.entries.at(-1)).toMatchObject({ client: "run", purpose: "github-mcp-server", name: "gh" });
   });
 
-  it("keeps policy and hosts when a value is replaced without them, so store_secret cannot relax a policy", async () => {
+  it("keeps policy and hosts when the user replaces a value without them; a new policy replaces the old", async () => {
     const { broker, store } = memoryBroker();
-    await broker.storeSecret("gh", "v1", { policy: "deny", hosts: ["API.GitHub.com", "https://uploads.github.com/x"] }, cli);
-    await broker.storeSecret("gh", "v2", { tags: { k: "v" } }, { client: "agent" });
+    await broker.storeSecret("gh", "v1", { policy: "deny", hosts: ["API.GitHub.com", "https://uploads.github.com/x"] }, user);
+    await broker.storeSecret("gh", "v2", { tags: { k: "v" } }, user);
     expect(await store.get("gh")).toMatchObject({ value: "v2", policy: "deny", hosts: ["api.github.com", "uploads.github.com"], tags: { k: "v" } });
-    await broker.storeSecret("gh", "v3", { policy: "allow", hosts: ["*.example.com:8443"] }, cli);
+    await broker.storeSecret("gh", "v3", { policy: "allow", hosts: ["*.example.com:8443"] }, user);
     expect(await store.get("gh")).toMatchObject({ policy: "allow", hosts: ["*.example.com:8443"] });
+  });
+
+  it.each(["deny", "confirm"] as const)("an agent cannot replace or delete a '%s' secret; the user can, from the CLI", async (policy) => {
+    const { broker, store, audit } = memoryBroker();
+    await broker.storeSecret("gh", "user-value", { policy }, user);
+    // An MCP client may call itself "cli": only the CLI's own `user` flag counts.
+    for (const agent of [{ client: "claude" }, { client: "cli" }, {}]) {
+      const replaced = await broker.storeSecret("gh", "agent-value", undefined, agent).catch((e: unknown) => e as BrokerError);
+      expect(replaced).toBeInstanceOf(BrokerError);
+      expect((replaced as BrokerError).code).toBe("POLICY_DENIED");
+      expect((replaced as BrokerError).message).toContain(`has policy '${policy}': an agent cannot replace it. The user can, from a terminal: \`mcp-credentials-broker secret set gh\``);
+      const deleted = await broker.deleteSecret("gh", agent).catch((e: unknown) => e as BrokerError);
+      expect((deleted as BrokerError).code).toBe("POLICY_DENIED");
+      expect((deleted as BrokerError).message).toContain("secret rm gh");
+    }
+    expect(await store.get("gh")).toMatchObject({ value: "user-value", policy });
+    expect(audit.entries.filter((e) => e.client === "claude").map((e) => [e.event, e.outcome, e.error])).toEqual([
+      ["store", "error", "POLICY_DENIED"],
+      ["delete", "error", "POLICY_DENIED"],
+    ]);
+    // An agent signing in under that name (start_oauth_flow) would replace it too.
+    const login = await broker.login({ provider: "github", secretName: "gh", scopes: [], mode: "auto" }, { authorizationUrl() {}, deviceCode() {}, progress() {} }, { client: "claude" }).catch((e: unknown) => e as BrokerError);
+    expect((login as BrokerError).code).toBe("POLICY_DENIED");
+    // The user replaces and deletes it.
+    await broker.storeSecret("gh", "new-user-value", undefined, user);
+    expect(await store.get("gh")).toMatchObject({ value: "new-user-value", policy });
+    await broker.deleteSecret("gh", user);
+    expect(await store.get("gh")).toBeNull();
+  });
+
+  it("an agent still stores new secrets and replaces or deletes 'allow' ones", async () => {
+    const { broker, store } = memoryBroker();
+    await broker.storeSecret("a", "v1", undefined, { client: "claude" });
+    await broker.storeSecret("a", "v2", undefined, { client: "claude" });
+    expect((await store.get("a"))?.value).toBe("v2");
+    await broker.deleteSecret("a", { client: "claude" });
+    expect(await store.get("a")).toBeNull();
   });
 
   it.each(["", "http://", "a b", "exa_mple.com", "-bad.com", "x".repeat(300), "host:999999", "*.*.com"])("refuses the host %j", async (host) => {

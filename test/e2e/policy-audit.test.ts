@@ -227,3 +227,39 @@ describe("audit write-ahead through the binary", () => {
     expect(readFileSync(path, "utf8")).not.toContain(value);
   });
 });
+
+describe("an agent cannot replace or delete a secret the user protected", () => {
+  it("store_secret and delete_secret refuse a 'deny' or 'confirm' secret, `run` still injects the user's value, and the CLI can change it", async () => {
+    const home = tempHome("mcb-protect-");
+    const userValue = `CANARY-${randomUUID()}`;
+    const agentValue = `agent-${randomUUID()}`;
+    expect((await runCli(["secret", "set", "deploy-key", "--policy", "deny"], { home, input: userValue })).code).toBe(0);
+    expect((await runCli(["secret", "set", "gh", "--policy", "confirm"], { home, input: userValue })).code).toBe(0);
+    // An MCP client that calls itself "cli" is still an agent.
+    const c = await connectBroker({ home, clientName: "cli" });
+    try {
+      for (const name of ["deploy-key", "gh"]) {
+        const stored = body(await c.client.callTool({ name: "store_secret", arguments: { name, value: agentValue } }));
+        expect(stored.success).toBe(false);
+        expect(stored.error).toContain(`an agent cannot replace it. The user can, from a terminal: \`mcp-credentials-broker secret set ${name}\``);
+        const deleted = body(await c.client.callTool({ name: "delete_secret", arguments: { name } }));
+        expect(deleted.success).toBe(false);
+        expect(deleted.error).toContain(`secret rm ${name}`);
+      }
+      // A new name is the agent's to use.
+      expect(body(await c.client.callTool({ name: "store_secret", arguments: { name: "agent-own", value: agentValue } })).success).toBe(true);
+    } finally {
+      await c.close();
+    }
+    const injected = await runCli(["run", "--no-masking", "--env", "KEY=secret:deploy-key", "--", "sh", "-c", 'printf %s "$KEY" | sha256sum'], { home });
+    expect(injected.stdout).toContain(createHash("sha256").update(userValue).digest("hex"));
+    // The user changes and removes them from the CLI.
+    expect((await runCli(["secret", "set", "deploy-key"], { home, input: `${userValue}-2` })).code).toBe(0);
+    expect((await runCli(["secret", "rm", "gh"], { home })).code).toBe(0);
+    const names = (JSON.parse((await runCli(["secret", "list", "--json"], { home })).stdout) as { name: string; policy: string }[]).map((s) => [s.name, s.policy]);
+    expect(names).toEqual([
+      ["agent-own", "allow"],
+      ["deploy-key", "deny"],
+    ]);
+  });
+});
