@@ -8,6 +8,7 @@ import { isMaskable, MIN_MASK_LENGTH } from "../core/mask.ts";
 import { BrokerError } from "../errors.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { examples, UsageError } from "./run-cli.ts";
+import { terminalText } from "./terminal-text.ts";
 
 examples.set("run", [
   "mcp-credentials-broker run --env GITHUB_PERSONAL_ACCESS_TOKEN=secret:github-token -- github-mcp-server stdio",
@@ -35,7 +36,7 @@ export const runCommand = defineCommand({
       "Start a command with secrets in its environment — e.g. an MCP server in your client's config — so the model never sees them. stdin/stdout/stderr pass through (injected values are masked in stdout/stderr), SIGTERM/SIGINT/SIGHUP are forwarded, and the command's exit code is returned (128+N when signal N ended it). A missing secret stops before the command starts.",
   },
   args: {
-    env: { type: "string", description: "VAR=secret:<name> (repeatable)", valueHint: "VAR=secret:name" },
+    env: { type: "string", description: "VAR=secret:<name>, or VAR alone to hand VAR on from this environment (repeatable; the broker's own credentials such as *_CLIENT_SECRET, JWT_SECRET and MCB_STORE_KEY are not handed on otherwise)", valueHint: "VAR=secret:name" },
     "env-file": { type: "string", description: "File of VAR=secret:<name> and VAR=value lines (repeatable; --env wins)", valueHint: "file" },
     masking: { type: "boolean", default: true, description: "Mask injected values in the command's output (--no-masking turns it off)" },
     ...storeArg,
@@ -46,6 +47,10 @@ export const runCommand = defineCommand({
     if (command.length === 0) throw new UsageError("Give the command after --, e.g. run --env TOKEN=secret:github-token -- github-mcp-server stdio");
     const bindings = [...readEnvFiles(repeatedFlag(rawArgs, "env-file")), ...repeatedFlag(rawArgs, "env").map(parseEnvFlag)];
     const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, process.env, basename(command[0]!)));
+    if (injection.withheld.length) {
+      // Names only: the values never leave the broker.
+      process.stderr.write(`mcp-credentials-broker: not passing the broker's own credential variable${injection.withheld.length > 1 ? "s" : ""} ${injection.withheld.map(terminalText).join(", ")} to the command; add --env NAME to hand one on.\n`);
+    }
     if (args.masking) {
       for (const m of injection.masked) {
         if (!isMaskable(m.value)) process.stderr.write(`mcp-credentials-broker: warning: ${m.label} is shorter than ${MIN_MASK_LENGTH} characters, so it is not masked in the command's output.\n`);

@@ -6,22 +6,42 @@ import type { MaskedSecret } from "./mask.ts";
 
 export const SECRET_PREFIX = "secret:";
 
-/** One variable for the child: a secret to resolve, or a plain value from an env file. */
-export type EnvBinding = { variable: string; secret: string } | { variable: string; value: string };
+/**
+ * One variable for the child: a secret to resolve, a plain value from an env file, or
+ * (`--env VAR` without `=`) the variable handed on from run's own environment.
+ */
+export type EnvBinding = { variable: string; secret: string } | { variable: string; value: string } | { variable: string; inherit: true };
 
 /**
- * Variables of the broker's own that a wrapped tool server must not inherit: the key to
- * the encrypted store and the JWT signing secret. An --env-file may still set them.
+ * Credentials of the broker's own that a wrapped tool server does not inherit: the key to
+ * the encrypted store, the JWT signing secret, and what the broker signs in with (provider
+ * client secrets, a remote server's client secret, key file or identity token). The
+ * server is someone else's code; the user hands one on deliberately with `--env VAR` (or
+ * an --env-file line).
  */
-export const WITHHELD_VARIABLES = ["MCB_STORE_KEY", "JWT_SECRET"] as const;
+export const WITHHELD_VARIABLES = ["MCB_STORE_KEY", "JWT_SECRET", "CLIENT_SECRET", "CLIENT_SECRET_FILE", "PRIVATE_KEY_FILE", "IDP_ID_TOKEN"] as const;
+
+/** GITHUB_CLIENT_SECRET, OAUTH2_CLIENT_SECRET, IDP_CLIENT_SECRET, …: every provider's client secret (and a file of one). */
+const WITHHELD_SUFFIX = /_CLIENT_SECRET(_FILE)?$/;
+
+/** Whether `name` is one of the broker's credential variables (case-insensitive: Windows names are). */
+export function isWithheldVariable(name: string): boolean {
+  const upper = name.toUpperCase();
+  return (WITHHELD_VARIABLES as readonly string[]).includes(upper) || WITHHELD_SUFFIX.test(upper);
+}
 
 const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Parses one `--env VAR=secret:<name>`. Plain values are refused: argv is visible to every process. */
+/**
+ * Parses one `--env VAR=secret:<name>`, or `--env VAR` to hand VAR on from this environment
+ * (as `docker run -e VAR` does: only the name is in argv). Plain values are refused: argv is
+ * visible to every process.
+ */
 export function parseEnvFlag(raw: string): EnvBinding {
   const eq = raw.indexOf("=");
   const variable = eq < 0 ? raw : raw.slice(0, eq);
-  if (!VARIABLE.test(variable)) throw new BrokerError("INVALID_INPUT", `--env needs VAR=secret:<name> with a variable name of letters, digits and _ (got '${variable.slice(0, 64)}').`);
+  if (!VARIABLE.test(variable)) throw new BrokerError("INVALID_INPUT", `--env needs VAR=secret:<name> (or VAR alone, to pass it on) with a variable name of letters, digits and _ (got '${variable.slice(0, 64)}').`);
+  if (eq < 0) return { variable, inherit: true };
   const rest = eq < 0 ? "" : raw.slice(eq + 1);
   if (!rest.startsWith(SECRET_PREFIX) || rest.length === SECRET_PREFIX.length) {
     // The text after '=' is not echoed: it may be a value typed by mistake.
@@ -66,11 +86,14 @@ export function parseEnvFile(text: string, file: string): EnvBinding[] {
 export interface Injection {
   env: Record<string, string>;
   masked: MaskedSecret[];
+  /** Names of the broker's credential variables that were set here and not handed on (never values). */
+  withheld: string[];
 }
 
 /**
  * Resolves every binding (env files first, then --env; a later binding of a variable wins)
- * and builds the child's environment on top of `base` minus WITHHELD_VARIABLES. Every
+ * and builds the child's environment on top of `base` minus the broker's credential
+ * variables (isWithheldVariable) that no binding hands on. Every
  * secret is tried, so one error names all that are missing; nothing is returned unless
  * all resolve, and the child is never started with a partial environment.
  */
@@ -81,12 +104,23 @@ export async function resolveInjection(broker: Broker, bindings: EnvBinding[], b
     last.set(b.variable, b);
   }
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(base)) if (v !== undefined && !(WITHHELD_VARIABLES as readonly string[]).includes(k)) env[k] = v;
+  const withheld: string[] = [];
+  for (const [k, v] of Object.entries(base)) {
+    if (v === undefined) continue;
+    if (isWithheldVariable(k)) withheld.push(k);
+    else env[k] = v;
+  }
   const masked: MaskedSecret[] = [];
   const problems: { code: BrokerError["code"]; message: string }[] = [];
   for (const b of last.values()) {
     if ("value" in b) {
       env[b.variable] = b.value;
+      continue;
+    }
+    if ("inherit" in b) {
+      // Unset here → unset in the child, as with `docker run -e VAR`.
+      const v = base[b.variable];
+      if (v !== undefined) env[b.variable] = v;
       continue;
     }
     try {
@@ -101,7 +135,7 @@ export async function resolveInjection(broker: Broker, bindings: EnvBinding[], b
   if (problems.length > 0) {
     throw new BrokerError(problems[0]!.code, `Not starting the command: ${problems.length === 1 ? problems[0]!.message : `\n  ${problems.map((p) => p.message).join("\n  ")}`}`);
   }
-  return { env, masked };
+  return { env, masked, withheld: withheld.filter((k) => !last.has(k)).sort() };
 }
 
 function missingSecret(name: string): string {

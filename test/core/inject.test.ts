@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { parseEnvFile, parseEnvFlag, resolveInjection } from "../../src/core/inject.ts";
+import { isWithheldVariable, parseEnvFile, parseEnvFlag, resolveInjection } from "../../src/core/inject.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { memoryBroker } from "./fixtures.ts";
 
@@ -11,7 +11,11 @@ describe("parseEnvFlag", () => {
     expect(parseEnvFlag("_X1=secret:a=b:c")).toEqual({ variable: "_X1", secret: "a=b:c" });
   });
 
-  it.each(["TOKEN=ghp_plainvalue123", "TOKEN=secret:", "TOKEN", "1X=secret:a", "A-B=secret:a", "=secret:a"])("refuses %j without echoing a value", (raw) => {
+  it("reads a bare VAR as 'hand it on from this environment' (docker run -e VAR)", () => {
+    expect(parseEnvFlag("GITHUB_CLIENT_SECRET")).toEqual({ variable: "GITHUB_CLIENT_SECRET", inherit: true });
+  });
+
+  it.each(["TOKEN=ghp_plainvalue123", "TOKEN=secret:", "TOKEN=", "1X=secret:a", "1X", "A-B=secret:a", "=secret:a"])("refuses %j without echoing a value", (raw) => {
     let err: unknown;
     try {
       parseEnvFlag(raw);
@@ -82,6 +86,38 @@ describe("resolveInjection", () => {
     const { broker } = memoryBroker();
     const r = await resolveInjection(broker, [{ variable: "JWT_SECRET", value: "for-the-child" }], { JWT_SECRET: "broker's" }, "x");
     expect(r.env.JWT_SECRET).toBe("for-the-child");
+    expect(r.withheld).toEqual([]);
+  });
+
+  it("withholds every credential variable of the broker's own, and hands one on only when --env names it", async () => {
+    const { broker } = memoryBroker();
+    const credentials = {
+      MCB_STORE_KEY: "k",
+      JWT_SECRET: "j",
+      GITHUB_CLIENT_SECRET: "g",
+      GCP_CLIENT_SECRET: "gc",
+      GOOGLE_CLIENT_SECRET: "go",
+      AZURE_CLIENT_SECRET: "a",
+      OKTA_CLIENT_SECRET: "o",
+      OAUTH2_CLIENT_SECRET: "o2",
+      CLIENT_SECRET: "c",
+      CLIENT_SECRET_FILE: "/run/secrets/client",
+      PRIVATE_KEY_FILE: "/run/secrets/key.pem",
+      IDP_CLIENT_SECRET: "i",
+      IDP_ID_TOKEN: "eyJ…",
+      Okta_Client_Secret: "windows-cased",
+    };
+    const base = { PATH: "/bin", GITHUB_CLIENT_ID: "public-id", CLIENT_ID: "public", SECRETARY: "not a credential", ...credentials };
+    const r = await resolveInjection(broker, [], base, "x");
+    expect(r.env).toEqual({ PATH: "/bin", GITHUB_CLIENT_ID: "public-id", CLIENT_ID: "public", SECRETARY: "not a credential" });
+    expect(r.withheld).toEqual(Object.keys(credentials).sort());
+    for (const name of Object.keys(credentials)) expect(isWithheldVariable(name)).toBe(true);
+
+    const passed = await resolveInjection(broker, [parseEnvFlag("GITHUB_CLIENT_SECRET"), parseEnvFlag("NOT_SET_HERE")], base, "x");
+    expect(passed.env.GITHUB_CLIENT_SECRET).toBe("g");
+    expect("NOT_SET_HERE" in passed.env).toBe(false);
+    expect(passed.withheld).not.toContain("GITHUB_CLIENT_SECRET");
+    expect(passed.env.OAUTH2_CLIENT_SECRET).toBeUndefined();
   });
 
   it("tries every secret and names all that are missing, with the commands that fix it", async () => {

@@ -177,6 +177,28 @@ describe("run: signals and refusals", () => {
     expect(r.stdout).not.toContain(token.slice(0, 12));
   });
 
+  it("withholds the broker's own credential variables from the command unless --env names them", async () => {
+    const credentials = { GITHUB_CLIENT_SECRET: `gh-cs-${randomUUID()}`, OAUTH2_CLIENT_SECRET: `o2-${randomUUID()}`, CLIENT_SECRET: `cs-${randomUUID()}`, JWT_SECRET: `jwt-${randomUUID()}-0123456789abcdef`, MCB_STORE_KEY: `key-${randomUUID()}`, IDP_ID_TOKEN: `idt-${randomUUID()}` };
+    const env = { ...credentials, GITHUB_CLIENT_ID: "public-client-id" };
+    // A home of its own: MCB_STORE_KEY encrypts this store.
+    const home = tempHome("mcb-run-withheld-");
+    expect((await runCli(["secret", "set", "t"], { home, env, input: token })).code).toBe(0);
+    const script = 'for (const k of Object.keys(process.env).sort()) if (/SECRET|TOKEN|KEY|CLIENT/.test(k)) console.log(k + "=" + process.env[k])';
+    const r = await runCli(["run", "--no-masking", "--env", "TOKEN=secret:t", "--", BUN, "-e", script], { home, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`TOKEN=${token}`);
+    expect(r.stdout).toContain("GITHUB_CLIENT_ID=public-client-id");
+    for (const [k, v] of Object.entries(credentials)) {
+      expect(r.stdout).not.toContain(`${k}=`);
+      expect(r.stdout + r.stderr).not.toContain(v);
+    }
+    expect(r.stderr).toContain("not passing the broker's own credential variables CLIENT_SECRET, GITHUB_CLIENT_SECRET, IDP_ID_TOKEN, JWT_SECRET, MCB_STORE_KEY, OAUTH2_CLIENT_SECRET to the command; add --env NAME to hand one on.");
+    // Handed on deliberately, by name only (the value never is in argv).
+    const passed = await runCli(["run", "--no-masking", "--env", "TOKEN=secret:t", "--env", "GITHUB_CLIENT_SECRET", "--", BUN, "-e", script], { home, env });
+    expect(passed.stdout).toContain(`GITHUB_CLIENT_SECRET=${credentials.GITHUB_CLIENT_SECRET}`);
+    expect(passed.stdout).not.toContain("OAUTH2_CLIENT_SECRET=");
+  });
+
   it("reads --env-file (secrets and plain values) and lets --env override it", async () => {
     const file = join(home, "server.env");
     writeFileSync(file, "# test\nTOKEN=secret:does-not-exist\nMODE=\"plain value\"\n");
