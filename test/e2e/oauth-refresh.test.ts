@@ -32,7 +32,12 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-/** Logs in as `name` with access tokens that live `ttl` seconds (later ones live an hour). */
+/**
+ * Logs in as `name` with access tokens that live `ttl` seconds (later ones live an hour).
+ * A short-lived token is then dated an hour back, as one issued long ago that is now
+ * within the 60 s refresh skew: a token that only ever lived 30 s gets a skew of a quarter
+ * of that (src/oauth/expiry.ts) and would not be refreshed yet.
+ */
 async function login(name: string, ttl: number): Promise<void> {
   idp.accessTokenTtl = ttl;
   const cli = runCli(["login", "oauth2", "--name", name], { home, env });
@@ -41,6 +46,15 @@ async function login(name: string, ttl: number): Promise<void> {
   const r = await cli;
   expect(r.code).toBe(0);
   idp.accessTokenTtl = 3600;
+  if (ttl < 3600) {
+    const store = new FileStore({ dir: home });
+    try {
+      const rec = (await store.get(name))!;
+      await store.set(name, { ...rec, updatedAt: rec.updatedAt - 3_600_000 });
+    } finally {
+      await store.close();
+    }
+  }
 }
 
 /** The stored record, read through the file store the binary writes: tests only. */

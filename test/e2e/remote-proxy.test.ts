@@ -65,7 +65,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
 
       // Reactive refresh: the server stops accepting the current token (it "expired" early):
       // one 401, one refresh, one retry, and the call succeeds.
-      w.idp.accessTokenTtl = 62;
+      w.idp.accessTokenTtl = 10;
       await Bun.sleep(1100);
       w.remote.notBefore = Math.floor(Date.now() / 1000);
       await Bun.sleep(1100);
@@ -75,9 +75,10 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       expect(w.idp.counts.refresh_token - refreshes).toBe(1);
       expect(w.remote.unauthorized - unauthorized).toBe(1);
 
-      // Proactive refresh: the new 62 s token enters its refresh window (60 s before expiry)
-      // after 2 s; three concurrent calls share exactly one refresh and see no 401.
-      await Bun.sleep(2500);
+      // Proactive refresh: the new 10 s token enters its refresh window (the last quarter of
+      // its life: a short token's skew is under 60 s, src/oauth/expiry.ts) after 7.5 s; three
+      // concurrent calls share exactly one refresh and see no 401.
+      await Bun.sleep(8000);
       refreshes = w.idp.counts.refresh_token;
       const r = await Promise.all([1, 2, 3].map((i) => client.callTool({ name: "echo", arguments: { text: `n${i}` } })));
       expect(r.map(text)).toEqual(["n1", "n2", "n3"]);

@@ -60,13 +60,22 @@ function brokerProcess(store: Store, lockDir: string, fetchImpl: FetchLike = (i,
   return new Broker({ store, clock: systemClock, audit: new MemoryAuditLog(), revocations: new MemoryRevocationList(() => Date.now()), withLock, oauth, loginDefaults: { timeoutMs: 20_000 } });
 }
 
-async function loggedIn(name: string, ttlSeconds: number) {
+/**
+ * Logs in with a token that lives `ttlSeconds`. Unless `fresh`, it is then dated an hour
+ * back — a token issued long ago, now within the 60 s refresh skew — since a token that
+ * only ever lived 30 s gets a skew of a quarter of that (src/oauth/expiry.ts).
+ */
+async function loggedIn(name: string, ttlSeconds: number, opts: { fresh?: boolean } = {}) {
   const store = new MemoryStore();
   const lockDir = mkdtempSync(join(tmpdir(), "mcb-refresh-"));
   const broker = brokerProcess(store, lockDir);
   idp.accessTokenTtl = ttlSeconds;
   await broker.login({ provider: "oauth2", secretName: name, mode: "browser", port: await freePort() }, silentUi, { client: "test" });
   idp.accessTokenTtl = 3600;
+  if (!opts.fresh) {
+    const rec = (await store.get(name))!;
+    await store.set(name, { ...rec, updatedAt: rec.updatedAt - 3_600_000 });
+  }
   return { store, lockDir, broker };
 }
 
@@ -76,7 +85,7 @@ async function resolveValue(broker: Broker, name: string): Promise<string> {
 }
 
 describe("refresh", () => {
-  it("a token within 60 s of expiry is refreshed by get_secret; 50 concurrent callers cause one refresh request", async () => {
+  it("a token within 60 s of expiry (issued an hour ago) is refreshed by get_secret; 50 concurrent callers cause one refresh request", async () => {
     const { broker, store } = await loggedIn("r1", 30);
     const before = await store.get("r1");
     const count = idp.counts.refresh_token;
@@ -91,6 +100,20 @@ describe("refresh", () => {
     expect(after!.oauth!.refreshToken).not.toBe(before!.oauth!.refreshToken);
     // Fresh now: no further request.
     await resolveValue(broker, "r1");
+    expect(idp.counts.refresh_token - count).toBe(1);
+  }, 30_000);
+
+  it("a token that lives less than the 60 s skew is not refreshed on every call: only in the last quarter of its life", async () => {
+    const { broker, store } = await loggedIn("short", 30, { fresh: true });
+    const issued = (await store.get("short"))!;
+    const count = idp.counts.refresh_token;
+    for (let i = 0; i < 5; i++) expect(await resolveValue(broker, "short")).toBe(issued.value);
+    expect(idp.counts.refresh_token - count).toBe(0);
+    // With 5 s left of its 30 s (under a quarter), the next call refreshes it, once.
+    await store.set("short", { ...issued, expiresAt: Date.now() + 5_000, updatedAt: Date.now() - 25_000 });
+    const fresh = await resolveValue(broker, "short");
+    expect(fresh).not.toBe(issued.value);
+    await resolveValue(broker, "short");
     expect(idp.counts.refresh_token - count).toBe(1);
   }, 30_000);
 
