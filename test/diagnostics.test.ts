@@ -63,7 +63,8 @@ describe("diagnose", () => {
     const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
     expect(d.findings.find((f) => f.check === "store")?.level).toBe("ok");
     const data = d.findings.find((f) => f.check === "store data");
-    expect(data).toMatchObject({ level: "fail", message: expect.stringContaining("not a valid secrets file"), fix: expect.stringContaining(`move ${join(dir, "secrets.jsonl")} aside`) });
+    // The message is the store's STORE_CORRUPT text (it names the file); the fix is doctor's.
+    expect(data).toMatchObject({ level: "fail", message: expect.stringContaining(join(dir, "secrets.jsonl")), fix: expect.stringContaining(`move ${join(dir, "secrets.jsonl")} aside`) });
   });
 
   it("fails when MCB_STORE_KEY does not decrypt the store, saying which passphrase to set", async () => {
