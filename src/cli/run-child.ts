@@ -12,8 +12,11 @@ export const FORWARDED_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
  * How long a held-back partial value may wait for the rest before it is written anyway.
  * A JSON-RPC line ends in a newline and is held only when it ends in the first line of a
  * multi-line value, so this mostly delays output that ends mid-line on a possible value
- * prefix (a prompt, a progress bar) — and a multi-line value's first line whose rest is
- * late (the held bytes are then written, and the value's remaining lines pass unmasked).
+ * prefix (a prompt, a progress bar). When a multi-line value's rest is late (a PEM key
+ * logged one line per write, with pauses), the held lines are written, but every line of
+ * the value is also masked on its own (maskedLines in src/core/mask.ts), so neither they
+ * nor the lines still to come appear in clear. Only a pause inside one line writes that
+ * line's held start as it is, as for a single-line value.
  */
 export const IDLE_FLUSH_MS = 200;
 

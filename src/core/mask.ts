@@ -1,6 +1,6 @@
 // Streaming masker for `run`: replaces injected values in a child's output with `<redacted:VAR>`,
-// however the output is cut into reads (a PEM key written one line per write included), without
-// breaking line-delimited JSON-RPC.
+// however the output is cut into reads or paused (a PEM key written one line per write, with
+// pauses, included), without breaking line-delimited JSON-RPC.
 
 /** Shorter values are not masked: replacing every "true" or "1234" would mangle ordinary output. */
 export const MIN_MASK_LENGTH = 8;
@@ -16,6 +16,8 @@ interface Pattern {
   marker: Buffer;
   /** Offsets of the raw newlines in `bytes` (only a multi-line value's raw forms have any). */
   newlines: number[];
+  /** A form of one line of a multi-line value (see maskedLines), not of a whole value. */
+  line: boolean;
 }
 
 /** JSON string escaping as JSON.stringify does it (quotes, backslashes, control characters). */
@@ -54,6 +56,27 @@ export function isMaskable(value: string): boolean {
 }
 
 /**
+ * An RFC 7468 §2 encapsulation boundary (`-----BEGIN PRIVATE KEY-----`; label = labelchar
+ * *(["-" / SP] labelchar)): a public label, the same in every key of its kind, so it is not
+ * masked on its own line.
+ */
+const PEM_BOUNDARY = /^-----(BEGIN|END) ([\x21-\x2c\x2e-\x7e]([- ]?[\x21-\x2c\x2e-\x7e])*)?-----$/;
+
+/**
+ * The lines of a multi-line value that are masked on their own, besides the whole value:
+ * every line of at least MIN_MASK_LENGTH characters (without surrounding white space; a PEM
+ * body line is 64 base64 characters) other than a PEM boundary. `run` writes held output
+ * once the child pauses (src/cli/run-child.ts, IDLE_FLUSH_MS), so a value printed over
+ * several writes with pauses between them never arrives whole; masked line by line, none of
+ * its lines is ever printed, whatever was written before it. Empty for a single-line value.
+ */
+export function maskedLines(value: string): string[] {
+  const lines = maskedPart(value).split(/\r\n|\r|\n/);
+  if (lines.length < 2) return [];
+  return [...new Set(lines.map((l) => l.trim()).filter((l) => l.length >= MIN_MASK_LENGTH && !PEM_BOUNDARY.test(l)))];
+}
+
+/**
  * The forms in which `value` can appear in output: raw (for a multi-line value, with LF and
  * with CRLF line ends: a Windows program in text mode writes `\n` as `\r\n`); inside a JSON
  * string as the common encoders write it (JavaScript, Python ensure_ascii, Go HTML-safe,
@@ -73,7 +96,9 @@ export function valueForms(value: string): string[] {
  * the longest form's length minus one byte; `flush` releases the held bytes. A prefix may
  * span lines only when a value itself does (a PEM key printed one line per write): the
  * JSON forms of a value hold no raw newline, so a complete JSON-RPC line ending in `\n` is
- * held only when its tail is the first line(s) of a multi-line value.
+ * held only when its tail is the first line(s) of a multi-line value. Each line of a
+ * multi-line value is also masked on its own (maskedLines): when a pause released the held
+ * first lines (flush), the lines that follow are still masked as they arrive.
  *
  * A match preceded by an odd run of backslashes begins inside what may be a JSON escape
  * (`\n`, `\uXXXX`) — or may be plain text such as a Windows path: the whole match is
@@ -82,8 +107,12 @@ export function valueForms(value: string): string[] {
  */
 export class Masker {
   readonly #patterns: Pattern[];
-  /** 1 at [b] when a pattern starts with byte b. */
-  readonly #firstBytes = new Uint8Array(256);
+  /**
+   * The patterns that start with byte b, longest first, at [b]: the hold search tries only
+   * those at each position (a multi-line value's lines add many patterns, whose first bytes
+   * are nearly every base64 character).
+   */
+  readonly #byFirstByte: Pattern[][] = Array.from({ length: 256 }, () => []);
   /** The patterns that hold a raw newline: the only ones a held suffix can span a newline for. */
   readonly #spanning: Pattern[];
   readonly #maxLength: number;
@@ -93,17 +122,25 @@ export class Masker {
 
   constructor(secrets: MaskedSecret[]) {
     const patterns: Pattern[] = [];
+    const seen = new Set<string>();
+    const add = (form: string, marker: Buffer, line: boolean) => {
+      const key = `${marker}\0${form}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      const bytes = Buffer.from(form);
+      patterns.push({ bytes, marker, newlines: [...bytes.keys()].filter((i) => bytes[i] === 0x0a), line });
+    };
     for (const s of secrets) {
       if (!isMaskable(s.value)) continue;
       const marker = Buffer.from(`<redacted:${s.label.replace(/[^A-Za-z0-9_]/g, "_")}>`);
-      for (const form of valueForms(maskedPart(s.value))) {
-        const bytes = Buffer.from(form);
-        patterns.push({ bytes, marker, newlines: [...bytes.keys()].filter((i) => bytes[i] === 0x0a) });
-      }
+      for (const form of valueForms(maskedPart(s.value))) add(form, marker, false);
+      for (const line of maskedLines(s.value)) for (const form of valueForms(line)) add(form, marker, true);
     }
-    // Longest first: at one position the longer form wins (an escaped value over its raw prefix).
-    this.#patterns = patterns.sort((a, b) => b.bytes.length - a.bytes.length);
-    for (const p of this.#patterns) this.#firstBytes[p.bytes[0]!] = 1;
+    // Longest first: at one position the longer form wins (an escaped value over its raw prefix,
+    // a whole value over its first line). Of equal length, a whole value's form wins over the
+    // same bytes as a line of another value (the line is itself that value's secret). Stable.
+    this.#patterns = patterns.sort((a, b) => b.bytes.length - a.bytes.length || Number(a.line) - Number(b.line));
+    for (const p of this.#patterns) this.#byFirstByte[p.bytes[0]!]!.push(p);
     this.#spanning = this.#patterns.filter((p) => p.newlines.length > 0);
     this.#maxLength = this.#patterns[0]?.bytes.length ?? 0;
   }
@@ -200,9 +237,8 @@ export class Masker {
     }
     if (spanning < end) return spanning;
     for (let s = Math.max(from, afterNewline, end - this.#maxLength + 1); s < until; s++) {
-      if (this.#firstBytes[buf[s]!] === 0) continue;
       const n = end - s;
-      for (const p of this.#patterns) {
+      for (const p of this.#byFirstByte[buf[s]!]!) {
         if (p.bytes.length <= n) break; // longest first: the rest are too short to be still arriving
         if (buf.compare(p.bytes, 0, n, s, end) === 0) return s;
       }

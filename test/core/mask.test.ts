@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { Masker, MIN_MASK_LENGTH, valueForms } from "../../src/core/mask.ts";
+import { maskedLines, Masker, MIN_MASK_LENGTH, valueForms } from "../../src/core/mask.ts";
 
 const TOKEN = `ghp_${randomUUID().replaceAll("-", "")}`;
 const MARK = "<redacted:TOKEN>";
@@ -88,6 +88,35 @@ describe("Masker", () => {
     // Inside a JSON-RPC line, the value's newlines are escapes.
     const json = `${JSON.stringify({ jsonrpc: "2.0", id: 3, result: { key: PEM } })}\n`;
     for (const chunks of splits(json)) expect(JSON.parse(run(new Masker([{ label: "KEY", value: PEM }]), chunks)).result.key).toBe(`${KEY_MARK}\n`);
+  });
+
+  it("masks every line of a multi-line value even when a pause released the lines before it (idle flush between writes)", () => {
+    const body = PEM.trim().split("\n").slice(1, -1);
+    // One write per line and the idle timer firing after each (run-child.ts flushes after IDLE_FLUSH_MS).
+    const m = new Masker([{ label: "KEY", value: PEM }]);
+    let out = "";
+    for (const line of `key: ${PEM}done\n`.split(/(?<=\n)/)) out += m.push(Buffer.from(line)).toString() + m.flush().toString();
+    for (const line of body) expect(out).not.toContain(line.slice(0, 16));
+    expect(out).toBe(`key: -----BEGIN PRIVATE KEY-----\n${`${KEY_MARK}\n`.repeat(body.length)}-----END PRIVATE KEY-----\ndone\n`);
+    // The same with CRLF line ends, and with each line JSON-escaped on its own (a JSON logger).
+    const crlf = new Masker([{ label: "KEY", value: PEM }]);
+    out = "";
+    for (const line of PEM.replaceAll("\n", "\r\n").split(/(?<=\n)/)) out += crlf.push(Buffer.from(line)).toString() + crlf.flush().toString();
+    for (const line of body) expect(out).not.toContain(line.slice(0, 16));
+    const json = new Masker([{ label: "KEY", value: PEM }]);
+    out = "";
+    for (const line of body) out += json.push(Buffer.from(`${JSON.stringify({ msg: line })}\n`)).toString() + json.flush().toString();
+    expect(out).toBe(`${JSON.stringify({ msg: KEY_MARK })}\n`.repeat(body.length));
+  });
+
+  it("masks a multi-line value's lines of 8 or more characters on their own, but not its PEM boundaries or short lines", () => {
+    expect(maskedLines(TOKEN)).toEqual([]);
+    expect(maskedLines(PEM)).toEqual(PEM.trim().split("\n").slice(1, -1));
+    expect(maskedLines("user=alice\r\n  password=hunter2-long  \nx=1\n\n-----END RSA PRIVATE KEY-----")).toEqual(["user=alice", "password=hunter2-long"]);
+    // A boundary must be RFC 7468's exactly; anything else on a line is masked.
+    expect(maskedLines("-----BEGIN OPENSSH PRIVATE KEY-----\n-----BEGIN  X-----\n-----BEGIN X--Y-----")).toEqual(["-----BEGIN  X-----", "-----BEGIN X--Y-----"]);
+    const m = new Masker([{ label: "KEY", value: "first-line-secret\nsecond-line-secret\nab" }]);
+    expect(run(m, ["log: second-line-secret ab first-line-secret\n"])).toBe("log: <redacted:KEY> ab <redacted:KEY>\n");
   });
 
   it("masks a line of a multi-line value that is itself a secret, with the same result however the output is cut", () => {
@@ -184,6 +213,8 @@ describe("Masker", () => {
       expect(run(new Masker(values.map((value, i) => ({ label: `V${i}`, value }))), chunks)).toBe(whole);
       expect(whole).not.toContain(TOKEN);
       expect(whole).not.toContain(multi);
+      // Each line of the multi-line value is masked on its own too.
+      for (const line of multi.split("\n")) expect(whole).not.toContain(line);
     }
   });
 });

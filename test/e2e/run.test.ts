@@ -177,6 +177,20 @@ describe("run: signals and refusals", () => {
     expect(r.stdout).not.toContain(token.slice(0, 12));
   });
 
+  it("masks every line of a PEM key that the command writes one line per write with pauses longer than the idle flush", async () => {
+    const keyLines = Array.from({ length: 4 }, () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64"));
+    const pem = `-----BEGIN PRIVATE KEY-----\n${keyLines.join("\n")}\n-----END PRIVATE KEY-----\n`;
+    expect((await runCli(["secret", "set", "slow-pem"], { home, input: pem })).code).toBe(0);
+    // 300 ms between lines, longer than run's idle flush (IDLE_FLUSH_MS = 200): the held first line is written before the rest comes.
+    const script = 'const fs = require("node:fs"); for (const fd of [1, 2]) for (const l of process.env.KEY.split("\\n")) { fs.writeSync(fd, l + "\\n"); Bun.sleepSync(300); }';
+    const r = await runCli(["run", "--env", "KEY=secret:slow-pem", "--", BUN, "-e", script], { home });
+    expect(r.code).toBe(0);
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).toContain(`-----BEGIN PRIVATE KEY-----\n${"<redacted:KEY>\n".repeat(keyLines.length)}-----END PRIVATE KEY-----\n`);
+      for (const line of keyLines) expect(out).not.toContain(line.slice(0, 16));
+    }
+  }, 20_000);
+
   it("withholds the broker's own credential variables from the command unless --env names them", async () => {
     const credentials = { GITHUB_CLIENT_SECRET: `gh-cs-${randomUUID()}`, OAUTH2_CLIENT_SECRET: `o2-${randomUUID()}`, CLIENT_SECRET: `cs-${randomUUID()}`, JWT_SECRET: `jwt-${randomUUID()}-0123456789abcdef`, MCB_STORE_KEY: `key-${randomUUID()}`, IDP_ID_TOKEN: `idt-${randomUUID()}` };
     const env = { ...credentials, GITHUB_CLIENT_ID: "public-client-id" };
