@@ -191,7 +191,8 @@ export class Broker {
     return this.#audited({ event: "resolve", name, purpose, client: ctx.client }, async (entry) => {
       checkSecretName(name);
       const record = await this.#usableRecord(name);
-      await enforcePolicy(record.policy, { name, purpose, client: ctx.client, confirm: ctx.confirm }, entry);
+      // No purpose in the question: the user at the terminal asked, not an agent.
+      await enforcePolicy(record.policy, { name, client: ctx.client, confirm: ctx.confirm }, entry);
       entry.fp = await this.#fingerprints.of(record.value);
       return record.value;
     });

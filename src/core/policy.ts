@@ -3,6 +3,7 @@
 import { BrokerError } from "../errors.ts";
 import type { Policy } from "../store/store.ts";
 import type { AuditEntry, ConsentAnswer } from "./audit.ts";
+import { quoteOutsideText } from "./outside-text.ts";
 
 /**
  * Asks the user whether to hand a secret's value out, and resolves with their answer.
@@ -13,24 +14,39 @@ export type ConsentPort = (message: string) => Promise<ConsentAnswer>;
 
 export const MAX_HOSTS = 32;
 
-/** The question shown to the user for a `confirm` secret. Client name and purpose come from the agent's side, and say so. */
-export function consentMessage(client: string | undefined, name: string, purpose: string): string {
-  return `${client ? `"${client}"` : "An MCP client"} wants the value of the secret '${name}'. Purpose given: ${purpose}. Allow this once?`;
+/** How much of a client's self-chosen name the consent question shows. */
+const CLIENT_NAME_MAX_CHARS = 64;
+
+/**
+ * The question shown to the user for a `confirm` secret — the one dialog meant to stop an
+ * agent, so nothing the agent chose may pass for the broker's words (README.md "Security
+ * model": an agent's words cannot drive your terminal). The client's name (its own, from
+ * `initialize`), the secret's name and the agent's `purpose` are each quoted, cut to a
+ * length and control-free (quoteOutsideText), and the purpose is introduced as what the
+ * agent says. Without a purpose the user asked at the terminal (`secret get`): there are no
+ * agent's words to show.
+ */
+export function consentMessage(req: { client?: string; name: string; purpose?: string }): string {
+  const name = quoteOutsideText(req.name, undefined, "'");
+  if (req.purpose === undefined) return `The secret ${name} has policy 'confirm'. Print its value?`;
+  const who = req.client ? `The MCP client ${quoteOutsideText(req.client, CLIENT_NAME_MAX_CHARS)}` : "An MCP client";
+  return `${who} wants the value of the secret ${name}. The agent says it needs it for: ${quoteOutsideText(req.purpose)}. Allow this once?`;
 }
 
 /**
  * Enforces `policy` before a value is returned to an agent (resolve_secret) or printed
  * (`secret get`). `deny` always refuses; `confirm` asks through `confirm` and records the
  * answer on the audit entry. `run` does not come here: injection never shows the value.
+ * `purpose` is the agent's; absent when the user asked at the terminal.
  */
 export async function enforcePolicy(
   policy: Policy | undefined,
-  req: { name: string; purpose: string; client?: string; confirm?: ConsentPort },
+  req: { name: string; purpose?: string; client?: string; confirm?: ConsentPort },
   entry: Pick<AuditEntry, "consent">,
 ): Promise<void> {
   if (policy === "deny") throw policyDenied(req.name);
   if (policy !== "confirm") return;
-  const answer = req.confirm ? await req.confirm(consentMessage(req.client, req.name, req.purpose)) : "unsupported";
+  const answer = req.confirm ? await req.confirm(consentMessage(req)) : "unsupported";
   entry.consent = answer;
   if (answer === "accept") return;
   if (answer === "unsupported") {

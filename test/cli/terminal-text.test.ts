@@ -2,13 +2,14 @@ import { describe, expect, it } from "bun:test";
 import { describeLine } from "../../src/cli/audit.ts";
 import { terminalLines, terminalText } from "../../src/cli/terminal-text.ts";
 
-/** Every code point the helpers must escape: C0, DEL, C1, the line/paragraph separators, bidi embeddings, overrides and isolates. */
+/** Every code point the helpers must escape: C0, DEL, C1, the line/paragraph separators, bidi marks, embeddings, overrides and isolates. */
 const CONTROLS = [
   ...Array.from({ length: 0x20 }, (_, i) => i),
   0x7f,
   ...Array.from({ length: 0x20 }, (_, i) => 0x80 + i),
   0x2028,
   0x2029,
+  ...[0x061c, 0x200e, 0x200f],
   ...[0x202a, 0x202b, 0x202c, 0x202d, 0x202e],
   ...[0x2066, 0x2067, 0x2068, 0x2069],
 ].map((c) => String.fromCharCode(c));

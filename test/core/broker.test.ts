@@ -170,7 +170,7 @@ describe("Broker policies", () => {
       const p = broker.resolveReference(ref.id, { client: "claude", confirm: port.confirm });
       if (want === null) expect(await p).toBe("v1");
       else expect(await code(p)).toBe(want);
-      expect(port.asked).toEqual([`"claude" wants the value of the secret 'gh'. Purpose given: open a pull request. Allow this once?`]);
+      expect(port.asked).toEqual([`The MCP client "claude" wants the value of the secret 'gh'. The agent says it needs it for: "open a pull request". Allow this once?`]);
       const line = audit.entries.at(-1)!;
       expect(line).toMatchObject({ event: "resolve", name: "gh", purpose: "open a pull request", client: "claude", consent: answer, outcome: want ? "error" : "ok" });
       if (want) expect(line.error).toBe(want);

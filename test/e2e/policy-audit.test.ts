@@ -63,8 +63,7 @@ describe("policies through the binary", () => {
       expect(listed[0]).toMatchObject({ name: "confirmed", policy: "confirm", hosts: ["api.github.com", "uploads.github.com"] });
       expect(await resolve("confirmed", "create a release")).toEqual({ success: true, value: values.confirmed });
       expect(asked).toHaveLength(1);
-      expect(asked[0]!.message).toContain('"accepting-client" wants the value of the secret \'confirmed\'');
-      expect(asked[0]!.message).toContain("create a release");
+      expect(asked[0]!.message).toBe(`The MCP client "accepting-client" wants the value of the secret 'confirmed'. The agent says it needs it for: "create a release". Allow this once?`);
     } finally {
       await c.close();
     }
