@@ -60,3 +60,32 @@ export function describeError(e: unknown): string {
   if (e instanceof BrokerError) return e.message;
   return "Internal error in the broker. Run `mcp-credentials-broker status` and report the issue if it persists.";
 }
+
+/**
+ * What an errno from a file-system call means for the user, and what to do about it
+ * (meanings as in POSIX.1-2017, <errno.h> and the open(2)/write(2)/mkdir(2) pages).
+ */
+const FS_FIXES: Readonly<Record<string, string>> = {
+  ENOSPC: "the disk is full: free some space, then retry",
+  EDQUOT: "the disk quota is used up: free some space, then retry",
+  EFBIG: "the file is larger than the file system allows",
+  EROFS: "the file system is read-only: remount it read-write, or set MCB_HOME to a writable directory",
+  EACCES: "permission denied: make it readable and writable by you, or set MCB_HOME to a directory you own",
+  EPERM: "operation not permitted: make it readable and writable by you, or set MCB_HOME to a directory you own",
+  ENOTDIR: "a part of that path is a file, not a directory: move the file aside, or set MCB_HOME to a directory",
+  EISDIR: "it is a directory where a file belongs: move that directory aside",
+  EEXIST: "something else is in the way there: move it aside",
+  ENOENT: "a directory on that path does not exist",
+  ELOOP: "too many symbolic links on that path",
+  ENAMETOOLONG: "the path is too long: set MCB_HOME to a shorter one",
+  EIO: "the disk reported an I/O error: check the disk (e.g. dmesg), then retry",
+  EMFILE: "too many open files: raise the limit (ulimit -n) or close other programs",
+  ENFILE: "too many open files on the system",
+  EBUSY: "the file is busy",
+  ETXTBSY: "the file is busy",
+};
+
+/** The fix for an errno (see FS_FIXES), or a generic one. */
+export function fsFix(code: string | undefined): string {
+  return (code && FS_FIXES[code]) || "check the data directory (MCB_HOME) and the disk it is on";
+}

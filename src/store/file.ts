@@ -2,11 +2,11 @@
 // under a cross-process lock, compacted by atomic rename, optionally sealed with
 // AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { removeDeadWritersFiles } from "../atomic-write.ts";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, fsFix } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
 import { acquireLock } from "./lock-file.ts";
 import { SharedLock, sharedMapsSupported } from "./shared-lock.ts";
@@ -50,14 +50,16 @@ interface LogState {
   offset: number;
   /** Bytes after the last newline (a write in progress, or a writer killed mid-line). */
   partial: boolean;
-  /** File size when last read: unchanged inode and size mean nothing to read. */
+  /** Those bytes, when `partial`. */
+  tail: Buffer | null;
+  /** File size when last read: unchanged inode and size (and no tail) mean nothing to read. */
   seen: number;
   header: Header | null;
   secrets: Map<string, SecretRecord>;
   lines: number;
 }
 
-const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, seen: -1, header: null, secrets: new Map(), lines: 0 });
+const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, tail: null, seen: -1, header: null, secrets: new Map(), lines: 0 });
 
 /**
  * A Store in `secrets.jsonl`: a header line, then one JSON line per set or delete.
@@ -66,8 +68,12 @@ const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, seen: -1, h
  * up by reading only the bytes added since they last looked (the file's inode and size
  * say what changed), so a hot read is one stat. When the log grows well past its live
  * records it is compacted: a complete new file renamed over the old one, under the same
- * lock. A process killed at any point leaves every acknowledged line intact: a torn last
- * line is skipped, and the next writer starts on a fresh line.
+ * lock.
+ *
+ * A process killed at any point leaves every acknowledged line intact: a line is acknowledged
+ * only once its newline is written, so only the bytes after the last newline can be a torn
+ * write. Under the lock, each writer checks where the file really ends — never trusting a
+ * cache — and sets a torn tail aside before appending, so every line starts on a fresh line.
  */
 export class FileStore implements Store {
   readonly backend = "file" as const;
@@ -123,8 +129,8 @@ export class FileStore implements Store {
   async compact(): Promise<void> {
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
-      const st = this.#sync({ force: true });
-      if (st.header !== null) this.#compact(st.secrets);
+      const st = this.#syncForWrite();
+      if (st.header !== null) this.#rewrite(st, null);
     } finally {
       release();
     }
@@ -140,34 +146,44 @@ export class FileStore implements Store {
     // Free in the common case: one compare-and-swap, no turn of the event loop.
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
-      // Under the lock an unchanged counter means no broker appended since we last looked, so
-      // the file ends where #state says (the once-a-second stat covers anything else).
-      const st = this.#sync();
+      const st = this.#syncForWrite();
       if ("delete" in op && !st.secrets.has(op.delete)) return false;
       const wantSealed = this.#passphrase !== undefined;
       // Write the file whole when there is none yet, when MCB_STORE_KEY asks to seal a plain
       // one, and on delete: a deleted secret's value must not stay in the log's history.
       // (A replaced value stays until the next compaction, at most COMPACT_SLACK changes.)
       if (st.header === null || Boolean(st.header.sealed) !== wantSealed || "delete" in op) {
-        apply(st.secrets, op);
-        this.#compact(st.secrets);
+        this.#rewrite(st, op);
         return true;
       }
-      const line = `${st.partial ? "\n" : ""}${this.#encodeOp(op, st.header)}\n`;
-      const bytes = Buffer.from(line, "utf8");
-      const written = writeSync(this.#appendFd(st.ino), bytes); // one write(2), O_APPEND: the line lands whole, at the end
-      if (written !== bytes.length) throw this.#ioError("write", Object.assign(new Error("short write"), { code: "EIO" }));
-      // We hold the lock and #sync just read the size, so nobody else appended: the file
-      // ends with our line (after any torn bytes of a killed writer, which our leading
-      // newline closed off as a line to skip).
-      const size = st.seen + bytes.length;
+      const fd = this.#appendFd(st.ino);
+      // The file must end on a newline before our line goes on: torn bytes are set aside and
+      // cut off (they were never acknowledged: a line is, only once its newline is on disk).
+      if (st.partial) this.#cutTornTail(st, fd);
+      const bytes = Buffer.from(`${this.#encodeOp(op, st.header)}\n`, "utf8");
+      const before = st.seen;
+      writeWhole(fd, bytes, (e) => {
+        // Nothing of a failed line may stay behind: cut the file back to where it ended, so
+        // no reader or later writer sees a torn line (POSIX write(2): on a full disk a
+        // write may store fewer bytes than asked, then fail with ENOSPC).
+        try {
+          ftruncateSync(fd, before);
+        } catch {
+          // Cannot even do that (EIO): read the file afresh next time; the next writer cuts the torn tail.
+          this.#state = EMPTY();
+          this.#seenGeneration = -1;
+        }
+        return this.#ioError("write", e);
+      });
+      // We hold the lock and #syncForWrite just checked the file's end, so nobody else appended:
+      // the file ends with our line.
       apply(st.secrets, op);
-      st.offset = size;
-      st.seen = size;
+      st.offset = st.seen = before + bytes.length;
       st.partial = false;
+      st.tail = null;
       st.lines++;
       this.#changed();
-      if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#compact(st.secrets);
+      if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#rewrite(st, null);
       return true;
     } finally {
       release();
@@ -184,6 +200,24 @@ export class FileStore implements Store {
     if (!this.#shared) return;
     this.#shared.bump();
     this.#seenGeneration = this.#shared.generation;
+  }
+
+  /**
+   * Under the lock, before a write: the state of the file as it really is. Every broker bumps
+   * the shared counter after a change, but a writer killed mid-write never does, and the file
+   * may have been replaced or cut by hand: so the path is stat'ed (inode and size) whatever
+   * the counter says, and its last byte is read to confirm that the cached state ends where
+   * the file does, on a newline. ≈1 µs for the stat and the read.
+   */
+  #syncForWrite(): LogState {
+    let st = this.#sync({ force: true });
+    if (st.header === null || st.partial || st.seen === 0) return st;
+    if (lastByte(this.#appendFd(st.ino), st.seen) !== 0x0a) {
+      // Same inode and size, yet not what we read: read it all again.
+      this.#state = EMPTY();
+      st = this.#sync({ force: true });
+    }
+    return st;
   }
 
   /**
@@ -213,7 +247,10 @@ export class FileStore implements Store {
       throw this.#ioError("read", e);
     }
     const st = this.#state;
-    if (st.ino === ino && size === st.seen && st.header !== null) return st;
+    // With a tail, the size alone does not tell: a writer may since have cut it and appended a
+    // line of the same length (and timestamps are too coarse to tell either). A tail is a
+    // partial line, rare and short-lived (the next write removes it): read it again.
+    if (st.ino === ino && size === st.seen && !st.partial && st.header !== null) return st;
     return (this.#state = this.#catchUp(st));
   }
 
@@ -235,8 +272,13 @@ export class FileStore implements Store {
       const buf = Buffer.allocUnsafe(len);
       let got = 0;
       while (got < len) {
-        const n = readSync(fd, buf, got, len - got, st.offset + got);
-        if (n === 0) break;
+        let n: number;
+        try {
+          n = readSync(fd, buf, got, len - got, st.offset + got);
+        } catch (e) {
+          throw this.#ioError("read", e);
+        }
+        if (n === 0) break; // cut meanwhile (a writer removing a torn tail)
         got += n;
       }
       const end = got === 0 ? -1 : buf.lastIndexOf(0x0a, got - 1);
@@ -245,6 +287,7 @@ export class FileStore implements Store {
         st.offset += end + 1;
       }
       st.partial = end + 1 < got;
+      st.tail = st.partial ? Buffer.from(buf.subarray(end + 1, got)) : null;
       st.seen = st.offset + (got - (end + 1));
       // Files are created whole by rename, so a header is always there and complete.
       if (st.header === null) throw this.#corrupt();
@@ -331,6 +374,61 @@ export class FileStore implements Store {
   }
 
   /**
+   * Under the lock: cuts a torn tail off the log, after keeping a copy of its bytes aside.
+   * It was never acknowledged, but no write discards bytes it could not read.
+   */
+  #cutTornTail(st: LogState, fd: number): void {
+    this.#keepAside([st.tail!]);
+    try {
+      ftruncateSync(fd, st.offset);
+    } catch (e) {
+      throw this.#ioError("write", e);
+    }
+    st.seen = st.offset;
+    st.partial = false;
+    st.tail = null;
+  }
+
+  /**
+   * Writes unreadable bytes a rewrite is about to drop to `secrets.jsonl.torn-<time>` (0600),
+   * so nothing leaves the disk unseen.
+   */
+  #keepAside(chunks: Buffer[]): void {
+    if (chunks.length === 0) return;
+    const base = `${this.#path}.torn-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    for (let i = 0; ; i++) {
+      const file = i === 0 ? base : `${base}-${i}`;
+      let fd: number;
+      try {
+        fd = openSync(file, "wx", 0o600);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
+        throw this.#ioError("keep a copy of torn bytes beside", e);
+      }
+      try {
+        writeWhole(fd, Buffer.concat(chunks.flatMap((c) => [c, Buffer.from("\n")])), (e) => {
+          try { unlinkSync(file); } catch { /* gone */ }
+          return this.#ioError("keep a copy of torn bytes beside", e);
+        });
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+  }
+
+  /**
+   * Under the lock: writes `st`'s live records (with `op` applied) as a new file and renames
+   * it over the log. A torn tail the new file would drop is kept aside first.
+   */
+  #rewrite(st: LogState, op: Op | null): void {
+    const secrets = new Map(st.secrets);
+    if (op) apply(secrets, op);
+    if (st.partial) this.#keepAside([st.tail!]);
+    this.#compact(secrets);
+  }
+
+  /**
    * Writes the live records as a new file (0600 from creation, never a wider window) and
    * renames it over the log. Called under the lock. No fsync: the rename is atomic, so a
    * killed process (the crash this guards against) never leaves a torn file, and an
@@ -363,17 +461,17 @@ export class FileStore implements Store {
     }
     this.#closeAppendFd();
     const size = Buffer.byteLength(content);
-    this.#state = { ino, offset: size, seen: size, partial: false, header, secrets, lines: secrets.size };
+    this.#state = { ...EMPTY(), ino, offset: size, seen: size, header, secrets, lines: secrets.size };
     this.#changed();
   }
 
-  /** An O_APPEND fd on the log whose inode is `ino`, kept open between writes. */
+  /** An O_APPEND fd on the log whose inode is `ino`, kept open between writes (readable: #syncForWrite reads its last byte). */
   #appendFd(ino: number): number {
     if (this.#append?.ino === ino) return this.#append.fd;
     this.#closeAppendFd();
     let fd: number;
     try {
-      fd = openSync(this.#path, "a", 0o600);
+      fd = openSync(this.#path, "a+", 0o600);
     } catch (e) {
       throw this.#ioError("write", e);
     }
@@ -402,7 +500,8 @@ export class FileStore implements Store {
   }
 
   #ioError(op: string, e: unknown): BrokerError {
-    return new BrokerError("IO_ERROR", `Cannot ${op} ${this.#path}: ${(e as NodeJS.ErrnoException).code ?? "error"}. Check that the data directory is writable by you (MCB_HOME).`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    return new BrokerError("IO_ERROR", `Cannot ${op} ${this.#path}: ${code ?? "error"} (${fsFix(code)}).`, { cause: e });
   }
 }
 
@@ -412,9 +511,38 @@ function apply(secrets: Map<string, SecretRecord>, op: Op): void {
 }
 
 /**
+ * Writes all of `bytes` at the end of an O_APPEND fd: write(2) may store fewer bytes than
+ * asked (POSIX.1-2017 write(): a full disk, a signal), and then the rest is written (under
+ * the lock, nothing else lands between). On failure `fail` undoes and builds the error to throw.
+ */
+function writeWhole(fd: number, bytes: Buffer, fail: (e: unknown) => Error): void {
+  let done = 0;
+  while (done < bytes.length) {
+    let n: number;
+    try {
+      n = writeSync(fd, bytes, done, bytes.length - done);
+    } catch (e) {
+      throw fail(e);
+    }
+    if (n <= 0) throw fail(Object.assign(new Error("write stored nothing"), { code: "EIO" }));
+    done += n;
+  }
+}
+
+/** The byte before `size` in `fd`, or -1 when it cannot be read. */
+function lastByte(fd: number, size: number): number {
+  const b = Buffer.alloc(1);
+  try {
+    return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0]! : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
  * A process killed mid-compaction leaves a temp copy of the secrets, and one killed at any
  * time leaves its lock holder files; remove those whose process is gone.
  */
 function removeOrphanFiles(dir: string): void {
-  removeDeadWritersFiles(dir, /^(?:secrets\.jsonl|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/);
+  removeDeadWritersFiles(dir, /^(?:secrets\.(?:jsonl|shm)|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/);
 }

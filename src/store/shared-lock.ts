@@ -2,8 +2,9 @@
 // (MAP_SHARED): taking and releasing the lock is one atomic compare-and-swap, and "did any
 // process change the store since I last looked?" is one memory read. The hard-link lock
 // (lock-file.ts) costs a link, two stats and an unlink per write, and a stat per read.
-import { closeSync, fstatSync, ftruncateSync, openSync } from "node:fs";
-import { BrokerError } from "../errors.ts";
+import { randomBytes } from "node:crypto";
+import { closeSync, fstatSync, ftruncateSync, linkSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { BrokerError, fsFix } from "../errors.ts";
 import { isProcessAlive, type LockOptions } from "./lock-file.ts";
 
 /** Bytes mapped: the holder word, the generation, a format marker, room to grow. */
@@ -38,16 +39,20 @@ export class SharedLock {
    */
   static open(path: string): SharedLock {
     try {
+      createAllocated(path);
       const fd = openSync(path, "a+", 0o600);
       try {
-        // Only ever grown: another process may have it mapped already.
+        // Only ever grown: another process may have it mapped already. (Only a file an older
+        // version created, or one cut by hand, is short here.)
         if (fstatSync(fd).size < SIZE) ftruncateSync(fd, SIZE);
       } finally {
         closeSync(fd);
       }
       return new SharedLock(path, Bun.mmap(path, { shared: true, size: SIZE }));
     } catch (e) {
-      throw new BrokerError("IO_ERROR", `Cannot map the store's lock file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}. Keep the data directory (MCB_HOME) on a local disk.`, { cause: e });
+      const code = (e as NodeJS.ErrnoException).code;
+      const fix = code && code !== "ENODEV" ? fsFix(code) : "keep the data directory (MCB_HOME) on a local disk";
+      throw new BrokerError("IO_ERROR", `Cannot map the store's lock file ${path}: ${code ?? (e as Error).message} (${fix}).`, { cause: e });
     }
   }
 
@@ -107,5 +112,38 @@ export class SharedLock {
   #releaser(mine: bigint): () => void {
     // Only while it is still ours: had it been broken as stale, it now belongs to another process.
     return () => void Atomics.compareExchange(this.#holder, HOLDER, mine, 0n);
+  }
+}
+
+/**
+ * Creates `path` with its SIZE bytes really written, then links it into place (link(2) fails
+ * with EEXIST, so a file another process created and maps is never touched). A file sized
+ * by ftruncate alone is sparse: on a full disk the first store into its mapping finds no
+ * block to allocate, and Linux ends the process with SIGBUS (seen here on a full tmpfs). A
+ * written file has its block, so a full disk is an ENOSPC error here instead.
+ */
+function createAllocated(path: string): void {
+  try {
+    statSync(path);
+    return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    try {
+      const zeros = Buffer.alloc(SIZE);
+      for (let done = 0; done < SIZE; ) done += writeSync(fd, zeros, done, SIZE - done);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; // another process created it first
+    }
+  } finally {
+    try { unlinkSync(tmp); } catch { /* gone */ }
   }
 }

@@ -1,0 +1,224 @@
+// The compiled binary under real store faults: writers SIGKILLed inside a write(2) beside a
+// long-running broker, a full disk (tmpfs), damaged and truncated files, a read-only data dir
+// (a read-only bind mount: chmod does not stop root), environment mistakes (MCB_HOME a file,
+// secrets.jsonl a directory), and output to readers that are slow or gone. What must hold:
+// nothing acknowledged is lost, no process ends by a signal we did not send, and every refusal
+// is one clear line that says what to do.
+import { afterEach, describe, expect, it } from "bun:test";
+import type { Subprocess } from "bun";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { FileStore } from "../../src/store/file.ts";
+import { fillDisk, mountTmpfs, readOnlyView, skipMounts, unmountAll } from "../store/fault-mounts.ts";
+import { faultValue } from "../store/fault-writer.ts";
+import { body, brokerEnv, connectCommand, requireBinary, runCli, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
+
+const WRITER = resolve(import.meta.dir, "../store/fault-writer.ts");
+const FILE = { MCB_STORE: "file" };
+
+const homes: string[] = [];
+const brokers: ConnectedCommand[] = [];
+const children: Subprocess[] = [];
+
+afterEach(async () => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const b of brokers.splice(0)) if (b.child.exitCode === null && b.child.signalCode === null) b.child.kill("SIGKILL");
+  unmountAll();
+  for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+});
+
+function home(): string {
+  const h = tempHome("mcb-store-faults-");
+  homes.push(h);
+  return h;
+}
+
+async function serve(h: string, env: Record<string, string> = FILE): Promise<ConnectedCommand> {
+  const b = await connectCommand([], { home: h, env, clientName: "store-faults-e2e" });
+  brokers.push(b);
+  return b;
+}
+
+async function call(b: ConnectedCommand, name: string, args: Record<string, unknown> = {}): Promise<{ isError: boolean; body: Record<string, any> }> {
+  const r = await b.client.callTool({ name, arguments: args });
+  return { isError: r.isError === true, body: body(r) };
+}
+
+/** Closes the client and returns how the broker ended: it must be by itself, never by a signal. */
+async function stop(b: ConnectedCommand): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  await b.client.close();
+  return b.exited;
+}
+
+/** stderr of a CLI run without the keychain fallback warning (the e2e brokers run without a D-Bus session). */
+const err = (r: { stderr: string }) => withoutFallbackWarning(r.stderr);
+
+function spawnWriter(args: string[]): Subprocess<"pipe", "pipe", "pipe"> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_")) env[k] = v;
+  const p = Bun.spawn([process.execPath, WRITER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
+  children.push(p);
+  return p;
+}
+
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      onLine(pending.slice(0, nl));
+      pending = pending.slice(nl + 1);
+    }
+  }
+}
+
+/** Every line of a one-line refusal: `error: …`, no stack trace, no "Internal error". */
+function expectOneLineError(stderr: string, pattern: RegExp): void {
+  expect(stderr.trimEnd()).toMatch(pattern);
+  expect(stderr.trimEnd().split("\n")).toHaveLength(1);
+  expect(stderr).not.toContain("Internal error");
+  expect(stderr).not.toMatch(/^\s+at /m);
+}
+
+describe("a long-running broker and writers SIGKILLed mid-write", () => {
+  it("a broker that looked at the store under a second ago lands its store_secret after a writer killed inside its write(2)", async () => {
+    let torn = 0;
+    for (let attempt = 0; attempt < 8 && torn === 0; attempt++) {
+      const h = home();
+      const path = join(h, "secrets.jsonl");
+      const p = spawnWriter(["big", h, String(48 * 1024 * 1024)]);
+      const ready = Promise.withResolvers<void>();
+      const lines = readLines(p.stdout, (l) => l === "ready" && ready.resolve());
+      await ready.promise;
+      const b = await serve(h);
+      expect((await call(b, "list_secrets")).isError).toBe(false); // the broker has just read the store
+      const sizeBefore = statSync(path).size;
+      p.stdin.write("go\n");
+      p.stdin.flush();
+      const deadline = Date.now() + 10_000;
+      while (statSync(path).size === sizeBefore && Date.now() < deadline) {
+        /* spin: kill as the big line starts to land */
+      }
+      p.kill("SIGKILL");
+      await p.exited;
+      await lines;
+      if (readFileSync(path).at(-1) === 0x0a) {
+        await stop(b);
+        continue; // the kill missed the write(2): again
+      }
+      torn++;
+      const stored = await call(b, "store_secret", { name: "after", value: "after-value" });
+      expect(stored).toMatchObject({ isError: false, body: { success: true } });
+      const got = await runCli(["secret", "get", "after"], { home: h, env: FILE });
+      expect({ code: got.code, stdout: got.stdout }).toEqual({ code: 0, stdout: "after-value" });
+      expect(await stop(b)).toEqual({ code: 0, signal: null });
+    }
+    expect(torn).toBe(1);
+  }, 120_000);
+
+  it("160 SIGKILLs at random moments, a broker storing between them: every acknowledged write is kept, and the broker never dies", async () => {
+    const h = home();
+    const b = await serve(h);
+    const acknowledged = new Set<string>();
+    let tornTails = 0;
+    for (let round = 0; round < 160; round++) {
+      const p = spawnWriter(["loop", h, `w${round}`]);
+      const lines = readLines(p.stdout, (name) => acknowledged.add(name));
+      await Bun.sleep(20 + Math.random() * 120);
+      p.kill("SIGKILL");
+      await p.exited;
+      await lines;
+      expect(p.signalCode).toBe("SIGKILL");
+      if (existsSync(join(h, "secrets.jsonl")) && readFileSync(join(h, "secrets.jsonl")).at(-1) !== 0x0a) tornTails++;
+      const name = `broker-${round}`;
+      const r = await call(b, "store_secret", { name, value: faultValue(name, 200) });
+      expect({ name, ...r }).toMatchObject({ name, isError: false, body: { success: true } });
+      acknowledged.add(name);
+    }
+    const listed = await runCli(["secret", "list", "--json"], { home: h, env: FILE });
+    expect(listed.code).toBe(0);
+    const names = new Set((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name));
+    const missing = [...acknowledged].filter((n) => !names.has(n));
+    expect(missing).toEqual([]);
+    // Every value whole: read them through the store code the binary is built from.
+    const fresh = new FileStore({ dir: h });
+    for (const n of acknowledged) {
+      const v = (await fresh.get(n))!.value;
+      expect(v.startsWith(`value-of-${n}:`) && v.length === Number(v.split(":")[1])).toBe(true);
+    }
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+    process.stderr.write(`store faults (e2e): 160 SIGKILLs, ${acknowledged.size} acknowledged writes kept, ${tornTails} torn tails\n`);
+  }, 180_000);
+});
+
+describe.skipIf(skipMounts)("a full disk (tmpfs)", () => {
+  it("store_secret is refused as 'disk is full', the broker keeps serving, nothing acknowledged is lost, and the next write after space is freed lands", async () => {
+    const root = mountTmpfs("512k");
+    const h = join(root, "home");
+    const b = await serve(h);
+    expect((await call(b, "store_secret", { name: "a", value: "value-a" })).isError).toBe(false);
+    const filler = fillDisk(root);
+    const refused = await call(b, "store_secret", { name: "big", value: "x".repeat(60_000) });
+    expect(refused.isError).toBe(true);
+    expect(refused.body.error).toMatch(/ENOSPC \(the disk is full: free some space, then retry\)/);
+    // Still serving: the next call is answered (refused too while the disk is full: the audit log fails closed).
+    const next = await call(b, "list_secrets");
+    expect(typeof next.isError).toBe("boolean");
+    // From the CLI, another process: a clear one-line refusal, no signal.
+    const cli = await runCli(["secret", "set", "cli"], { home: h, env: FILE, input: "y".repeat(60_000) });
+    expect(cli.code).toBe(1);
+    expectOneLineError(err(cli), /^error: .*(disk is full|ENOSPC)/);
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+
+    unlinkSync(filler);
+    const again = await serve(h);
+    expect((await call(again, "store_secret", { name: "after", value: "value-after" })).isError).toBe(false);
+    expect(await stop(again)).toEqual({ code: 0, signal: null });
+    for (const [n, v] of [["a", "value-a"], ["after", "value-after"]] as const) {
+      const got = await runCli(["secret", "get", n], { home: h, env: FILE });
+      expect({ n, code: got.code, stdout: got.stdout }).toEqual({ n, code: 0, stdout: v });
+    }
+    const listed = await runCli(["secret", "list", "--json"], { home: h, env: FILE });
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name).sort()).toEqual(["a", "after"]);
+  }, 60_000);
+
+  it("a broker started on a disk that is already full refuses writes with an error, and does not die by SIGBUS", async () => {
+    const root = mountTmpfs("256k");
+    const h = join(root, "home");
+    mkdirSync(h, { mode: 0o700 });
+    fillDisk(root);
+    const cli = await runCli(["secret", "set", "x"], { home: h, env: FILE, input: "v" });
+    expect(cli.code).toBe(1);
+    expectOneLineError(err(cli), /^error: .*ENOSPC \(the disk is full: free some space, then retry\)/);
+  });
+});
+
+describe("damaged and truncated files", () => {
+  async function seed(h: string, names: string[]): Promise<void> {
+    for (const n of names) expect((await runCli(["secret", "set", n], { home: h, env: FILE, input: `value-${n}` })).code).toBe(0);
+  }
+
+  it("a file cut in its last line: the cut record is gone, the rest is served, and the next write keeps the cut bytes aside", async () => {
+    const h = home();
+    await seed(h, ["a", "b", "c"]);
+    const path = join(h, "secrets.jsonl");
+    const raw = readFileSync(path, "utf8");
+    const lastStart = raw.lastIndexOf("\n", raw.length - 2) + 1;
+    const cutAt = lastStart + Math.floor((raw.length - lastStart) / 2);
+    truncateSync(path, cutAt);
+    const cutBytes = raw.slice(lastStart, cutAt);
+    const listed = await runCli(["secret", "list", "--json"], { home: h, env: FILE });
+    expect(listed.code).toBe(0);
+    const before = (JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name).filter((n) => !n.startsWith("mcb-internal:"));
+    expect((await runCli(["secret", "set", "d"], { home: h, env: FILE, input: "value-d" })).code).toBe(0);
+    const after = await runCli(["secret", "list", "--json"], { home: h, env: FILE });
+    expect((JSON.parse(after.stdout) as { name: string }[]).map((e) => e.name).sort()).toEqual([...before, "d"].sort());
+    const aside = readdirSync(h).filter((n) => n.startsWith("secrets.jsonl.torn-"));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(h, aside[0]!), "utf8")).toBe(`${cutBytes}\n`);
+    expect(statSync(join(h, aside[0]!)).mode & 0o777).toBe(0o600);
+  }, 60_000);
+});

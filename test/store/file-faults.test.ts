@@ -1,0 +1,231 @@
+// FileStore under real faults: writers SIGKILLed inside a write(2), a disk that fills up
+// (tmpfs), torn tails, damaged lines, glued lines an older version wrote. The rule pinned
+// here: nothing acknowledged is ever lost, every refusal is a BrokerError that says what to
+// do, and no write discards bytes it could not read.
+import { afterEach, describe, expect, it } from "bun:test";
+import type { Subprocess } from "bun";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { dataFiles } from "../../src/paths.ts";
+import { FileStore } from "../../src/store/file.ts";
+import { record } from "../fixtures/store-contract.ts";
+import { codeOf } from "../support/broker-error.ts";
+import { fillDisk, mountTmpfs, skipMounts, unmountAll } from "./fault-mounts.ts";
+import { faultValue } from "./fault-writer.ts";
+
+const WRITER = resolve(import.meta.dir, "fault-writer.ts");
+const HEADER = JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 1 });
+
+const dirs: string[] = [];
+const children: Subprocess[] = [];
+
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "mcb-file-faults-"));
+  dirs.push(d);
+  return d;
+}
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  unmountAll();
+});
+
+function spawnWriter(args: string[], env: Record<string, string> = {}): Subprocess<"pipe", "pipe", "pipe"> {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("MCB_")) childEnv[k] = v;
+  const p = Bun.spawn([process.execPath, WRITER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...childEnv, ...env } });
+  children.push(p);
+  return p;
+}
+
+/** Reads a child's stdout line by line, calling `onLine` as each arrives; resolves with all lines at EOF. */
+async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void = () => {}): Promise<string[]> {
+  const lines: string[] = [];
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      lines.push(line);
+      onLine(line);
+    }
+  }
+  return lines; // a trailing partial line was never acknowledged
+}
+
+/** The log's lines; fails the test unless the file ends on a newline and every line is JSON (no torn or glued line left). */
+function wholeLines(path: string): unknown[] {
+  const raw = readFileSync(path, "utf8");
+  expect(raw.endsWith("\n")).toBe(true);
+  return raw.slice(0, -1).split("\n").map((l) => JSON.parse(l));
+}
+
+/** The `secrets.jsonl.torn-*` copies in `dir`, concatenated. */
+function keptAside(dir: string): string {
+  return readdirSync(dir)
+    .filter((n) => n.startsWith(`${dataFiles.secrets}.torn-`))
+    .sort()
+    .map((n) => readFileSync(join(dir, n), "utf8"))
+    .join("");
+}
+
+const CONFIGS: { what: string; opts: { passphrase?: string; sharedMaps?: boolean } }[] = [
+  { what: "plain, shared lock", opts: {} },
+  { what: "plain, hard-link lock (as on Windows)", opts: { sharedMaps: false } },
+  { what: "encrypted (MCB_STORE_KEY)", opts: { passphrase: "fault passphrase" } },
+];
+
+describe("FileStore: the next append starts on a fresh line whatever a cache believes", () => {
+  for (const { what, opts } of CONFIGS) {
+    it(`${what}: a store that read the file under a second ago appends after another writer's torn tail, and the write survives`, async () => {
+      const dir = tempDir();
+      const a = new FileStore({ dir, ...opts });
+      await a.set("before", record("before-value"));
+      expect((await a.get("before"))?.value).toBe("before-value"); // a's view is fresh now
+      // What a writer SIGKILLed inside its write(2) leaves: part of a line, no newline, and
+      // no change counter bumped (that happens after the write).
+      const torn = opts.passphrase ? '{"iv":"AAAAAAAAAAAAAAAA","data":"c2VjcmV0LWhhbGYtd3' : '{"set":"torn","record":{"value":"half-writ';
+      appendFileSync(a.path, torn);
+      await a.set("after", record("after-value"));
+
+      const fresh = new FileStore({ dir, ...opts });
+      expect((await fresh.get("after"))?.value).toBe("after-value");
+      expect((await fresh.get("before"))?.value).toBe("before-value");
+      expect(await fresh.get("torn")).toBeNull();
+      expect((await a.get("after"))?.value).toBe("after-value");
+      expect(wholeLines(a.path)).toHaveLength(3); // header, before, after: the torn bytes are gone from the log…
+      expect(keptAside(dir)).toBe(`${torn}\n`); // …and kept aside, not discarded
+    });
+  }
+
+  it("after a writer SIGKILLed inside a 48 MiB write(2), a store that looked under a second ago still lands its next write", async () => {
+    let torn = 0;
+    for (let attempt = 0; attempt < 8 && torn === 0; attempt++) {
+      const dir = tempDir();
+      const path = join(dir, dataFiles.secrets);
+      const p = spawnWriter(["big", dir, String(48 * 1024 * 1024)]);
+      const acknowledged: string[] = [];
+      const ready = Promise.withResolvers<void>();
+      const lines = readLines(p.stdout, (l) => (l === "ready" ? ready.resolve() : acknowledged.push(l)));
+      await ready.promise;
+      const sizeBefore = statSync(path).size;
+      const b = new FileStore({ dir });
+      expect((await b.get("small"))?.value).toBe(faultValue("small", 100)); // b has just stat'ed the file
+      p.stdin.write("go\n");
+      p.stdin.flush();
+      // Kill as soon as the big line starts to land: inside its write(2).
+      const deadline = Date.now() + 10_000;
+      while (statSync(path).size === sizeBefore && Date.now() < deadline) {
+        /* spin: a sleep would miss the write */
+      }
+      p.kill("SIGKILL");
+      await p.exited;
+      await lines;
+      expect(p.signalCode).toBe("SIGKILL");
+      const raw = readFileSync(path);
+      if (raw.at(-1) === 0x0a) continue; // the kill missed the write: try again
+      torn++;
+      expect(acknowledged).toEqual(["small"]);
+      await b.set("after", record("after-value"));
+      const fresh = new FileStore({ dir });
+      expect((await fresh.get("after"))?.value).toBe("after-value");
+      expect((await fresh.get("small"))?.value).toBe(faultValue("small", 100));
+      expect(await fresh.get("big")).toBeNull();
+      expect(wholeLines(path)).toHaveLength(3);
+      expect(keptAside(dir).length).toBe(raw.length - sizeBefore + 1);
+    }
+    expect(torn).toBe(1); // at least one kill landed inside the write
+  }, 120_000);
+
+  it("keeps every acknowledged write across 40 SIGKILLs at random moments, with a long-lived store writing between them", async () => {
+    const dir = tempDir();
+    const survivor = new FileStore({ dir });
+    const acknowledged = new Map<string, string>();
+    let tornTails = 0;
+    for (let round = 0; round < 40; round++) {
+      const p = spawnWriter(["loop", dir, `r${round}`]);
+      const lines = readLines(p.stdout, (name) => acknowledged.set(name, name));
+      await Bun.sleep(40 + Math.random() * 160);
+      p.kill("SIGKILL");
+      await p.exited;
+      await lines;
+      expect(p.signalCode).toBe("SIGKILL");
+      if (existsSync(survivor.path) && readFileSync(survivor.path).at(-1) !== 0x0a) tornTails++;
+      // The long-lived store (its view possibly a moment old) writes right after the kill.
+      const name = `survivor-${round}`;
+      await survivor.set(name, record(faultValue(name, 100)));
+      acknowledged.set(name, name);
+    }
+    const fresh = new FileStore({ dir });
+    const stored = new Map((await fresh.list()).map((e) => [e.name, e]));
+    for (const name of acknowledged.keys()) {
+      const r = await fresh.get(name);
+      expect({ name, found: r !== null }).toEqual({ name, found: true });
+      expect(r!.value.startsWith(`value-of-${name}:`)).toBe(true);
+      expect(r!.value.length).toBe(Number(r!.value.split(":")[1]));
+    }
+    expect(stored.size).toBeGreaterThanOrEqual(acknowledged.size);
+    wholeLines(fresh.path);
+    process.stderr.write(`store faults: 40 SIGKILLs, ${acknowledged.size} acknowledged writes kept, ${tornTails} torn tails\n`);
+  }, 180_000);
+});
+
+describe.skipIf(skipMounts)("FileStore on a full disk (tmpfs)", () => {
+  for (const { what, opts } of CONFIGS) {
+    it(`${what}: a short write is cut back and refused as 'disk is full', and the next write after space is freed lands whole`, async () => {
+      const dir = join(mountTmpfs("256k"), "home");
+      const a = new FileStore({ dir, ...opts });
+      await a.set("a1", record("v1"));
+      expect((await a.get("a1"))?.value).toBe("v1");
+      const sizeBefore = statSync(a.path).size;
+      const filler = fillDisk(join(dir, ".."));
+      // More than the free space (a few bytes of the last page at most): write(2) stores part of it, then fails.
+      const e = await codeOf(a.set("big", record("x".repeat(64 * 1024))));
+      expect(e.code).toBe("IO_ERROR");
+      expect(e.message).toContain(a.path);
+      expect(e.message).toMatch(/ENOSPC \(the disk is full: free some space, then retry\)/);
+      expect(statSync(a.path).size).toBe(sizeBefore); // nothing of the refused line is left
+      expect(await a.get("big")).toBeNull();
+      unlinkSync(filler);
+      await a.set("after", record("after-value"));
+      const fresh = new FileStore({ dir, ...opts });
+      expect((await fresh.get("a1"))?.value).toBe("v1");
+      expect((await fresh.get("after"))?.value).toBe("after-value");
+      expect(await fresh.get("big")).toBeNull();
+      wholeLines(a.path);
+    });
+  }
+
+  it("a delete on a full disk (the file is rewritten) is refused and changes nothing", async () => {
+    const dir = join(mountTmpfs("256k"), "home");
+    const a = new FileStore({ dir });
+    await a.set("keep", record("x".repeat(40_000)));
+    await a.set("gone", record("y".repeat(40_000)));
+    const before = readFileSync(a.path);
+    const filler = fillDisk(join(dir, ".."));
+    const e = await codeOf(a.delete("gone"));
+    expect(e.code).toBe("IO_ERROR");
+    expect(e.message).toMatch(/disk is full/);
+    expect(readFileSync(a.path).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
+    unlinkSync(filler);
+    expect(await a.delete("gone")).toBe(true);
+    expect((await new FileStore({ dir }).list()).map((x) => x.name)).toEqual(["keep"]);
+  });
+
+  it("a store opened on a disk that is already full refuses with an error, never a signal (SIGBUS)", async () => {
+    const root = mountTmpfs("256k");
+    const dir = join(root, "home");
+    mkdirSync(dir, { mode: 0o700 });
+    fillDisk(root);
+    const p = spawnWriter(["set", dir, "x"]);
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect({ code, signal: p.signalCode, out }).toEqual({ code: 1, signal: null, out: "" });
+    expect(err).toMatch(/^refused IO_ERROR: .*ENOSPC \(the disk is full: free some space, then retry\)\.\n$/);
+  });
+});
