@@ -16,10 +16,15 @@ export interface PackageInput {
 /** The hash for `t`'s archive; refuses a missing one unless allowMissing (RELEASE.md §2: a
  * formula with a missing platform must never be pushed). */
 export function hashFor(input: PackageInput, t: ReleaseTarget): string {
-  const hex = input.sums.get(archiveName(t));
+  return hashOf(input, archiveName(t));
+}
+
+/** The hash of the release asset `name`, with the same refusal as hashFor. */
+export function hashOf(input: PackageInput, name: string): string {
+  const hex = input.sums.get(name);
   if (hex) return hex;
   if (input.allowMissing) return PLACEHOLDER_SHA256;
-  throw new Error(`SHA256SUMS has no entry for ${archiveName(t)}; build every target before rendering packages`);
+  throw new Error(`SHA256SUMS has no entry for ${name}; build every target before rendering packages`);
 }
 
 export function releaseBase(input: PackageInput): string {
