@@ -114,7 +114,8 @@ export async function resolveInjection(broker: Broker, bindings: EnvBinding[], b
   const problems: { code: BrokerError["code"]; message: string }[] = [];
   for (const b of last.values()) {
     if ("value" in b) {
-      env[b.variable] = b.value;
+      if (b.value.includes("\0")) problems.push({ code: "COMMAND_FAILED", message: holdsNul(b.variable, "its value from the env file") });
+      else env[b.variable] = b.value;
       continue;
     }
     if ("inherit" in b) {
@@ -125,6 +126,10 @@ export async function resolveInjection(broker: Broker, bindings: EnvBinding[], b
     }
     try {
       const value = await broker.injectSecret(b.secret, b.variable, { client: "run", purpose });
+      if (value.includes("\0")) {
+        problems.push({ code: "COMMAND_FAILED", message: holdsNul(b.variable, `the secret '${b.secret}'`) });
+        continue;
+      }
       env[b.variable] = value;
       masked.push({ label: b.variable, value });
     } catch (e) {
@@ -136,6 +141,15 @@ export async function resolveInjection(broker: Broker, bindings: EnvBinding[], b
     throw new BrokerError(problems[0]!.code, `Not starting the command: ${problems.length === 1 ? problems[0]!.message : `\n  ${problems.map((p) => p.message).join("\n  ")}`}`);
   }
   return { env, masked, withheld: withheld.filter((k) => !last.has(k)).sort() };
+}
+
+/**
+ * Why `variable` cannot be set: an environment string ends at its first NUL byte (POSIX.1-2017
+ * XBD §8.1, execve(2)), so the command would get a cut value — Node and Bun refuse to spawn
+ * with one. Names the variable and where the value came from, never the value.
+ */
+function holdsNul(variable: string, source: string): string {
+  return `${variable}: ${source} contains a NUL byte, which an environment variable cannot hold. Give the command that value another way (in a file it reads, or on its stdin), or store it without NUL bytes (e.g. base64-encoded).`;
 }
 
 function missingSecret(name: string): string {

@@ -120,6 +120,26 @@ describe("resolveInjection", () => {
     expect(passed.env.OAUTH2_CLIENT_SECRET).toBeUndefined();
   });
 
+  it("refuses a value with a NUL byte (an environment variable cannot hold one), naming the variable and never the value", async () => {
+    const { broker } = memoryBroker();
+    await broker.storeSecret("binary", "bin\0ary-secret-value", undefined, cli);
+    await broker.storeSecret("ok", "value-1234567", undefined, cli);
+    for (const bindings of [
+      [{ variable: "KEY", secret: "binary" }, { variable: "B", secret: "ok" }],
+      [{ variable: "KEY", value: "plain\0ary-secret-value" }],
+    ]) {
+      const err = await resolveInjection(broker, bindings, {}, "server").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BrokerError);
+      expect((err as BrokerError).code).toBe("COMMAND_FAILED");
+      const msg = (err as BrokerError).message;
+      expect(msg).toStartWith("Not starting the command: KEY: ");
+      expect(msg).toContain("contains a NUL byte, which an environment variable cannot hold");
+      expect(msg).toContain("in a file it reads, or on its stdin");
+      expect(msg).not.toContain("ary-secret-value");
+      expect(msg).not.toContain("\0");
+    }
+  });
+
   it("tries every secret and names all that are missing, with the commands that fix it", async () => {
     const { broker, audit } = memoryBroker();
     await broker.storeSecret("ok", "value-1234567", undefined, cli);

@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readAuditLog } from "../../src/core/audit-reader.ts";
 import { FileStore } from "../../src/store/file.ts";
-import { body, connectCommand, readOr, runCli, tempHome, type ConnectedCommand } from "./harness.ts";
+import { body, connectCommand, readOr, runCli, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
 
 const FIXTURE = resolve(import.meta.dir, "../fixtures/echo-mcp-server.ts");
 const BUN = process.execPath;
@@ -190,6 +190,17 @@ describe("run: signals and refusals", () => {
       for (const line of keyLines) expect(out).not.toContain(line.slice(0, 16));
     }
   }, 20_000);
+
+  it("refuses a secret holding a NUL byte before starting the command, naming the variable (exit 1, never 'Internal error')", async () => {
+    const value = `nul\0${token}`;
+    expect((await runCli(["secret", "set", "with-nul"], { home, input: value })).code).toBe(0);
+    const r = await runCli(["run", "--env", "BLOB=secret:with-nul", "--", BUN, "-e", 'require("node:fs").writeFileSync(1, "started")'], { home });
+    expect({ code: r.code, stdout: r.stdout }).toEqual({ code: 1, stdout: "" });
+    expect(withoutFallbackWarning(r.stderr)).toBe(
+      "error: Not starting the command: BLOB: the secret 'with-nul' contains a NUL byte, which an environment variable cannot hold. Give the command that value another way (in a file it reads, or on its stdin), or store it without NUL bytes (e.g. base64-encoded).\n",
+    );
+    expect(r.stderr).not.toContain(token);
+  });
 
   it("withholds the broker's own credential variables from the command unless --env names them", async () => {
     const credentials = { GITHUB_CLIENT_SECRET: `gh-cs-${randomUUID()}`, OAUTH2_CLIENT_SECRET: `o2-${randomUUID()}`, CLIENT_SECRET: `cs-${randomUUID()}`, JWT_SECRET: `jwt-${randomUUID()}-0123456789abcdef`, MCB_STORE_KEY: `key-${randomUUID()}`, IDP_ID_TOKEN: `idt-${randomUUID()}` };
