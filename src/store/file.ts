@@ -48,18 +48,35 @@ interface LogState {
   ino: number;
   /** Bytes consumed: always just after a newline. */
   offset: number;
+  /** Newline-terminated lines consumed (the header included): error messages name line numbers. */
+  lineNo: number;
   /** Bytes after the last newline (a write in progress, or a writer killed mid-line). */
   partial: boolean;
   /** Those bytes, when `partial`. */
   tail: Buffer | null;
+  /**
+   * The tail when it is a whole record that lacks only its newline (a writer stopped just
+   * before it, or a file cut at a line's end): read as stored, completed by the next writer.
+   */
+  tailOp: Op | null;
   /** File size when last read: unchanged inode and size (and no tail) mean nothing to read. */
   seen: number;
   header: Header | null;
   secrets: Map<string, SecretRecord>;
+  /** Change lines applied (against the live records: when to compact). */
   lines: number;
+  /**
+   * Torn writes found glued to the front of a record (an older version appended after a torn
+   * tail without a newline): the record is read, and these bytes are kept aside before a
+   * rewrite drops them.
+   */
+  torn: Buffer[];
 }
 
-const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, tail: null, seen: -1, header: null, secrets: new Map(), lines: 0 });
+const EMPTY = (): LogState => ({ ino: -1, offset: 0, lineNo: 0, partial: false, tail: null, tailOp: null, seen: -1, header: null, secrets: new Map(), lines: 0, torn: [] });
+
+/** Where a change line can start: a plain op, or a sealed one (JSON.stringify never puts these bytes inside a string). */
+const LINE_STARTS = ['{"set":', '{"delete":', '{"iv":'];
 
 /**
  * A Store in `secrets.jsonl`: a header line, then one JSON line per set or delete.
@@ -70,10 +87,12 @@ const EMPTY = (): LogState => ({ ino: -1, offset: 0, partial: false, tail: null,
  * records it is compacted: a complete new file renamed over the old one, under the same
  * lock.
  *
- * A process killed at any point leaves every acknowledged line intact: a line is acknowledged
- * only once its newline is written, so only the bytes after the last newline can be a torn
- * write. Under the lock, each writer checks where the file really ends — never trusting a
- * cache — and sets a torn tail aside before appending, so every line starts on a fresh line.
+ * A process killed at any point leaves every acknowledged line intact. Only the bytes after
+ * the last newline can be a torn write (a line is acknowledged only once its newline is
+ * written), so only they are skipped; under the lock, each writer checks where the file
+ * really ends — never trusting a cache — and sets a torn tail aside before appending, so
+ * every line starts on a fresh line. Any other line that cannot be read is damage: every
+ * operation fails with STORE_CORRUPT naming the line, and nothing is written over it.
  */
 export class FileStore implements Store {
   readonly backend = "file" as const;
@@ -108,7 +127,8 @@ export class FileStore implements Store {
   }
 
   async get(name: string): Promise<SecretRecord | null> {
-    const r = this.#sync().secrets.get(name);
+    const st = this.#sync();
+    const r = st.tailOp ? lookup(st, name) : st.secrets.get(name);
     return r ? structuredClone(r) : null;
   }
 
@@ -122,7 +142,8 @@ export class FileStore implements Store {
   }
 
   async list(): Promise<SecretEntry[]> {
-    return [...this.#sync().secrets].map(([n, r]) => toEntry(n, r));
+    const st = this.#sync();
+    return [...live(st)].map(([n, r]) => toEntry(n, r));
   }
 
   /** Rewrites the log with only the live records, so the values of deleted ones leave no trace in the file. */
@@ -147,7 +168,7 @@ export class FileStore implements Store {
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
       const st = this.#syncForWrite();
-      if ("delete" in op && !st.secrets.has(op.delete)) return false;
+      if ("delete" in op && !(st.tailOp ? lookup(st, op.delete) : st.secrets.get(op.delete))) return false;
       const wantSealed = this.#passphrase !== undefined;
       // Write the file whole when there is none yet, when MCB_STORE_KEY asks to seal a plain
       // one, and on delete: a deleted secret's value must not stay in the log's history.
@@ -157,10 +178,12 @@ export class FileStore implements Store {
         return true;
       }
       const fd = this.#appendFd(st.ino);
-      // The file must end on a newline before our line goes on: torn bytes are set aside and
-      // cut off (they were never acknowledged: a line is, only once its newline is on disk).
-      if (st.partial) this.#cutTornTail(st, fd);
-      const bytes = Buffer.from(`${this.#encodeOp(op, st.header)}\n`, "utf8");
+      // The file must end on a newline before our line goes on. A whole record that lacks only
+      // its newline gets it, in the same write as ours; torn bytes are set aside and cut off
+      // (they were never acknowledged: a line is, only once its newline is on disk).
+      if (st.partial && !st.tailOp) this.#cutTornTail(st, fd);
+      const completeTail = st.partial ? "\n" : "";
+      const bytes = Buffer.from(`${completeTail}${this.#encodeOp(op, st.header)}\n`, "utf8");
       const before = st.seen;
       writeWhole(fd, bytes, (e) => {
         // Nothing of a failed line may stay behind: cut the file back to where it ended, so
@@ -177,11 +200,18 @@ export class FileStore implements Store {
       });
       // We hold the lock and #syncForWrite just checked the file's end, so nobody else appended:
       // the file ends with our line.
+      if (st.tailOp) {
+        apply(st.secrets, st.tailOp);
+        st.lines++;
+        st.lineNo++;
+      }
       apply(st.secrets, op);
       st.offset = st.seen = before + bytes.length;
       st.partial = false;
       st.tail = null;
+      st.tailOp = null;
       st.lines++;
+      st.lineNo++;
       this.#changed();
       if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#rewrite(st, null);
       return true;
@@ -283,14 +313,17 @@ export class FileStore implements Store {
       }
       const end = got === 0 ? -1 : buf.lastIndexOf(0x0a, got - 1);
       if (end >= 0) {
-        for (const raw of buf.subarray(0, end).toString("utf8").split("\n")) this.#applyLine(st, raw);
+        const lines = buf.subarray(0, end).toString("utf8").split("\n");
+        for (const [i, raw] of lines.entries()) this.#applyLine(st, raw, st.lineNo + i + 1);
         st.offset += end + 1;
+        st.lineNo += lines.length;
       }
       st.partial = end + 1 < got;
       st.tail = st.partial ? Buffer.from(buf.subarray(end + 1, got)) : null;
+      st.tailOp = st.tail && st.header !== null ? this.#completeTail(st, st.tail) : null;
       st.seen = st.offset + (got - (end + 1));
       // Files are created whole by rename, so a header is always there and complete.
-      if (st.header === null) throw this.#corrupt();
+      if (st.header === null) throw this.#corrupt(1, size === 0 ? "the file is empty" : "it does not start with the secrets-file header");
       return st;
     } catch (e) {
       // Half-applied state must not be kept: start from scratch next time.
@@ -301,27 +334,89 @@ export class FileStore implements Store {
     }
   }
 
-  #applyLine(st: LogState, raw: string): void {
+  /** Applies one newline-terminated line; anything unreadable is STORE_CORRUPT naming line `n`. */
+  #applyLine(st: LogState, raw: string, n: number): void {
     if (raw === "") return;
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      // A line torn by a writer killed mid-write (the next writer started a new line).
-      if (st.header === null) throw this.#corrupt();
+      if (st.header === null) throw this.#corrupt(n, "it does not start with the secrets-file header");
+      // Not torn: a torn write is always the last line (its newline never made it). Unless
+      // an older version glued a record to a torn write, this line is damaged.
+      const glued = this.#unglue(st.header, raw);
+      if (!glued) throw this.#corrupt(n, "the line is not JSON");
+      st.torn.push(Buffer.from(glued.torn, "utf8"));
+      apply(st.secrets, glued.op);
+      st.lines++;
       return;
     }
     if (st.header === null) {
       const h = HeaderSchema.safeParse(json);
-      if (!h.success) throw this.#corrupt();
+      if (!h.success) throw this.#corrupt(n, "it does not start with the secrets-file header");
       st.header = h.data;
       this.#checkKey(h.data);
       return;
     }
-    const op = OpSchema.safeParse(st.header.sealed ? this.#open_(json, st.header) : json);
-    if (!op.success) throw this.#corrupt();
-    apply(st.secrets, op.data);
+    const op = this.#parseOp(st.header, json, n);
+    apply(st.secrets, op);
     st.lines++;
+  }
+
+  /** A change line's op: decrypted (GCM authenticates it) and checked against the schema. */
+  #parseOp(h: Header, json: unknown, n: number): Op {
+    let plain: unknown = json;
+    if (h.sealed) {
+      const sealed = Sealed.safeParse(json);
+      if (!sealed.success) throw this.#corrupt(n, "the line is not an encrypted record");
+      // The header's key check passed, so the key is right: a record that does not
+      // authenticate was altered or damaged.
+      const text = this.#tryDecrypt(sealed.data, h);
+      if (text === null) throw this.#corrupt(n, "the encrypted record fails authentication (altered or damaged)");
+      try {
+        plain = JSON.parse(text);
+      } catch {
+        throw this.#corrupt(n, "the encrypted record does not hold JSON");
+      }
+    }
+    const op = OpSchema.safeParse(plain);
+    if (!op.success) throw this.#corrupt(n, "the line is not a valid record");
+    return op.data;
+  }
+
+  /**
+   * A line an older version wrote as torn bytes then, without a newline, a whole record (it
+   * trusted a stale cache): the record, if one starts after the torn bytes and reads whole.
+   */
+  #unglue(h: Header, raw: string): { op: Op; torn: string } | null {
+    for (const start of LINE_STARTS) {
+      for (let i = raw.indexOf(start, 1); i > 0; i = raw.indexOf(start, i + 1)) {
+        let json: unknown;
+        try {
+          json = JSON.parse(raw.slice(i));
+        } catch {
+          continue;
+        }
+        try {
+          return { op: this.#parseOp(h, json, 0), torn: raw.slice(0, i) };
+        } catch {
+          /* not a record after all */
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The op of an unterminated last line that is a whole record; null when it is torn. */
+  #completeTail(st: LogState, tail: Buffer): Op | null {
+    let json: unknown;
+    try {
+      json = JSON.parse(tail.toString("utf8"));
+    } catch {
+      return null; // torn: a write cut short
+    }
+    // Whole JSON: a record missing only its newline, which must read like any other line.
+    return this.#parseOp(st.header!, json, st.lineNo + 1);
   }
 
   /** Verifies that the configured passphrase opens a sealed file (and that one is needed). */
@@ -330,28 +425,16 @@ export class FileStore implements Store {
     if (!this.#passphrase) {
       throw new BrokerError("STORE_KEY_INVALID", `${this.#path} is encrypted. Set MCB_STORE_KEY to the passphrase it was written with.`);
     }
-    if (this.#decrypt(h.sealed.check, h) !== KEY_CHECK) throw this.#wrongKey();
+    if (this.#tryDecrypt(h.sealed.check, h) !== KEY_CHECK) throw this.#wrongKey();
   }
 
-  /** Decrypts one sealed record line into its op JSON. */
-  #open_(json: unknown, h: Header): unknown {
-    const sealed = Sealed.safeParse(json);
-    if (!sealed.success) throw this.#corrupt();
-    const plain = this.#decrypt(sealed.data, h);
-    try {
-      return JSON.parse(plain);
-    } catch {
-      throw this.#corrupt();
-    }
-  }
-
-  #decrypt(s: z.infer<typeof Sealed>, h: Header): string {
+  #tryDecrypt(s: z.infer<typeof Sealed>, h: Header): string | null {
     try {
       const d = createDecipheriv("aes-256-gcm", this.#deriveKey(Buffer.from(h.sealed!.salt, "base64")), Buffer.from(s.iv, "base64"));
       d.setAuthTag(Buffer.from(s.tag, "base64"));
       return Buffer.concat([d.update(Buffer.from(s.data, "base64")), d.final()]).toString("utf8");
     } catch {
-      throw this.#wrongKey();
+      return null;
     }
   }
 
@@ -391,7 +474,7 @@ export class FileStore implements Store {
 
   /**
    * Writes unreadable bytes a rewrite is about to drop to `secrets.jsonl.torn-<time>` (0600),
-   * so nothing leaves the disk unseen.
+   * so nothing leaves the disk unseen. Only ever torn writes: damaged lines stop every write.
    */
   #keepAside(chunks: Buffer[]): void {
     if (chunks.length === 0) return;
@@ -419,12 +502,14 @@ export class FileStore implements Store {
 
   /**
    * Under the lock: writes `st`'s live records (with `op` applied) as a new file and renames
-   * it over the log. A torn tail the new file would drop is kept aside first.
+   * it over the log. Bytes the new file would drop unread — a torn tail, torn writes glued
+   * to records — are kept aside first.
    */
   #rewrite(st: LogState, op: Op | null): void {
     const secrets = new Map(st.secrets);
+    if (st.tailOp) apply(secrets, st.tailOp);
     if (op) apply(secrets, op);
-    if (st.partial) this.#keepAside([st.tail!]);
+    this.#keepAside([...st.torn, ...(st.partial && !st.tailOp ? [st.tail!] : [])]);
     this.#compact(secrets);
   }
 
@@ -461,7 +546,7 @@ export class FileStore implements Store {
     }
     this.#closeAppendFd();
     const size = Buffer.byteLength(content);
-    this.#state = { ...EMPTY(), ino, offset: size, seen: size, header, secrets, lines: secrets.size };
+    this.#state = { ...EMPTY(), ino, offset: size, seen: size, lineNo: lines.length, header, secrets, lines: secrets.size };
     this.#changed();
   }
 
@@ -491,8 +576,13 @@ export class FileStore implements Store {
     }
   }
 
-  #corrupt(): BrokerError {
-    return new BrokerError("STORE_CORRUPT", `${this.#path} is not a valid secrets file. Move it aside (it may be restored by hand) and run the command again.`);
+  #corrupt(line: number, what: string): BrokerError {
+    return new BrokerError(
+      "STORE_CORRUPT",
+      `${this.#path} is damaged at line ${line}: ${what}. Nothing was changed, and nothing is written to it until it is repaired: ` +
+        `restore it from a backup, or move it aside (the broker then starts an empty store) and store the secrets again` +
+        `${line > 1 ? `; or delete line ${line} by hand (the change it held is lost) after keeping a copy` : ""}.`,
+    );
   }
 
   #wrongKey(): BrokerError {
@@ -508,6 +598,21 @@ export class FileStore implements Store {
 function apply(secrets: Map<string, SecretRecord>, op: Op): void {
   if ("delete" in op) secrets.delete(op.delete);
   else secrets.set(op.set, op.record);
+}
+
+/** A record as stored, counting a whole record in the unterminated last line. */
+function lookup(st: LogState, name: string): SecretRecord | undefined {
+  const t = st.tailOp;
+  if (t && ("delete" in t ? t.delete : t.set) === name) return "delete" in t ? undefined : t.record;
+  return st.secrets.get(name);
+}
+
+/** Every live record, counting a whole record in the unterminated last line. */
+function live(st: LogState): Map<string, SecretRecord> {
+  if (!st.tailOp) return st.secrets;
+  const m = new Map(st.secrets);
+  apply(m, st.tailOp);
+  return m;
 }
 
 /**

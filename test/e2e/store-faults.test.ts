@@ -201,6 +201,30 @@ describe("damaged and truncated files", () => {
     for (const n of names) expect((await runCli(["secret", "set", n], { home: h, env: FILE, input: `value-${n}` })).code).toBe(0);
   }
 
+  it("a damaged line in the middle: every command refuses with STORE_CORRUPT naming the line, and no delete compacts it away", async () => {
+    const h = home();
+    await seed(h, ["a", "b", "c"]);
+    const path = join(h, "secrets.jsonl");
+    const lines = readFileSync(path, "utf8").split("\n");
+    const i = lines.findIndex((l) => l.includes('"set":"b"'));
+    lines[i] = lines[i]!.replace('"value":', '"value"');
+    const damaged = lines.join("\n");
+    writeFileSync(path, damaged);
+    for (const args of [["secret", "list"], ["secret", "get", "a"], ["secret", "rm", "c"], ["secret", "set", "d"]]) {
+      const r = await runCli(args, { home: h, env: FILE, input: "value-d" });
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expectOneLineError(err(r), new RegExp(`^error: ${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is damaged at line ${i + 1}: the line is not JSON\\. .*move it aside`));
+    }
+    expect(readFileSync(path, "utf8")).toBe(damaged);
+    const b = await serve(h);
+    const listed = await call(b, "list_secrets");
+    expect(listed.isError).toBe(true);
+    expect(listed.body.error).toContain(`damaged at line ${i + 1}`);
+    expect((await call(b, "delete_secret", { name: "a" })).isError).toBe(true);
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+    expect(readFileSync(path, "utf8")).toBe(damaged);
+  }, 60_000);
+
   it("a file cut in its last line: the cut record is gone, the rest is served, and the next write keeps the cut bytes aside", async () => {
     const h = home();
     await seed(h, ["a", "b", "c"]);

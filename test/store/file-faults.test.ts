@@ -229,3 +229,107 @@ describe.skipIf(skipMounts)("FileStore on a full disk (tmpfs)", () => {
     expect(err).toMatch(/^refused IO_ERROR: .*ENOSPC \(the disk is full: free some space, then retry\)\.\n$/);
   });
 });
+
+describe("FileStore: only an unterminated last line is torn; any other unreadable line is STORE_CORRUPT", () => {
+  const line = (name: string, value: string) => JSON.stringify({ set: name, record: record(value) });
+
+  it("a damaged line in the middle: every operation refuses with STORE_CORRUPT naming the line, and nothing is written", async () => {
+    const dir = tempDir();
+    const path = join(dir, dataFiles.secrets);
+    const damaged = line("b", "value-b").replace('"value":', '"val'); // not JSON any more
+    const content = `${HEADER}\n${line("a", "value-a")}\n${damaged}\n${line("c", "value-c")}\n`;
+    writeFileSync(path, content, { mode: 0o600 });
+    const store = new FileStore({ dir });
+    for (const op of [store.get("a"), store.get("b"), store.list(), store.delete("c"), store.delete("a"), store.set("d", record("d")), store.compact()]) {
+      const e = await codeOf(op);
+      expect(e.code).toBe("STORE_CORRUPT");
+      expect(e.message).toContain(`${path} is damaged at line 3: the line is not JSON`);
+      expect(e.message).toMatch(/restore it from a backup, or move it aside/);
+      expect(e.message).toContain("delete line 3 by hand");
+    }
+    expect(readFileSync(path, "utf8")).toBe(content);
+    expect(readdirSync(dir).sort()).toEqual([dataFiles.secrets, dataFiles.secretsShm]);
+  });
+
+  it("a damaged last line that has its newline is damage too, not a torn write", async () => {
+    const dir = tempDir();
+    const path = join(dir, dataFiles.secrets);
+    const content = `${HEADER}\n${line("a", "value-a")}\n${line("b", "value-b").slice(0, 30)}\n`;
+    writeFileSync(path, content, { mode: 0o600 });
+    const e = await codeOf(new FileStore({ dir }).delete("a"));
+    expect(e.code).toBe("STORE_CORRUPT");
+    expect(e.message).toContain("line 3");
+    expect(readFileSync(path, "utf8")).toBe(content);
+  });
+
+  it("with MCB_STORE_KEY: a record that fails authentication, or is not JSON, in the middle is STORE_CORRUPT naming the line", async () => {
+    const passphrase = "fault passphrase";
+    for (const [what, damage, expected] of [
+      ["altered ciphertext", (l: string) => { const j = JSON.parse(l); const d = Buffer.from(j.data, "base64"); d[3] = d[3]! ^ 0x40; j.data = d.toString("base64"); return JSON.stringify(j); }, "the encrypted record fails authentication"],
+      ["a line that is not JSON", (l: string) => l.replace('"data":', '"data"'), "the line is not JSON"],
+    ] as const) {
+      const dir = tempDir();
+      const w = new FileStore({ dir, passphrase });
+      for (const n of ["a", "b", "c"]) await w.set(n, record(`value-${n}`));
+      const lines = readFileSync(w.path, "utf8").split("\n");
+      lines[2] = damage(lines[2]!);
+      const content = lines.join("\n");
+      writeFileSync(w.path, content);
+      const store = new FileStore({ dir, passphrase });
+      for (const op of [store.get("a"), store.list(), store.delete("c"), store.set("d", record("d"))]) {
+        const e = await codeOf(op);
+        expect({ what, code: e.code }).toEqual({ what, code: "STORE_CORRUPT" });
+        expect(e.message).toContain(`damaged at line 3: ${expected}`);
+      }
+      expect(readFileSync(w.path, "utf8")).toBe(content);
+    }
+  });
+
+  it("a torn last line is skipped; the next write cuts it after keeping a copy aside, and every other record stays", async () => {
+    const dir = tempDir();
+    const path = join(dir, dataFiles.secrets);
+    const torn = line("b", "value-b").slice(0, 25);
+    writeFileSync(path, `${HEADER}\n${line("a", "value-a")}\n${torn}`, { mode: 0o600 });
+    const store = new FileStore({ dir });
+    expect((await store.list()).map((e) => e.name)).toEqual(["a"]);
+    expect(keptAside(dir)).toBe(""); // reading changes nothing
+    expect(await store.delete("a")).toBe(true); // a rewrite of the whole file
+    expect(keptAside(dir)).toBe(`${torn}\n`);
+    await store.set("c", record("value-c"));
+    expect((await new FileStore({ dir }).list()).map((e) => e.name)).toEqual(["c"]);
+    wholeLines(path);
+  });
+
+  it("a whole record that lacks only its newline (a file cut at a line's end) is read, and completed by the next write", async () => {
+    const dir = tempDir();
+    const path = join(dir, dataFiles.secrets);
+    writeFileSync(path, `${HEADER}\n${line("a", "value-a")}\n${line("b", "value-b")}`, { mode: 0o600 });
+    const store = new FileStore({ dir });
+    expect((await store.get("b"))?.value).toBe("value-b");
+    expect((await store.list()).map((e) => e.name).sort()).toEqual(["a", "b"]);
+    await store.set("c", record("value-c"));
+    expect(wholeLines(path)).toHaveLength(4);
+    const fresh = new FileStore({ dir });
+    expect((await fresh.list()).map((e) => e.name).sort()).toEqual(["a", "b", "c"]);
+    expect(await fresh.delete("b")).toBe(true);
+    expect((await new FileStore({ dir }).list()).map((e) => e.name).sort()).toEqual(["a", "c"]);
+    expect(keptAside(dir)).toBe("");
+  });
+
+  it("a record an older version glued to a torn write is read, and the torn bytes are kept aside before a rewrite drops them", async () => {
+    const dir = tempDir();
+    const path = join(dir, dataFiles.secrets);
+    const torn = line("x", "never-acknowledged").slice(0, 31);
+    // Tags may hold '{"set":' text of their own: only a whole record at the end of the line counts.
+    const glued = `${torn}${JSON.stringify({ set: "b", record: record("value-b", { tags: { note: '{"set":"x"}' } }) })}`;
+    writeFileSync(path, `${HEADER}\n${line("a", "value-a")}\n${glued}\n${line("c", "value-c")}\n`, { mode: 0o600 });
+    const store = new FileStore({ dir });
+    expect((await store.get("b"))?.value).toBe("value-b");
+    expect(await store.get("x")).toBeNull();
+    expect(await store.delete("a")).toBe(true);
+    expect(keptAside(dir)).toBe(`${torn}\n`);
+    const fresh = new FileStore({ dir });
+    expect((await fresh.list()).map((e) => e.name).sort()).toEqual(["b", "c"]);
+    expect((await fresh.get("b"))?.tags).toEqual({ note: '{"set":"x"}' });
+  });
+});

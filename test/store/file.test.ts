@@ -256,7 +256,7 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
     expect(readFileSync(sealed.path).equals(before)).toBe(true);
   });
 
-  it("treats a tampered ciphertext as STORE_KEY_INVALID (GCM tag check)", async () => {
+  it("treats a tampered ciphertext as STORE_CORRUPT naming its line (GCM tag check; the header proved the key right)", async () => {
     const dir = tempDir();
     const store = new FileStore({ dir, passphrase });
     await store.set("gh", record("v"));
@@ -265,7 +265,10 @@ describe("FileStore encryption (MCB_STORE_KEY)", () => {
     data[0] = data[0]! ^ 1;
     rec!.data = data.toString("base64");
     writeFileSync(store.path, `${JSON.stringify(header)}\n${JSON.stringify(rec)}\n`);
-    expect((await codeOf(new FileStore({ dir, passphrase }).get("gh"))).code).toBe("STORE_KEY_INVALID");
+    const e = await codeOf(new FileStore({ dir, passphrase }).get("gh"));
+    expect(e.code).toBe("STORE_CORRUPT");
+    expect(e.message).toContain("line 2");
+    expect(e.message).toMatch(/fails authentication/);
   });
 
   it("reads a plain file with a passphrase and encrypts it on the next write", async () => {
