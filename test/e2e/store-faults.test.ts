@@ -246,3 +246,60 @@ describe("damaged and truncated files", () => {
     expect(statSync(join(h, aside[0]!)).mode & 0o777).toBe(0o600);
   }, 60_000);
 });
+
+describe("output to readers that are slow or gone", () => {
+  /** A store with 300 secrets whose tags make `secret list --json` and `audit --json` far larger than a pipe holds (64 KiB). */
+  async function bigHome(): Promise<string> {
+    const h = home();
+    const b = await serve(h);
+    for (let i = 0; i < 300; i++) {
+      const r = await call(b, "store_secret", { name: `name-${i}`, value: `v${i}`, tags: { note: "t".repeat(300) } });
+      expect(r.isError).toBe(false);
+    }
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+    return h;
+  }
+
+  /**
+   * Runs `binary args | { sleep 1; cat; }` in bash: a real pipe (64 KiB on Linux) that fills up
+   * before anyone reads, as with a slow `jq`. The exit code is the broker's (PIPESTATUS).
+   */
+  async function slowReader(args: string[], h: string): Promise<{ code: number; stdout: string }> {
+    const p = Bun.spawn(["bash", "-c", '"$0" "$@" | { sleep 1; cat; }; exit "${PIPESTATUS[0]}"', requireBinary(), ...args], { env: brokerEnv(h, FILE), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    children.push(p);
+    const [stdout, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    return { code, stdout };
+  }
+
+  it("`secret list --json` and `audit --json` arrive whole through a pipe read late (no cut at 64 KiB)", async () => {
+    const h = await bigHome();
+    const list = await slowReader(["secret", "list", "--json"], h);
+    expect(list.code).toBe(0);
+    expect(list.stdout.length).toBeGreaterThan(100 * 1024);
+    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(300);
+    const audit = await slowReader(["audit", "--json"], h);
+    expect(audit.code).toBe(0);
+    expect(audit.stdout.length).toBeGreaterThan(64 * 1024);
+    expect((JSON.parse(audit.stdout) as unknown[]).length).toBeGreaterThanOrEqual(300);
+  }, 60_000);
+
+  /** Spawns with node's child_process so the test can close its end of the child's stdout. */
+  function spawnWithClosedStdout(args: string[], h: string) {
+    const child = spawn(requireBinary(), args, { env: brokerEnv(h, FILE), stdio: ["pipe", "pipe", "pipe"] });
+    child.stdout.destroy(); // the reader is gone: every write now fails with EPIPE
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  it("CLI: `secret list --json | head -c 0` ends with the command's exit code, no stack trace", async () => {
+    const h = await bigHome();
+    for (const args of [["secret", "list", "--json"], ["audit", "--json"]]) {
+      const s = spawnWithClosedStdout(args, h);
+      s.child.stdin.end();
+      expect({ args, ...(await s.exited) }).toEqual({ args, code: 0, signal: null });
+      expect(withoutFallbackWarning(s.stderr())).toBe("");
+    }
+  }, 60_000);
+});
