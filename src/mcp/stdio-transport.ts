@@ -41,6 +41,10 @@ export class StdioTransport implements Transport {
   #buffer: Buffer | null = null;
   #skipping = false;
   #started = false;
+  /** stdout failed (EPIPE: the client stopped reading): nothing more can be delivered. */
+  #outClosed = false;
+  /** Sends waiting for 'drain', released when stdout fails (a drain would never come). */
+  readonly #waiting = new Set<() => void>();
 
   constructor(
     private readonly stdin: Readable = process.stdin,
@@ -72,6 +76,22 @@ export class StdioTransport implements Transport {
 
   readonly #onerror = (error: Error) => this.onerror?.(error);
 
+  /**
+   * stdout failed: the client closed its end (EPIPE) or it broke. No answer can reach the
+   * client any more, so the session ends as when the client closes stdin (serveStdio stops on
+   * stdin's 'close'), rather than reading requests it can never answer or dying on an
+   * unhandled 'error' event.
+   */
+  readonly #onoutputerror = (error: unknown) => {
+    if (this.#outClosed) return;
+    this.#outClosed = true;
+    for (const release of this.#waiting) release();
+    this.#waiting.clear();
+    const code = (error as NodeJS.ErrnoException | undefined)?.code ?? "error";
+    this.onerror?.(new Error(`stdout closed (${code}): the client stopped reading; ending the session`));
+    this.stdin.destroy();
+  };
+
   #handleLine(line: string): void {
     let message: JSONRPCMessage;
     try {
@@ -89,6 +109,8 @@ export class StdioTransport implements Transport {
     this.#started = true;
     this.stdin.on("data", this.#ondata);
     this.stdin.on("error", this.#onerror);
+    // Kept after close(): a write still queued may fail later, and must not crash the process.
+    this.stdout.on("error", this.#onoutputerror);
   }
 
   async close(): Promise<void> {
@@ -99,10 +121,25 @@ export class StdioTransport implements Transport {
     this.onclose?.();
   }
 
+  /** Writes one message; resolves once stdout takes more (or, stdout being gone, at once: the session is ending). */
   send(message: JSONRPCMessage): Promise<void> {
+    if (this.#outClosed) return Promise.resolve();
     return new Promise((resolve) => {
-      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve();
-      else this.stdout.once("drain", resolve);
+      let ok: boolean;
+      try {
+        ok = this.stdout.write(`${JSON.stringify(message)}\n`);
+      } catch (e) {
+        this.#onoutputerror(e);
+        return resolve();
+      }
+      if (ok) return resolve();
+      const done = () => {
+        this.stdout.off("drain", done);
+        this.#waiting.delete(done);
+        resolve();
+      };
+      this.#waiting.add(done);
+      this.stdout.once("drain", done);
     });
   }
 }

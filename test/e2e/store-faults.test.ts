@@ -293,6 +293,22 @@ describe("output to readers that are slow or gone", () => {
     return { child, exited, stderr: () => stderr };
   }
 
+  it("serve: when the MCP client stops reading, the broker ends quietly (exit 0), not by an unhandled EPIPE", async () => {
+    const h = home();
+    const s = spawnWithClosedStdout([], h);
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "gone", version: "1" } } };
+    s.child.stdin.write(`${JSON.stringify(init)}\n`);
+    s.child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" })}\n`);
+    // stdin stays open: the broker must notice the closed stdout by itself.
+    const r = await Promise.race([s.exited, Bun.sleep(10_000).then(() => "still running")]);
+    s.child.stdin.end();
+    expect(r).toEqual({ code: 0, signal: null });
+    const stderr = withoutFallbackWarning(s.stderr());
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr).not.toContain("EPIPE: broken pipe");
+    expect(stderr.trim().split("\n").filter(Boolean).length).toBeLessThanOrEqual(1);
+  }, 30_000);
+
   it("CLI: `secret list --json | head -c 0` ends with the command's exit code, no stack trace", async () => {
     const h = await bigHome();
     for (const args of [["secret", "list", "--json"], ["audit", "--json"]]) {
