@@ -13,6 +13,8 @@ export type ErrorCode =
   | "STORE_CORRUPT"
   | "STORE_LOCKED"
   | "STORE_KEY_INVALID"
+  /** The data directory cannot be written (read-only file system, or not writable by this user): reads still work. */
+  | "STORE_READ_ONLY"
   | "KEYCHAIN_LOCKED"
   | "KEYCHAIN_DENIED"
   | "BACKEND_UNAVAILABLE"
@@ -58,6 +60,9 @@ export function isBrokerError(e: unknown, code?: ErrorCode): e is BrokerError {
  */
 export function describeError(e: unknown): string {
   if (e instanceof BrokerError) return e.message;
+  // A file-system failure is the environment, not a bug: name the file and the fix.
+  const fs = fsFailure(e);
+  if (fs) return `Cannot ${fs.verb} ${fs.path}: ${fs.code} (${fs.fix}).`;
   return "Internal error in the broker. Run `mcp-credentials-broker status` and report the issue if it persists.";
 }
 
@@ -84,6 +89,40 @@ const FS_FIXES: Readonly<Record<string, string>> = {
   EBUSY: "the file is busy",
   ETXTBSY: "the file is busy",
 };
+
+/** File-system calls whose `path` is a file of ours (never spawn, whose path is a command). */
+const FS_CALLS: Readonly<Record<string, string>> = {
+  open: "open",
+  read: "read",
+  write: "write",
+  mkdir: "create the directory",
+  rename: "rename",
+  unlink: "remove",
+  link: "create",
+  stat: "read",
+  lstat: "read",
+  fstat: "read",
+  ftruncate: "write",
+  fsync: "write",
+  scandir: "list",
+  opendir: "list",
+  chmod: "change the mode of",
+  fchmod: "change the mode of",
+};
+
+/**
+ * The parts of a Node file-system error that are safe to show: the call, the path (one of
+ * the broker's own files) and the errno with its fix. Null for anything else; the error's
+ * own message is never used (it may quote inputs).
+ */
+export function fsFailure(e: unknown): { verb: string; path: string; code: string; fix: string } | null {
+  if (!(e instanceof Error)) return null;
+  const { code, syscall, path } = e as NodeJS.ErrnoException;
+  if (typeof code !== "string" || typeof syscall !== "string" || typeof path !== "string") return null;
+  const verb = FS_CALLS[syscall];
+  const fix = FS_FIXES[code];
+  return verb && fix ? { verb, path, code, fix } : null;
+}
 
 /** The fix for an errno (see FS_FIXES), or a generic one. */
 export function fsFix(code: string | undefined): string {

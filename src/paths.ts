@@ -1,5 +1,6 @@
 // Where the broker keeps its data: MCB_HOME, else the platform's per-user data dir.
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 
 /**
  * Returns the data directory. MCB_HOME wins; otherwise XDG_DATA_HOME (or
@@ -25,3 +26,19 @@ export const dataFiles = {
   keychainIndex: "keychain-index.json",
   keychainLock: "keychain.lock",
 } as const;
+
+/**
+ * What keeps `dir` from being a directory: the deepest existing part of its path when that
+ * is not a directory (a file named like MCB_HOME, or like one of its parents: mkdir(2)
+ * fails with EEXIST or ENOTDIR); null when nothing is in the way.
+ */
+export function fileInTheWay(dir: string): string | null {
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    try {
+      return statSync(p).isDirectory() ? null : p;
+    } catch {
+      /* missing (or unreadable): look one level up */
+    }
+    if (dirname(p) === p) return null;
+  }
+}

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
-import { dataFiles } from "../paths.ts";
+import { dataFiles, fileInTheWay } from "../paths.ts";
 import { acquireLock } from "./lock-file.ts";
 import { SharedLock, sharedMapsSupported } from "./shared-lock.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
@@ -75,6 +75,9 @@ interface LogState {
 
 const EMPTY = (): LogState => ({ ino: -1, offset: 0, lineNo: 0, partial: false, tail: null, tailOp: null, seen: -1, header: null, secrets: new Map(), lines: 0, torn: [] });
 
+/** Errors that keep this process from writing the data dir, but not from reading it. */
+const WRITE_BLOCKED: ReadonlySet<string> = new Set(["EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT"]);
+
 /** Where a change line can start: a plain op, or a sealed one (JSON.stringify never puts these bytes inside a string). */
 const LINE_STARTS = ['{"set":', '{"delete":', '{"iv":'];
 
@@ -97,6 +100,7 @@ const LINE_STARTS = ['{"set":', '{"delete":', '{"iv":'];
 export class FileStore implements Store {
   readonly backend = "file" as const;
   readonly description: string;
+  readonly #dir: string;
   readonly #path: string;
   readonly #lockPath: string;
   readonly #passphrase: string | undefined;
@@ -107,19 +111,47 @@ export class FileStore implements Store {
    * The lock and change counter shared by every process of this data dir (shared-lock.ts);
    * null on Windows, where the hard-link lock at #lockPath and a stat per read serve instead.
    */
-  readonly #shared: SharedLock | null;
+  #shared: SharedLock | null = null;
+  /**
+   * Where the shared lock is wanted but could not be opened (a read-only data dir, one not
+   * writable by this user, a full disk): reads go on without it, a stat each; every write
+   * tries again and, while it still fails, is refused with this error.
+   */
+  #sharedFailure: BrokerError | null = null;
+  readonly #wantShared: boolean;
   /** The shared generation #state reflects, and when the file was last stat'ed. */
   #seenGeneration = -1;
   #checkedAt = 0;
 
   constructor(opts: FileStoreOptions) {
+    this.#dir = opts.dir;
     this.#path = join(opts.dir, dataFiles.secrets);
     this.#lockPath = join(opts.dir, dataFiles.secretsLock);
     this.#passphrase = opts.passphrase || undefined;
     this.description = `file: ${this.#path}${this.#passphrase ? " (AES-256-GCM, key from MCB_STORE_KEY)" : " (not encrypted: set MCB_STORE_KEY to encrypt)"}`;
-    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    try {
+      mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw dataDirError(opts.dir, e);
+    }
     removeOrphanFiles(opts.dir);
-    this.#shared = (opts.sharedMaps ?? sharedMapsSupported()) ? SharedLock.open(join(opts.dir, dataFiles.secretsShm)) : null;
+    this.#wantShared = opts.sharedMaps ?? sharedMapsSupported();
+    if (this.#wantShared) this.#openShared();
+  }
+
+  /**
+   * Opens the shared lock. A data dir that cannot be written still serves reads: reading
+   * needs no lock, so only writes see the failure.
+   */
+  #openShared(): void {
+    try {
+      this.#shared = SharedLock.open(join(this.#dir, dataFiles.secretsShm));
+      this.#sharedFailure = null;
+    } catch (e) {
+      const code = ((e as BrokerError).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (!code || !WRITE_BLOCKED.has(code)) throw e;
+      this.#sharedFailure = code === "EROFS" || code === "EACCES" || code === "EPERM" ? this.#readOnlyError(code, e) : (e as BrokerError);
+    }
   }
 
   get path(): string {
@@ -148,6 +180,7 @@ export class FileStore implements Store {
 
   /** Rewrites the log with only the live records, so the values of deleted ones leave no trace in the file. */
   async compact(): Promise<void> {
+    this.#assertWritable();
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
       const st = this.#syncForWrite();
@@ -164,6 +197,7 @@ export class FileStore implements Store {
 
   /** Appends one change under the lock; false when a delete found nothing to delete. */
   async #write(op: Op): Promise<boolean> {
+    this.#assertWritable();
     // Free in the common case: one compare-and-swap, no turn of the event loop.
     const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
     try {
@@ -225,6 +259,18 @@ export class FileStore implements Store {
     return this.#shared ? this.#shared.acquire() : acquireLock(this.#lockPath);
   }
 
+  /** Before a write: the shared lock must be open (tried again, in case the data dir became writable). */
+  #assertWritable(): void {
+    if (this.#wantShared && this.#shared === null) this.#openShared();
+    if (this.#sharedFailure) throw this.#sharedFailure;
+  }
+
+  #readOnlyError(code: string, cause: unknown): BrokerError {
+    const why = code === "EROFS" ? "is on a read-only file system" : `is not writable by you (${code})`;
+    const fix = code === "EROFS" ? "remount it read-write" : "make it writable by you (chmod/chown)";
+    return new BrokerError("STORE_READ_ONLY", `The data directory ${this.#dir} ${why}: secrets can be listed and read, but not stored, changed or deleted. To change them, ${fix}, or set MCB_HOME to a writable directory.`, { cause });
+  }
+
   /** After a change under the lock: tell other processes, and note that #state is current. */
   #changed(): void {
     if (!this.#shared) return;
@@ -269,6 +315,7 @@ export class FileStore implements Store {
     let size: number;
     try {
       const s = statSync(this.#path);
+      if (!s.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR", syscall: "open", path: this.#path });
       ino = s.ino;
       size = Number(s.size);
     } catch (e) {
@@ -591,6 +638,7 @@ export class FileStore implements Store {
 
   #ioError(op: string, e: unknown): BrokerError {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EROFS") return this.#readOnlyError(code, e);
     return new BrokerError("IO_ERROR", `Cannot ${op} ${this.#path}: ${code ?? "error"} (${fsFix(code)}).`, { cause: e });
   }
 }
@@ -642,6 +690,19 @@ function lastByte(fd: number, size: number): number {
   } catch {
     return -1;
   }
+}
+
+/** The data dir itself cannot be made: say what is in the way and how to fix it. */
+function dataDirError(dir: string, e: unknown): BrokerError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const blocker = code === "EEXIST" || code === "ENOTDIR" ? fileInTheWay(dir) : null;
+  if (blocker) {
+    return new BrokerError("IO_ERROR", `The data directory ${dir} cannot be created: ${blocker} is a file, not a directory. Move that file aside, or set MCB_HOME to a directory.`, { cause: e });
+  }
+  if (code === "EROFS") {
+    return new BrokerError("STORE_READ_ONLY", `The data directory ${dir} does not exist and cannot be created: the file system is read-only. Set MCB_HOME to a writable directory.`, { cause: e });
+  }
+  return new BrokerError("IO_ERROR", `Cannot create the data directory ${dir}: ${code ?? "error"} (${fsFix(code)}).`, { cause: e });
 }
 
 /**

@@ -1,7 +1,7 @@
 // A cross-process exclusive lock: a hard link to a per-process holder file, with stale-lock recovery.
 import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
-import { BrokerError } from "../errors.ts";
+import { BrokerError, fsFix } from "../errors.ts";
 
 export interface LockOptions {
   /** Give up after this long (ms). */
@@ -74,7 +74,8 @@ function tryCreate(path: string): { content: string; ino: number } | null {
       // Our holder file was removed (e.g. orphan clean-up by a process that misjudged us): make a new one.
       holderFiles.delete(path);
     }
-    throw new BrokerError("IO_ERROR", `Cannot create lock file ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}. Check the data directory's permissions.`, { cause: e });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new BrokerError(code === "EROFS" ? "STORE_READ_ONLY" : "IO_ERROR", `Cannot create lock file ${path}: ${code ?? "error"} (${fsFix(code)}).`, { cause: e });
   }
 }
 

@@ -247,6 +247,58 @@ describe("damaged and truncated files", () => {
   }, 60_000);
 });
 
+describe("environment mistakes are named with what to do", () => {
+  it("MCB_HOME is a file (or inside one)", async () => {
+    const h = home();
+    const file = join(h, "not-a-dir");
+    writeFileSync(file, "x");
+    for (const mcbHome of [file, join(file, "sub")]) {
+      const r = await runCli(["secret", "list"], { home: mcbHome, env: FILE });
+      expect(r.code).toBe(1);
+      expectOneLineError(err(r), new RegExp(`^error: The data directory .* cannot be created: ${file} is a file, not a directory\\. Move that file aside, or set MCB_HOME to a directory\\.$`));
+    }
+  });
+
+  it("secrets.jsonl is a directory", async () => {
+    const h = home();
+    mkdirSync(join(h, "secrets.jsonl"));
+    for (const args of [["secret", "list"], ["secret", "set", "a"]]) {
+      const r = await runCli(args, { home: h, env: FILE, input: "v" });
+      expect(r.code).toBe(1);
+      expectOneLineError(err(r), /^error: Cannot read .*secrets\.jsonl: EISDIR \(it is a directory where a file belongs: move that directory aside\)\.$/);
+    }
+  });
+
+  it.skipIf(skipMounts)("a read-only data dir serves reads and refuses writes saying the file system is read-only", async () => {
+    const h = home();
+    for (const n of ["a", "b"]) expect((await runCli(["secret", "set", n], { home: h, env: FILE, input: `value-${n}` })).code).toBe(0);
+    const ro = readOnlyView(h);
+    const listed = await runCli(["secret", "list", "--json"], { home: ro, env: FILE });
+    expect({ code: listed.code, stderr: err(listed) }).toEqual({ code: 0, stderr: "" });
+    expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name).sort()).toEqual(["a", "b"]);
+    expect((await runCli(["secret", "list"], { home: ro, env: FILE })).code).toBe(0);
+    for (const args of [["secret", "set", "c"], ["secret", "rm", "a"]]) {
+      const r = await runCli(args, { home: ro, env: FILE, input: "v" });
+      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expectOneLineError(err(r), /^error: The data directory .* is on a read-only file system: secrets can be listed and read, but not stored, changed or deleted\. To change them, remount it read-write, or set MCB_HOME to a writable directory\.$/);
+    }
+    // `secret get` hands out a value, which the audit log must record first (fail closed): in a
+    // read-only dir it is either served or refused naming the read-only file system — never a crash.
+    const got = await runCli(["secret", "get", "a"], { home: ro, env: FILE });
+    if (got.code === 0) expect(got.stdout).toBe("value-a");
+    else expectOneLineError(err(got), /EROFS|read-only/);
+    // An MCP client too: list_secrets answers, store_secret is refused with the reason, the broker ends cleanly.
+    const b = await serve(ro);
+    const l = await call(b, "list_secrets");
+    expect(l.isError).toBe(false);
+    const s = await call(b, "store_secret", { name: "c", value: "v" });
+    expect(s.isError).toBe(true);
+    expect(s.body.error).toMatch(/read-only file system/);
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+    expect(readdirSync(h).sort()).toEqual(readdirSync(ro).sort());
+  }, 60_000);
+});
+
 describe("output to readers that are slow or gone", () => {
   /** A store with 300 secrets whose tags make `secret list --json` and `audit --json` far larger than a pipe holds (64 KiB). */
   async function bigHome(): Promise<string> {
