@@ -1,8 +1,9 @@
 // The composition root: the one place that reads the environment and builds real adapters.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { writeFileAtomic } from "./atomic-write.ts";
 import type { InstallDeps } from "./clients/install.ts";
 import { DEFAULT_AUDIT_MAX_BYTES, FileAuditLog } from "./core/audit.ts";
 import { Broker, type OAuthPort } from "./core/broker.ts";
@@ -28,6 +29,8 @@ export interface Runtime {
   storeChoice: StoreChoice;
   /** Why this backend was chosen, for status and doctor. */
   storeReason: string;
+  /** The fallback warning (auto without a keychain), whether or not it was printed this time: `status` always shows it. */
+  storeWarning?: string;
   /** The environment the runtime was built from (provider variables, for `provider list`). */
   env: Record<string, string | undefined>;
   /** What a remote MCP server's session (proxy, connect) needs: store, locks, OAuth transport, browser, DNS. */
@@ -46,6 +49,8 @@ export interface StoreSelection {
   store: Store;
   reason: string;
   warning?: string;
+  /** With the fallback: how many secrets this data dir kept in the keychain earlier (out of reach until it answers). */
+  stranded?: number;
 }
 
 export interface OpenStoreOptions {
@@ -114,6 +119,7 @@ export async function openStore(choice: StoreChoice, dataDir: string, env: Recor
   return {
     store,
     reason: `auto: OS keychain unavailable (${why}); using the file store`,
+    ...(stranded > 0 ? { stranded } : {}),
     warning: `OS keychain unavailable (${why}); keeping secrets in the file ${join(dataDir, dataFiles.secrets)} instead.${strandedNote} To fix: ${fix}; or set MCB_STORE=file to choose the file store and silence this warning.`,
   };
 }
@@ -126,6 +132,47 @@ function keychainEntryCount(dataDir: string): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * The file in the data dir that records the fallback warning last printed there (its text:
+ * a reason, a path and a count, never a secret), so that each command on a machine without
+ * a keychain (SSH, containers) does not repeat it.
+ */
+export const STORE_WARNING_SHOWN_FILE = "store-warning-shown.txt";
+
+/** What is printed after the fallback warning: that it is said once, and where to see it again. */
+export const STORE_WARNING_ONCE_NOTE = "(Said once for this data dir until the reason changes; `mcp-credentials-broker status` and `doctor` show it.)";
+
+/**
+ * Whether to print the fallback `warning` now: yes unless the data dir records that the
+ * same text was printed before. Recording is best effort (a read-only or missing data dir
+ * just means it is printed again next time). With no warning (the keychain answers, or a
+ * store chosen on purpose) the record is dropped, so a later fallback is announced again.
+ */
+export function storeWarningIsNew(dataDir: string, warning: string | undefined): boolean {
+  const file = join(dataDir, STORE_WARNING_SHOWN_FILE);
+  if (warning === undefined) {
+    try {
+      unlinkSync(file);
+    } catch {
+      /* none recorded, or not ours to change */
+    }
+    return false;
+  }
+  try {
+    if (readFileSync(file, "utf8") === warning) return false;
+  } catch {
+    /* not recorded yet */
+  }
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Temp file + rename: never written through a symbolic link planted at that name.
+    writeFileAtomic(file, warning, 0o600);
+  } catch {
+    /* read-only or unwritable data dir: say it every time rather than never */
+  }
+  return true;
 }
 
 /** The process environment as the broker reads it: variables, platform and data dir (for doctor and migrate). */
@@ -162,14 +209,23 @@ export function loginDefaults(env: Record<string, string | undefined>, log: Logg
   return { timeoutMs: (timeout ?? 300) * 1000, ...(port !== undefined ? { port } : {}) };
 }
 
-/** Builds the broker from the process environment. `storeFlag` is `--store`, which wins over MCB_STORE. */
-export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined> } = {}): Promise<Runtime> {
+/**
+ * Builds the broker from the process environment. `storeFlag` is `--store`, which wins over
+ * MCB_STORE. The fallback warning goes to stderr once per data dir and reason
+ * (storeWarningIsNew); `quietStoreWarning` leaves printing it to the caller (`status` has it
+ * in its report every time), which counts as having said it.
+ */
+export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined>; quietStoreWarning?: boolean } = {}): Promise<Runtime> {
   const env = opts.env ?? process.env;
   const log = createLogger({ debug: Boolean(env.MCB_DEBUG) });
   const dataDir = resolveDataDir(env, process.platform, homedir());
   const storeChoice = parseStoreChoice(opts.storeFlag ?? env.MCB_STORE);
   const { store, reason, warning } = await openStore(storeChoice, dataDir, env);
-  if (warning) log.warn(warning);
+  const isNew = storeWarningIsNew(dataDir, warning);
+  if (warning && !opts.quietStoreWarning) {
+    if (isNew) log.warn(`${warning} ${STORE_WARNING_ONCE_NOTE}`);
+    else log.debug(`${warning} (said before for this data dir)`);
+  }
   const clock = systemClock;
   const revocations = storeChoice === "memory" ? new MemoryRevocationList(() => clock.now()) : new FileRevocationList(join(dataDir, dataFiles.revoked), () => clock.now());
   const withLock = async <T>(name: string, fn: () => Promise<T>, lockOpts?: LockOptions): Promise<T> => {
@@ -217,7 +273,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     loginDefaults: loginDefaults(env, log),
   });
   const remoteDeps = async (): Promise<RemoteDeps> => ({ ...(await oauthBase()), resolve: (await import("./remote/guarded-fetch.ts")).systemResolver });
-  return { broker, dataDir, log, storeChoice, storeReason: reason, env, remoteDeps };
+  return { broker, dataDir, log, storeChoice, storeReason: reason, ...(warning ? { storeWarning: warning } : {}), env, remoteDeps };
 }
 
 /** What `install`, `uninstall` and `doctor` need from the machine: client paths, PATH lookup, spawning. */

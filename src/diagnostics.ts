@@ -49,6 +49,8 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
     Object.assign(store, { backend: s.store.backend, description: s.store.description, reason: s.reason });
     const message = `${s.store.description} — ${s.reason}`;
     findings.push(s.warning ? { level: "warn", check: "store", message, fix: "make the OS keychain answer (see below), or set MCB_STORE=file to use the file store on purpose" } : { level: "ok", check: "store", message });
+    // The rest of the fallback warning, which other commands say only once (src/deps.ts storeWarningIsNew).
+    if (s.stranded) findings.push({ level: "warn", check: "store", message: `${s.stranded} secret(s) stored in the OS keychain earlier are out of reach until it answers`, fix: "make the OS keychain answer (see below)" });
     try {
       findings.push(await readEveryRecord(s.store, opts.dataDir));
       if (s.store.backend !== "file") findings.push(...(await strandedFileSecrets(opts)));

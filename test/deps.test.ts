@@ -1,7 +1,8 @@
 // Store selection: --store / MCB_STORE, what `auto` picks and why, and the fallback warning.
 import { describe, expect, it } from "bun:test";
+import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openStore, parseStoreChoice, platformKeychain } from "../src/deps.ts";
+import { openStore, parseStoreChoice, platformKeychain, STORE_WARNING_SHOWN_FILE, storeWarningIsNew } from "../src/deps.ts";
 import { KeychainStore } from "../src/store/keychain.ts";
 import { codeOf } from "./support/broker-error.ts";
 import { record } from "./fixtures/store-contract.ts";
@@ -103,5 +104,49 @@ describe("platformKeychain", () => {
     expect(linux?.kind).toBe("linux");
     expect(linux?.description).toMatch(/via \/(usr\/)?(local\/)?bin\/secret-tool|not installed/);
     expect(await platformKeychain("aix", {})).toBeNull();
+  });
+});
+
+describe("storeWarningIsNew", () => {
+  const W = "OS keychain unavailable (no D-Bus session); keeping secrets in the file /x/secrets.jsonl instead. To fix: …";
+
+  it("says the fallback warning once per data dir, again when it changes or after the keychain answered", () => {
+    const dir = tempDir();
+    const file = join(dir, STORE_WARNING_SHOWN_FILE);
+    expect(storeWarningIsNew(dir, W)).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe(W);
+    if (process.platform !== "win32") expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(storeWarningIsNew(dir, W)).toBe(false);
+    expect(storeWarningIsNew(dir, W)).toBe(false);
+    // Another reason (or another count of secrets out of reach): said again, then quiet.
+    const other = W.replace("no D-Bus session", "the Secret Service did not answer in time");
+    expect(storeWarningIsNew(dir, other)).toBe(true);
+    expect(storeWarningIsNew(dir, other)).toBe(false);
+    // No warning (the keychain answers, or MCB_STORE=file): the record goes, so the next fallback is said.
+    expect(storeWarningIsNew(dir, undefined)).toBe(false);
+    expect(existsSync(file)).toBe(false);
+    expect(storeWarningIsNew(dir, undefined)).toBe(false);
+    expect(storeWarningIsNew(dir, other)).toBe(true);
+  });
+
+  it("creates a missing data dir (0700) to record it, and says it every time where nothing can be recorded", () => {
+    const dir = join(tempDir(), "new", "home");
+    expect(storeWarningIsNew(dir, W)).toBe(true);
+    if (process.platform !== "win32") expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(storeWarningIsNew(dir, W)).toBe(false);
+    // A data dir under a file can never be created: the warning is said every time, never lost.
+    const blocked = join(tempDir(), "file");
+    writeFileSync(blocked, "");
+    for (let i = 0; i < 2; i++) expect(storeWarningIsNew(join(blocked, "home"), W)).toBe(true);
+  });
+
+  it.skipIf(process.platform === "win32")("never writes through a symbolic link planted at the record's name", () => {
+    const dir = tempDir();
+    const target = join(tempDir(), "victim");
+    writeFileSync(target, "keep me");
+    symlinkSync(target, join(dir, STORE_WARNING_SHOWN_FILE));
+    expect(storeWarningIsNew(dir, W)).toBe(true);
+    expect(readFileSync(target, "utf8")).toBe("keep me");
+    expect(lstatSync(join(dir, STORE_WARNING_SHOWN_FILE)).isSymbolicLink()).toBe(false);
   });
 });

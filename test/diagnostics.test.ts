@@ -3,8 +3,10 @@
 import { describe, expect, it } from "bun:test";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { openStore, storeWarningIsNew } from "../src/deps.ts";
 import { checkDataDir, diagnose } from "../src/diagnostics.ts";
 import { FileStore } from "../src/store/file.ts";
+import { KeychainStore } from "../src/store/keychain.ts";
 import { record } from "./fixtures/store-contract.ts";
 import { MemoryKeychainItems } from "./support/memory-keychain.ts";
 import { tempDirs } from "./support/temp-dirs.ts";
@@ -40,6 +42,22 @@ describe("diagnose", () => {
     const asked = await diagnose({ ...base, storeFlag: "keychain", dataDir: tempDir(), keychain: keychain(unavailable) });
     expect(asked.findings.filter((f) => f.level === "fail").map((f) => f.check)).toEqual(["store", "keychain"]);
     expect(asked.findings[0]!.message).toContain("no D-Bus session");
+  });
+
+  it("says the whole fallback warning every time, whatever other commands said once: secrets kept in the keychain earlier are out of reach", async () => {
+    const dir = tempDir();
+    const items = new MemoryKeychainItems();
+    await new KeychainStore({ items, dir }).set("gh", record("v"));
+    items.probeResult = { state: "unavailable", why: "no D-Bus session", fix: "start one" };
+    for (const seen of [false, true]) {
+      if (seen) expect(storeWarningIsNew(dir, (await openStore("auto", dir, {}, { keychain: items })).warning)).toBe(true);
+      const d = await diagnose({ ...base, dataDir: dir, keychain: items });
+      expect(d.findings.filter((f) => f.level === "warn").map((f) => f.message)).toEqual([
+        expect.stringContaining("auto: OS keychain unavailable (no D-Bus session); using the file store"),
+        "1 secret(s) stored in the OS keychain earlier are out of reach until it answers",
+        "OS keychain unavailable: no D-Bus session",
+      ]);
+    }
   });
 
   it("points at `secret migrate` when secrets are left in the file store while the keychain is in use", async () => {

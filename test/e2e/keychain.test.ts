@@ -4,7 +4,7 @@
 // with one warning line; --store keychain refuses).
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KEYRING_COMMANDS, KEYRING_INSTALL, startKeyringSession, type KeyringSession } from "../fixtures/keyring-session.ts";
 import { startArgvSampler } from "../support/argv-sampler.ts";
@@ -145,6 +145,39 @@ describe("no D-Bus session", () => {
     expect(st.store.backend).toBe("file");
     expect(st.store.reason).toStartWith("auto: OS keychain unavailable (");
     expect((await runCli(["secret", "get", "gh"], { home })).stdout).toBe(v);
+  });
+
+  it("says the warning once per data dir until something changes; status and doctor show it every time", async () => {
+    const home = tempHome();
+    const first = await runCli(["secret", "list"], { home });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(FALLBACK_WARNING);
+    expect(first.stderr).toContain("(Said once for this data dir until the reason changes; `mcp-credentials-broker status` and `doctor` show it.)");
+    for (const args of [["secret", "list"], ["secret", "set", "gh"], ["secret", "list"]]) {
+      const r = await runCli(args, { home, input: canary() });
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toContain("OS keychain unavailable");
+    }
+    // status has it in its report (not on stderr), human and JSON; doctor warns — every time.
+    for (let i = 0; i < 2; i++) {
+      const st = await runCli(["status"], { home });
+      expect(st.stdout).toMatch(/^warning: {7}OS keychain unavailable \(.+\); keeping secrets in the file .+secrets\.jsonl instead\./m);
+      expect(st.stderr).toBe("");
+      expect(JSON.parse((await runCli(["status", "--json"], { home })).stdout).store.warning).toStartWith("OS keychain unavailable (");
+      const doc = await runCli(["doctor"], { home, env: { HOME: home } });
+      expect(doc.stdout).toMatch(/^ {2}warn {2}store {7}file: /m);
+      expect(doc.stdout).toMatch(/^ {2}warn {2}keychain {4}OS keychain unavailable: /m);
+    }
+    expect(withoutFallbackWarning((await runCli(["secret", "list"], { home })).stderr)).toBe("");
+    // Something changed (secrets kept in the keychain earlier are now out of reach): said again, once.
+    writeFileSync(join(home, "keychain-index.json"), JSON.stringify({ entries: { "old-token": {} } }));
+    const changed = await runCli(["secret", "list"], { home });
+    expect(changed.stderr).toMatch(FALLBACK_WARNING);
+    expect(changed.stderr).toContain("1 secret(s) stored in the keychain earlier are out of reach");
+    expect((await runCli(["secret", "list"], { home })).stderr).not.toContain("OS keychain unavailable");
+    // The file store chosen on purpose clears the record: falling back later is said again.
+    expect((await runCli(["secret", "list"], { home, env: { MCB_STORE: "file" } })).stderr).toBe("");
+    expect((await runCli(["secret", "list"], { home })).stderr).toMatch(FALLBACK_WARNING);
   });
 
   it("MCB_STORE=file chooses the file store on purpose: no warning", async () => {
