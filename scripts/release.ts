@@ -1,17 +1,20 @@
 // `bun scripts/release.ts`: cuts a release for every target (docs/release.md). Compiles each
 // target twice and compares the hashes (reproducibility gate), packs tar.gz / zip archives
-// with README and LICENSE, writes SHA256SUMS, and renders the Homebrew formula and the Scoop
-// manifest from it. It publishes nothing: .github/workflows/release.yml signs, smoke-tests,
-// attests and uploads what this writes to <out>/release/.
+// with README and LICENSE and an MCP Bundle (.mcpb) per target, renders the MCP Registry's
+// server.json, writes SHA256SUMS, and renders the Homebrew formula and the Scoop manifest from
+// it. It publishes nothing: .github/workflows/release.yml signs, smoke-tests, attests and
+// uploads what this writes to <out>/release/; docs/release.md says how server.json is published.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "../package.json";
-import { type ArchiveEntry, tarGz, zip } from "./release/archive.ts";
+import { type ArchiveEntry, sharedDeflater, tarGzAsync, zipAsync } from "./release/archive.ts";
 import { formatSums, PLACEHOLDER_SHA256, sha256Hex } from "./release/checksums.ts";
 import { type PackageInput, renderFormula } from "./release/formula.ts";
+import { bundleEntries, bundleName } from "./release/mcpb.ts";
 import { renderScoopManifest } from "./release/scoop.ts";
+import { renderServerJson } from "./release/server-json.ts";
 import { archiveName, exeName, parseTargets, type ReleaseTarget, TARGETS } from "./release/targets.ts";
 import { compileArgs, gitCommit } from "./build.ts";
 
@@ -35,7 +38,8 @@ const USAGE = `usage: bun scripts/release.ts [--version X] [--targets a,b] [--dr
                     v<version> tag at HEAD, a subset of targets, no --repo); hashes of targets
                     not built are ${PLACEHOLDER_SHA256.slice(0, 8)}… placeholders
   --out DIR         output root (default dist): DIR/<target>/mcp-credentials-broker[.exe],
-                    DIR/release/{archives,SHA256SUMS,mcp-credentials-broker.rb,mcp-credentials-broker.json}
+                    DIR/release/{archives,.mcpb bundles,server.json,SHA256SUMS,
+                    mcp-credentials-broker.rb,mcp-credentials-broker.json}
   --repo OWNER/NAME GitHub repository hosting the releases (default: $GITHUB_REPOSITORY)
   --build-only      compile and check reproducibility; no archives
   --pack-only       archive the binaries already in DIR/<target>/ (after macOS re-signing)
@@ -108,22 +112,33 @@ function sourceDateEpoch(): number {
   return ct.ok && /^\d+$/.test(ct.out) ? Number(ct.out) : 0;
 }
 
-function pack(out: string, targets: ReleaseTarget[], input: Omit<PackageInput, "sums">): Map<string, string> {
+async function pack(out: string, targets: ReleaseTarget[], input: Omit<PackageInput, "sums">): Promise<Map<string, string>> {
   const dir = join(out, "release");
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const mtime = sourceDateEpoch();
   const docs: ArchiveEntry[] = ["LICENSE", "README.md"].map((name) => ({ name, data: readFileSync(join(ROOT, name)), mode: 0o644 }));
   const sums = new Map<string, string>();
+  const write = (name: string, bytes: Uint8Array) => {
+    writeFileSync(join(dir, name), bytes);
+    sums.set(name, sha256Hex(bytes));
+    log(`packed ${name} (${bytes.length.toLocaleString("en-US")} bytes)`);
+  };
   for (const t of targets) {
     const exe = join(out, t.name, exeName(t));
     if (!existsSync(exe)) throw new ReleaseError(`${exe} is missing: build it first (without --pack-only)`);
-    const entries = [{ name: exeName(t), data: readFileSync(exe), mode: 0o755 }, ...docs];
-    const bytes = t.os === "windows" ? zip(entries, mtime) : tarGz(entries, mtime);
-    writeFileSync(join(dir, archiveName(t)), bytes);
-    sums.set(archiveName(t), sha256Hex(bytes));
-    log(`packed ${archiveName(t)} (${bytes.length.toLocaleString("en-US")} bytes)`);
+    const data = readFileSync(exe);
+    const entries = [{ name: exeName(t), data, mode: 0o755 }, ...docs];
+    // A target's archive and bundle compress side by side on zlib's threads (one target at a
+    // time bounds memory); a zip pair (Windows) deflates its shared binary once.
+    const deflate = sharedDeflater();
+    const bundle = bundleEntries(t, { version: input.version, repo: input.repo, exe: data, license: docs[0]!.data });
+    const [archived, bundled] = await Promise.all([t.os === "windows" ? zipAsync(entries, mtime, deflate) : tarGzAsync(entries, mtime), zipAsync(bundle, mtime, deflate)]);
+    write(archiveName(t), archived);
+    write(bundleName(t), bundled);
   }
+  // server.json carries the bundles' hashes, and SHA256SUMS carries server.json's.
+  write("server.json", Buffer.from(renderServerJson({ ...input, sums })));
   writeFileSync(join(dir, "SHA256SUMS"), formatSums(sums));
   const full = { ...input, sums };
   writeFileSync(join(dir, "mcp-credentials-broker.rb"), renderFormula(full));
@@ -131,7 +146,7 @@ function pack(out: string, targets: ReleaseTarget[], input: Omit<PackageInput, "
   return sums;
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   let values: ReturnType<typeof parseArgs<{ options: typeof RELEASE_OPTIONS; args: string[] }>>["values"];
   try {
     ({ values } = parseArgs({ args: argv, options: RELEASE_OPTIONS, strict: true, allowPositionals: false }));
@@ -167,9 +182,9 @@ export function main(argv: string[]): number {
       }
     }
     if (values["build-only"]) return 0;
-    const sums = pack(out, targets, { version, repo: repo ?? "OWNER/mcp-credentials-broker", allowMissing: dryRun });
+    const sums = await pack(out, targets, { version, repo: repo ?? "OWNER/mcp-credentials-broker", allowMissing: dryRun });
     const missing = TARGETS.filter((t) => !sums.has(archiveName(t))).map((t) => t.name);
-    if (missing.length) log(`dry run: formula/manifest carry placeholder hashes for ${missing.join(", ")}`);
+    if (missing.length) log(`dry run: formula, Scoop manifest and server.json carry placeholder hashes for ${missing.join(", ")}`);
     process.stdout.write(`${formatSums(sums)}`);
     return 0;
   } catch (e) {
@@ -178,4 +193,4 @@ export function main(argv: string[]): number {
   }
 }
 
-if (import.meta.main) process.exit(main(process.argv.slice(2)));
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

@@ -1,7 +1,14 @@
-// Reproducible archives without system tools: ustar + gzip for Linux/macOS, zip for Windows.
-// Same inputs and mtime → same bytes (fixed owner, mode and order; gzip header without a
-// name or time), so the archive hashes in SHA256SUMS can be re-derived by anyone.
-import { deflateRawSync, gzipSync } from "node:zlib";
+// Reproducible archives without system tools: ustar + gzip for Linux/macOS, zip for Windows
+// and MCP Bundles. Same inputs and mtime → same bytes (fixed owner, mode and order; gzip header
+// without a name or time), so the archive hashes in SHA256SUMS can be re-derived by anyone.
+// The async variants write the same bytes, compressing on zlib's worker threads.
+import { promisify } from "node:util";
+import { deflateRaw, deflateRawSync, gzip, gzipSync } from "node:zlib";
+
+const deflateRawAsync = promisify(deflateRaw);
+const gzipAsync = promisify(gzip);
+/** zlib level 9 everywhere: archives are written once and downloaded many times. */
+const LEVEL = 9;
 
 export interface ArchiveEntry {
   name: string;
@@ -37,8 +44,8 @@ function tarHeader(e: ArchiveEntry, mtime: number): Uint8Array {
   return h;
 }
 
-/** A gzip-compressed ustar archive of `entries`, every entry owned by 0:0 with `mtime` (seconds). */
-export function tarGz(entries: ArchiveEntry[], mtime: number): Uint8Array {
+/** The uncompressed ustar stream of `entries`. */
+function tarStream(entries: ArchiveEntry[], mtime: number): Buffer {
   const parts: Uint8Array[] = [];
   for (const e of entries) {
     parts.push(tarHeader(e, mtime), e.data);
@@ -49,8 +56,18 @@ export function tarGz(entries: ArchiveEntry[], mtime: number): Uint8Array {
   const size = parts.reduce((n, p) => n + p.length, 0);
   const record = 20 * BLOCK; // pad to whole 10 KiB records, as tar(1) writes them
   parts.push(new Uint8Array((record - (size % record)) % record));
-  // node:zlib writes MTIME 0 and no file name into the gzip header.
-  return gzipSync(Buffer.concat(parts), { level: 9 });
+  return Buffer.concat(parts);
+}
+
+/** A gzip-compressed ustar archive of `entries`, every entry owned by 0:0 with `mtime` (seconds).
+ * node:zlib writes MTIME 0 and no file name into the gzip header. */
+export function tarGz(entries: ArchiveEntry[], mtime: number): Uint8Array {
+  return gzipSync(tarStream(entries, mtime), { level: LEVEL });
+}
+
+/** tarGz, compressed off the main thread. */
+export async function tarGzAsync(entries: ArchiveEntry[], mtime: number): Promise<Uint8Array> {
+  return gzipAsync(tarStream(entries, mtime), { level: LEVEL });
 }
 
 /** MS-DOS date and time fields (local-time fields, written here from UTC for determinism). */
@@ -64,13 +81,39 @@ function dosDateTime(seconds: number): { date: number; time: number } {
 
 /** A deflated zip archive of `entries` (APPNOTE 6.3.x, no zip64: every entry < 4 GiB). */
 export function zip(entries: ArchiveEntry[], mtime: number): Uint8Array {
+  return zipOf(entries, entries.map((e) => deflateRawSync(e.data, { level: LEVEL })), mtime);
+}
+
+/** Raw-deflates bytes for zipAsync; one Deflater compresses each distinct Uint8Array once. */
+export type Deflater = (data: Uint8Array) => Promise<Uint8Array>;
+
+/**
+ * A Deflater that remembers its results by the array's identity: zips that hold the same
+ * binary (the Windows archive and the Windows bundle) compress it once, off the main thread.
+ */
+export function sharedDeflater(): Deflater {
+  const done = new WeakMap<Uint8Array, Promise<Uint8Array>>();
+  return (data) => {
+    let body = done.get(data);
+    if (!body) done.set(data, (body = deflateRawAsync(data, { level: LEVEL })));
+    return body;
+  };
+}
+
+/** zip, compressed off the main thread (through `deflate`, to share work between zips). */
+export async function zipAsync(entries: ArchiveEntry[], mtime: number, deflate: Deflater = sharedDeflater()): Promise<Uint8Array> {
+  return zipOf(entries, await Promise.all(entries.map((e) => deflate(e.data))), mtime);
+}
+
+/** The zip of `entries` whose deflated data are `bodies`, in the same order. */
+function zipOf(entries: ArchiveEntry[], bodies: Uint8Array[], mtime: number): Uint8Array {
   const { date, time } = dosDateTime(mtime);
   const locals: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
-  for (const e of entries) {
+  for (const [i, e] of entries.entries()) {
     const name = Buffer.from(e.name, "utf8");
-    const body = deflateRawSync(e.data, { level: 9 });
+    const body = bodies[i]!;
     const crc = Bun.hash.crc32(e.data);
     // APPNOTE 4.3.7 / 4.3.12: both headers carry the same run of fields from "general purpose
     // flags" to "file name length"; the central one starts it 2 bytes later.

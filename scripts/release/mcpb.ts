@@ -82,16 +82,21 @@ export function renderManifest(t: ReleaseTarget, input: BundleInput): Record<str
   };
 }
 
-/**
- * The .mcpb bytes: manifest.json, LICENSE, then the binary (mode 0755: mcpb's unpack restores
- * Unix modes from the zip's external attributes). archive.ts's zip is deterministic, so the same
- * binary, version and mtime give the same bytes (`mcpb pack` stamps the current time instead).
- */
-export function packBundle(t: ReleaseTarget, input: BundleInput & { exe: Uint8Array; license: Uint8Array; mtime: number }): Uint8Array {
-  const entries: ArchiveEntry[] = [
+/** What a bundle holds, in zip order: manifest.json, LICENSE, then the binary (mode 0755:
+ * mcpb's unpack restores Unix modes from the zip's external attributes). */
+export function bundleEntries(t: ReleaseTarget, input: BundleInput & { exe: Uint8Array; license: Uint8Array }): ArchiveEntry[] {
+  return [
     { name: "manifest.json", data: Buffer.from(`${JSON.stringify(renderManifest(t, input), null, 2)}\n`), mode: 0o644 },
     { name: "LICENSE", data: input.license, mode: 0o644 },
     { name: bundledExePath(t), data: input.exe, mode: 0o755 },
   ];
-  return zip(entries, input.mtime);
+}
+
+/**
+ * The .mcpb bytes. archive.ts's zip is deterministic, so the same binary, version and mtime
+ * give the same bytes (`mcpb pack` stamps the current time instead). scripts/release.ts zips
+ * bundleEntries with zipAsync, which writes the same bytes.
+ */
+export function packBundle(t: ReleaseTarget, input: BundleInput & { exe: Uint8Array; license: Uint8Array; mtime: number }): Uint8Array {
+  return zip(bundleEntries(t, input), input.mtime);
 }

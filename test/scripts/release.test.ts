@@ -1,28 +1,20 @@
 // scripts/release.ts end to end (acceptance 1 of issue 8): a dry run builds real binaries,
 // archives, SHA256SUMS, a formula that `ruby -c` accepts and a Scoop manifest whose hashes
-// come from SHA256SUMS. Targets: linux-x64 (the one that can run here), darwin-arm64 (the
-// acceptance's second binary: a cross-compiled Mach-O in a tar.gz) and windows-x64 — without
-// it the Scoop manifest would hold only a placeholder, so its "hashes from SHA256SUMS" would
-// check nothing. Each cross build is ≈1 s once Bun's runtime for the target is cached.
-import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+// come from SHA256SUMS. The dry run (linux-x64, darwin-arm64, windows-x64: without Windows the
+// Scoop manifest would hold only a placeholder, so its "hashes from SHA256SUMS" would check
+// nothing) is shared with release-bundles.test.ts, which checks its MCP Bundles and server.json.
+import { beforeAll, describe, expect, it } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import pkg from "../../package.json";
 import { parseSums, PLACEHOLDER_SHA256, sha256Hex } from "../../scripts/release/checksums.ts";
 import { RELEASE_OPTIONS } from "../../scripts/release.ts";
 import { suiteCanRun } from "../support/requirements.ts";
+import { canRunLinuxBinary, DRY_RUN_TARGETS, type DryRun, release, releaseDryRun, ROOT } from "./release-dry-run.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
-const BUN = process.execPath;
-const BUILT = ["linux-x64", "darwin-arm64", "windows-x64"];
-const canRunLinuxBinary = process.platform === "linux" && process.arch === "x64";
-
-function release(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(BUN, ["scripts/release.ts", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, GITHUB_REPOSITORY: "", ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const BUILT: readonly string[] = DRY_RUN_TARGETS;
 
 describe("release script: refusals (nothing is built)", () => {
   it("refuses a real release of a subset of targets, saying why and what to do", () => {
@@ -58,19 +50,16 @@ describe("release script: refusals (nothing is built)", () => {
 });
 
 describe.skipIf(!canRunLinuxBinary)("release script: dry run of linux-x64, darwin-arm64 and windows-x64", () => {
-  const tmp = mkdtempSync(join(tmpdir(), "mcb-release-"));
-  const out = join(tmp, "out");
-  const rel = join(out, "release");
-  let run: ReturnType<typeof release>;
+  let tmp: string, out: string, rel: string;
+  let run: DryRun["run"];
   let sums: Map<string, string>;
 
   beforeAll(() => {
-    run = release(["--dry-run", "--targets", BUILT.join(","), "--out", out, "--version", pkg.version]);
-    if (run.code !== 0) throw new Error(`release failed (${run.code}):\n${run.stderr}`);
-    sums = parseSums(readFileSync(join(rel, "SHA256SUMS"), "utf8"));
+    const d = releaseDryRun();
+    ({ out, rel, run, sums } = d);
+    tmp = join(d.tmp, "release-test");
+    mkdirSync(tmp);
   }, 300_000); // a cold ~/.bun/install/cache downloads each target's runtime (~100 MB) once
-
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
   it("builds each binary to <out>/<target>/ with the platform's executable format", () => {
     const magic = (t: string, exe: string) => readFileSync(join(out, t, exe)).subarray(0, 4).toString("hex");
@@ -86,7 +75,7 @@ describe.skipIf(!canRunLinuxBinary)("release script: dry run of linux-x64, darwi
 
   it("says which checks a real release would fail instead of failing the dry run", () => {
     expect(run.stderr).toContain("dry run: a release would refuse: only linux-x64, darwin-arm64, windows-x64 selected");
-    expect(run.stderr).toContain("dry run: formula/manifest carry placeholder hashes for linux-arm64, darwin-x64");
+    expect(run.stderr).toContain("dry run: formula, Scoop manifest and server.json carry placeholder hashes for linux-arm64, darwin-x64");
   });
 
   it("runs the linux binary's --version from an empty directory with PATH=/usr/bin:/bin and no node_modules", () => {
@@ -119,11 +108,13 @@ describe.skipIf(!canRunLinuxBinary)("release script: dry run of linux-x64, darwi
     expect(r.stdout).toContain("smoke: OK");
   });
 
-  it("writes SHA256SUMS that matches every archive, and nothing else", () => {
+  it("writes SHA256SUMS that matches every archive, bundle and server.json, and nothing else", () => {
     const archives = readdirSync(rel).filter((f) => f.endsWith(".tar.gz") || f.endsWith(".zip")).sort();
     expect(archives).toEqual(["mcp-credentials-broker-darwin-arm64.tar.gz", "mcp-credentials-broker-linux-x64.tar.gz", "mcp-credentials-broker-windows-x64.zip"]);
-    expect([...sums.keys()].sort()).toEqual(archives);
-    for (const a of archives) expect(sums.get(a)).toBe(sha256Hex(readFileSync(join(rel, a))));
+    const assets = readdirSync(rel).filter((f) => f !== "SHA256SUMS" && !f.endsWith(".rb") && f !== "mcp-credentials-broker.json").sort();
+    expect(assets).toEqual([...archives, ...BUILT.map((t) => `mcp-credentials-broker-${t}.mcpb`), "server.json"].sort());
+    expect([...sums.keys()].sort()).toEqual(assets);
+    for (const a of assets) expect(sums.get(a)).toBe(sha256Hex(readFileSync(join(rel, a))));
     expect(run.stdout).toBe(readFileSync(join(rel, "SHA256SUMS"), "utf8"));
   });
 
@@ -179,12 +170,16 @@ describe.skipIf(!canRunLinuxBinary)("release script: dry run of linux-x64, darwi
     expect(re.exec(line)?.[1]).toBe(m.architecture["64bit"].hash);
   });
 
-  it("--pack-only re-packs a binary in place into an identical archive (what release.yml does after re-signing)", () => {
-    const asset = "mcp-credentials-broker-darwin-arm64.tar.gz";
-    const before = sums.get(asset);
-    const r = release(["--pack-only", "--dry-run", "--targets", "darwin-arm64", "--out", out, "--version", pkg.version]);
+  it("--pack-only packs the same binary into an identical archive and bundle (what release.yml does after re-signing)", () => {
+    // Into a second --out (the binary hard-linked), so the shared dry run's output stays as it was.
+    const out2 = join(tmp, "repack");
+    mkdirSync(join(out2, "darwin-arm64"), { recursive: true });
+    linkSync(join(out, "darwin-arm64", "mcp-credentials-broker"), join(out2, "darwin-arm64", "mcp-credentials-broker"));
+    const r = release(["--pack-only", "--dry-run", "--targets", "darwin-arm64", "--out", out2, "--version", pkg.version]);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain("built ");
-    expect(r.stdout).toBe(`${before}  ${asset}\n`);
+    const again = parseSums(r.stdout);
+    for (const asset of ["mcp-credentials-broker-darwin-arm64.tar.gz", "mcp-credentials-broker-darwin-arm64.mcpb"]) expect(again.get(asset)).toBe(sums.get(asset)!);
+    expect([...again.keys()].sort()).toEqual(["mcp-credentials-broker-darwin-arm64.mcpb", "mcp-credentials-broker-darwin-arm64.tar.gz", "server.json"]);
   }, 60_000);
 });

@@ -132,6 +132,11 @@ describe("release.yml", () => {
     expect(run.indexOf("--draft ")).toBeLessThan(run.indexOf("--draft=false"));
   });
 
+  it("uploads every kind of file SHA256SUMS lists: archives, MCP Bundles and server.json", () => {
+    const create = runOf("publish").split("gh release create")[1]!.split("gh release edit")[0]!;
+    for (const asset of ["release/*.tar.gz", "release/*.zip", "release/*.mcpb", "release/server.json", "release/SHA256SUMS"]) expect(create).toContain(asset);
+  });
+
   it("pushes formula and manifest to the tap and bucket named by repository variables, refusing placeholders", () => {
     const job = rel.jobs.packages!;
     expect(JSON.stringify(job)).toContain("vars.HOMEBREW_TAP_REPO");

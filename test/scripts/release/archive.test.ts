@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ArchiveEntry, tarGz, zip } from "../../../scripts/release/archive.ts";
+import { type ArchiveEntry, sharedDeflater, tarGz, tarGzAsync, zip, zipAsync } from "../../../scripts/release/archive.ts";
 import { suiteCanRun } from "../../support/requirements.ts";
 
 const MTIME = 1_700_000_000; // 2023-11-14T22:13:20Z
@@ -66,5 +66,27 @@ describe("zip", () => {
     expect(spawnSync("unzip", ["-q", file, "-d", join(dir, "x")]).status).toBe(0);
     for (const e of entries) expect(Buffer.compare(readFileSync(join(dir, "x", e.name)), e.data)).toBe(0);
     expect(statSync(join(dir, "x", "tool")).mode & 0o777).toBe(0o755);
+  });
+});
+
+describe("async variants (what scripts/release.ts uses)", () => {
+  it("write the same bytes as tarGz and zip", async () => {
+    expect(Buffer.compare(await tarGzAsync(entries, MTIME), tarGz(entries, MTIME))).toBe(0);
+    expect(Buffer.compare(await zipAsync(entries, MTIME), zip(entries, MTIME))).toBe(0);
+  });
+
+  it("deflate an array shared by two zips once, and each zip stays what zip() writes", async () => {
+    const seen: Uint8Array[] = [];
+    const shared = sharedDeflater();
+    const counting = (data: Uint8Array) => {
+      seen.push(data);
+      return shared(data);
+    };
+    const other: ArchiveEntry[] = [{ name: "manifest.json", data: new Uint8Array(Buffer.from("{}\n")), mode: 0o644 }, entries[1]!];
+    const [a, b] = await Promise.all([zipAsync(entries, MTIME, counting), zipAsync(other, MTIME, counting)]);
+    expect(Buffer.compare(a, zip(entries, MTIME))).toBe(0);
+    expect(Buffer.compare(b, zip(other, MTIME))).toBe(0);
+    expect(seen.filter((d) => d === entries[1]!.data)).toHaveLength(2); // asked twice…
+    expect(await shared(entries[1]!.data)).toBe(await shared(entries[1]!.data)); // …one result
   });
 });
