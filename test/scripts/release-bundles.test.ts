@@ -107,6 +107,18 @@ describe("bundle manifests (every target, rendered without building)", () => {
     for (const v of Object.keys(NOT_IN_BUNDLE)) expect(documented).toContain(v);
   });
 
+  it("README's Claude Desktop section shows every field of the form, the variable it sets, and which are masked", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const start = readme.indexOf("### Claude Desktop: the bundle");
+    expect(start).toBeGreaterThan(-1);
+    const section = readme.slice(start, readme.indexOf("\n### ", start + 1));
+    for (const s of BUNDLE_SETTINGS) {
+      expect(section).toContain(`\`${s.env}\``);
+      expect(section).toContain(s.sensitive ? `${s.title} 🔒` : s.title);
+      if (!s.sensitive) expect(section).not.toContain(`${s.title} 🔒`);
+    }
+  });
+
   it("masks exactly the client secrets, the JWT secret and the store passphrase", () => {
     const m = manifestOf("windows-x64");
     const sensitive = BUNDLE_SETTINGS.filter((s) => m.user_config[s.key]!.sensitive === true).map((s) => s.env);
