@@ -10,8 +10,8 @@ import type { Policy } from "../store/store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
 
-/** The user's answer to a `confirm` policy prompt ("unsupported": the client cannot ask). */
-export type ConsentAnswer = "accept" | "decline" | "cancel" | "unsupported";
+/** The user's answer to a `confirm` policy prompt ("unsupported": nobody can be asked; "timeout": nobody answered, a no). */
+export type ConsentAnswer = "accept" | "decline" | "cancel" | "timeout" | "unsupported";
 
 /** One audit line. Only names and ids: the type has no field that could hold a value. */
 export interface AuditEntry {
@@ -28,6 +28,10 @@ export interface AuditEntry {
   policy?: Policy;
   /** A `confirm` secret: what the user answered. */
   consent?: ConsentAnswer;
+  /** A `confirm` secret: who asked (client, terminal, zenity, kdialog, osascript, powershell), or "remembered". */
+  approver?: string;
+  /** A `confirm` secret approved with `--remember`: for how many more seconds this approval is remembered. */
+  rememberFor?: number;
   /** HMAC-SHA256 fingerprint of the value stored or handed out (see fingerprint.ts): tells values apart, reveals nothing. */
   fp?: string;
   /** Written to the chain by another broker process from a stopped process's write-ahead file (see FileAuditLog). */
@@ -108,7 +112,7 @@ function escapeRegExp(s: string): string {
 
 /** The keys of AuditEntry (kept in step by the `satisfies` check below). */
 const AUDIT_FIELDS: ReadonlySet<string> = new Set(
-  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, env: 0, policy: 0, consent: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
+  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, env: 0, policy: 0, consent: 0, approver: 0, rememberFor: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
 );
 
 /** One line of a write-ahead file: the entry and its time, not yet chained. */

@@ -3,7 +3,8 @@ import { z } from "zod";
 
 /**
  * Who may read a secret's value: `allow` (default) any MCP client through a reference,
- * `confirm` only after the user approves each resolve (MCP elicitation), `deny` only
+ * `confirm` only after the user approves each resolve (an OS dialog or the MCP client's
+ * elicitation: see ApprovalSettingsSchema), `deny` only
  * `run` (injected into a child's environment, never returned to an agent).
  */
 export const POLICIES = ["allow", "confirm", "deny"] as const;
@@ -34,12 +35,30 @@ export const OAuthPartSchema = z.object({
 });
 export type OAuthPart = z.infer<typeof OAuthPartSchema>;
 
+/** Where a `confirm` secret is approved, and how long one approval is remembered (src/core/approval.ts). */
+export const APPROVAL_VIAS = ["any", "os", "client"] as const;
+export type ApprovalVia = (typeof APPROVAL_VIAS)[number];
+
+/**
+ * How the user is asked about a `confirm` secret: `via` os (a system dialog), client (the MCP
+ * client's elicitation, or the terminal for `secret get`) or any (the default: the OS dialog
+ * when a display is available, else the client); `rememberSeconds`, when set, keeps an
+ * approval for that long per MCP client in the serving broker process.
+ */
+export const ApprovalSettingsSchema = z.object({
+  via: z.enum(APPROVAL_VIAS),
+  rememberSeconds: z.number().int().positive().optional(),
+});
+export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
+
 /** A stored secret: the value plus metadata that may be listed without reading values. */
 export const SecretRecordSchema = z.object({
   value: z.string(),
   tags: z.record(z.string(), z.string()).optional(),
   /** Absent means `allow`. */
   policy: z.enum(POLICIES).optional(),
+  /** With policy `confirm`: how the user is asked (absent: via any, nothing remembered). */
+  approval: ApprovalSettingsSchema.optional(),
   /** Hosts the secret is meant for (e.g. `api.github.com`), shown to agents so they know what it is for. */
   hosts: z.array(z.string()).optional(),
   provider: z.string().optional(),
