@@ -118,6 +118,7 @@ async function pack(out: string, targets: ReleaseTarget[], input: Omit<PackageIn
   mkdirSync(dir, { recursive: true });
   const mtime = sourceDateEpoch();
   const docs: ArchiveEntry[] = ["LICENSE", "README.md"].map((name) => ({ name, data: readFileSync(join(ROOT, name)), mode: 0o644 }));
+  const license = docs.find((d) => d.name === "LICENSE")!;
   const sums = new Map<string, string>();
   const write = (name: string, bytes: Uint8Array) => {
     writeFileSync(join(dir, name), bytes);
@@ -132,7 +133,7 @@ async function pack(out: string, targets: ReleaseTarget[], input: Omit<PackageIn
     // A target's archive and bundle compress side by side on zlib's threads (one target at a
     // time bounds memory); a zip pair (Windows) deflates its shared binary once.
     const deflate = sharedDeflater();
-    const bundle = bundleEntries(t, { version: input.version, repo: input.repo, exe: data, license: docs[0]!.data });
+    const bundle = bundleEntries(t, { version: input.version, repo: input.repo, exe: data, license: license.data });
     const [archived, bundled] = await Promise.all([t.os === "windows" ? zipAsync(entries, mtime, deflate) : tarGzAsync(entries, mtime), zipAsync(bundle, mtime, deflate)]);
     write(archiveName(t), archived);
     write(bundleName(t), bundled);
