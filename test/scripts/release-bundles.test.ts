@@ -6,7 +6,7 @@
 import { getMcpConfigForManifest, unpackExtension } from "@anthropic-ai/mcpb";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { beforeAll, describe, expect, it } from "bun:test";
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { spawnSync } from "node:child_process";
@@ -64,6 +64,7 @@ function readmeTableVariables(heading: string, columns: number[]): string[] {
 
 describe("bundle manifests (every target, rendered without building)", () => {
   const dir = mkdtempSync(join(tmpdir(), "mcb-manifests-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each(TARGETS.map((t) => t.name))("%s: `mcpb validate` accepts the manifest", (name) => {
     const file = join(dir, name, "manifest.json");
