@@ -209,13 +209,40 @@ export function loginDefaults(env: Record<string, string | undefined>, log: Logg
   return { timeoutMs: (timeout ?? 300) * 1000, ...(port !== undefined ? { port } : {}) };
 }
 
+/** MCB_APPROVAL_TIMEOUT (seconds, default 120): how long an OS dialog or the terminal waits for an answer; bad values are ignored with a warning. */
+export function approvalTimeoutMs(env: Record<string, string | undefined>, log: Logger): number {
+  const raw = env.MCB_APPROVAL_TIMEOUT;
+  if (raw === undefined || raw === "") return 120_000;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1 && n <= 3600) return n * 1000;
+  log.warn(`ignoring MCB_APPROVAL_TIMEOUT=${JSON.stringify(raw.slice(0, 20))}: expected a whole number of seconds from 1 to 3600`);
+  return 120_000;
+}
+
+/**
+ * What approving a `confirm` secret needs from this machine: the OS dialog (chosen by
+ * platform, programs by absolute path) and the ledger of remembered approvals in the data
+ * dir. Only a serving process remembers approvals; every process can revoke them.
+ */
+export async function approvalDeps(env: Record<string, string | undefined>, dataDir: string, log: Logger, serving: boolean, clock = systemClock) {
+  const [{ osApprover }, { FileApprovalLedger, bootId }] = await Promise.all([import("./approval/os.ts"), import("./approval/ledger.ts")]);
+  const timeoutMs = approvalTimeoutMs(env, log);
+  return {
+    os: osApprover({ platform: process.platform, env, timeoutMs }),
+    ledger: new FileApprovalLedger({ dataDir, pid: process.pid, boot: bootId(process.platform), now: () => clock.now() }),
+    remember: serving,
+    timeoutMs,
+  };
+}
+
 /**
  * Builds the broker from the process environment. `storeFlag` is `--store`, which wins over
  * MCB_STORE. The fallback warning goes to stderr once per data dir and reason
  * (storeWarningIsNew); `quietStoreWarning` leaves printing it to the caller (`status` has it
- * in its report every time), which counts as having said it.
+ * in its report every time), which counts as having said it. `serving`: the MCP server, the
+ * one process kind that remembers approvals (`secret policy … --remember`).
  */
-export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined>; quietStoreWarning?: boolean } = {}): Promise<Runtime> {
+export async function openRuntime(opts: { storeFlag?: string; env?: Record<string, string | undefined>; quietStoreWarning?: boolean; serving?: boolean } = {}): Promise<Runtime> {
   const env = opts.env ?? process.env;
   const log = createLogger({ debug: Boolean(env.MCB_DEBUG) });
   const dataDir = resolveDataDir(env, process.platform, homedir());
@@ -271,6 +298,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
     withLock,
     oauth: loadOAuth,
     loginDefaults: loginDefaults(env, log),
+    approval: await approvalDeps(env, dataDir, log, opts.serving === true, clock),
   });
   const remoteDeps = async (): Promise<RemoteDeps> => ({ ...(await oauthBase()), resolve: (await import("./remote/guarded-fetch.ts")).systemResolver });
   return { broker, dataDir, log, storeChoice, storeReason: reason, ...(warning ? { storeWarning: warning } : {}), env, remoteDeps };

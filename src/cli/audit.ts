@@ -22,6 +22,8 @@ examples.set("audit", [
 export function describeLine(l: AuditLine): string {
   const extra = [
     l.consent && `consent=${String(l.consent)}`,
+    l.approver && `approver=${String(l.approver)}`,
+    l.rememberFor !== undefined && `remembered=${String(l.rememberFor)}s`,
     l.env && `env=${String(l.env)}`,
     l.policy && `policy=${String(l.policy)}`,
     l.provider && `provider=${String(l.provider)}`,

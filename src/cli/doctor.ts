@@ -1,13 +1,15 @@
 // `doctor`: checks the installation — this binary, which MCP clients run it, the storage backend
-// (which one and why, whether the OS keychain answers or is locked) and the data dir's
-// permissions. Each check is a section; a section's problems make the exit code 1.
+// (which one and why, whether the OS keychain answers or is locked), the data dir's
+// permissions and which approval drivers work here. Each check is a section; a section's
+// problems make the exit code 1.
 import { defineCommand } from "citty";
 import { existsSync, realpathSync } from "node:fs";
 import { buildInfo, formatVersion } from "../build-info.ts";
 import { type ClientStatus, inspectClients } from "../clients/install.ts";
 import { resolveCommandPath } from "../clients/stable-path.ts";
-import { hostContext, installDeps } from "../deps.ts";
+import { approvalTimeoutMs, hostContext, installDeps } from "../deps.ts";
 import { diagnose, type Finding } from "../diagnostics.ts";
+import { createLogger } from "../log.ts";
 import { jsonArg, out, storeArg } from "./common.ts";
 import { examples } from "./run-cli.ts";
 import { terminalText } from "./terminal-text.ts";
@@ -87,15 +89,28 @@ async function storageSections(storeFlag: string | undefined): Promise<Section[]
   ];
 }
 
+/**
+ * Which approval drivers can ask the user about a `confirm` secret here, and why the others
+ * cannot. Information, not problems: a machine without a display still has the client's
+ * elicitation and `run`.
+ */
+async function approvalSection(): Promise<Section> {
+  const { describeApprovalDrivers } = await import("../approval/os.ts");
+  const { env, platform } = hostContext();
+  const rows = describeApprovalDrivers({ platform, env, timeoutMs: approvalTimeoutMs(env, createLogger({ debug: false })), isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY) });
+  const lines = rows.map((r) => `${(r.works ? "works" : "no").padEnd(5)} ${r.driver.padEnd(10)} ${terminalText(r.detail)}${r.works && r.used ? "  ← the OS dialog (--via os, and any when a display is available)" : ""}`);
+  return { title: "approval", lines, problems: [], data: rows };
+}
+
 export const doctorCommand = defineCommand({
-  meta: { name: "doctor", description: "Check this installation: binary path and version, which MCP clients run it, the storage backend (which one, and why), the OS keychain (reachable, locked) and the data dir's permissions." },
+  meta: { name: "doctor", description: "Check this installation: binary path and version, which MCP clients run it, the storage backend (which one, and why), the OS keychain (reachable, locked), the data dir's permissions, and which approval drivers (OS dialogs, MCP client, terminal) can ask about 'confirm' secrets here." },
   args: {
     ...jsonArg,
     ...storeArg,
     name: { type: "string", description: "Server name to look for in client configs (default: credentials)", valueHint: "name" },
   },
   async run({ args }) {
-    const sections = [await binarySection(), clientsSection(args.name ?? "credentials"), ...(await storageSections(args.store))];
+    const sections = [await binarySection(), clientsSection(args.name ?? "credentials"), ...(await storageSections(args.store)), await approvalSection()];
     const problems = sections.flatMap((s) => s.problems);
     if (problems.length) process.exitCode = 1;
     if (args.json) return out(JSON.stringify({ ...Object.fromEntries(sections.map((s) => [s.title, s.data])), problems }, null, 2));

@@ -1,5 +1,4 @@
 // Reads a secret from a TTY without echoing it (raw mode), or from piped stdin.
-import type { ConsentAnswer } from "../core/audit.ts";
 import { BrokerError } from "../errors.ts";
 import { readStdin } from "./common.ts";
 
@@ -39,35 +38,6 @@ export async function readSecretValue(label: string): Promise<string> {
     });
   } finally {
     stdin.setRawMode(false);
-    stdin.pause();
-  }
-}
-
-/**
- * The CLI's consent port for `confirm` secrets: a y/N question on the terminal. Without a
- * terminal on stdin and stderr (a script, or an agent's shell tool) there is nobody to
- * ask, so the answer is "unsupported" and the secret is refused.
- */
-export async function confirmOnTerminal(message: string): Promise<ConsentAnswer> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return "unsupported";
-  process.stderr.write(`${message} [y/N] `);
-  const stdin = process.stdin;
-  stdin.resume();
-  try {
-    const line = await new Promise<string>((resolve) => {
-      let got = "";
-      const onData = (buf: Buffer) => {
-        got += buf.toString("utf8");
-        if (got.includes("\n") || got.includes("\r")) {
-          stdin.off("data", onData);
-          resolve(got);
-        }
-      };
-      stdin.on("data", onData);
-      stdin.once("end", () => resolve(got));
-    });
-    return /^\s*y(es)?\s*$/i.test(line) ? "accept" : "decline";
-  } finally {
     stdin.pause();
   }
 }

@@ -1,5 +1,6 @@
 // `secret list`: names and metadata of stored secrets, never values.
 import { defineCommand } from "citty";
+import { formatDuration } from "../core/approval.ts";
 import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
 import { examples } from "./run-cli.ts";
 import { terminalText } from "./terminal-text.ts";
@@ -17,7 +18,8 @@ export const secretListCommand = defineCommand({
     for (const s of list) {
       const tags = s.tags ? Object.entries(s.tags).map(([k, v]) => `${terminalText(k)}=${terminalText(v)}`).join(",") : "";
       const hosts = s.hosts?.length ? `\thosts ${s.hosts.map(terminalText).join(",")}` : "";
-      out(`${terminalText(s.name)}\t${terminalText(s.policy)}\tupdated ${when(s.updatedAt)}${hosts}${tags ? `\t${tags}` : ""}`);
+      const approval = s.approval ? `\tvia ${s.approval.via}${s.approval.rememberSeconds ? `, remember ${formatDuration(s.approval.rememberSeconds)}` : ""}` : "";
+      out(`${terminalText(s.name)}\t${terminalText(s.policy)}\tupdated ${when(s.updatedAt)}${approval}${hosts}${tags ? `\t${tags}` : ""}`);
     }
   },
 });

@@ -12,7 +12,7 @@ examples.set("serve", [
 
 /** Serves MCP over stdio until stdin closes or a termination signal arrives. */
 export async function runServe(storeFlag?: string): Promise<void> {
-  const rt = await openRuntime({ storeFlag });
+  const rt = await openRuntime({ storeFlag, serving: true });
   const { serveStdio } = await import("../mcp/server.ts");
   await serveStdio(rt.broker, await brokerVersion(), rt.log);
 }

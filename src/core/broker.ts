@@ -6,11 +6,12 @@ import { isUnusable, loginRequired, needsRefresh } from "../oauth/expiry.ts";
 import type { LoginRequest, LoginResult } from "../oauth/login.ts";
 import type { RevocationOutcome } from "../oauth/revoke.ts";
 import type { LockOptions } from "../store/lock-file.ts";
-import { isInternalName, INTERNAL_PREFIX, type Policy, type SecretEntry, type SecretRecord, type Store } from "../store/store.ts";
+import { isInternalName, INTERNAL_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store } from "../store/store.ts";
+import { Approvals, type ApprovalDriver, type ApprovalLedger } from "./approval.ts";
 import type { AuditEntry, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
-import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied, type ConsentPort } from "./policy.ts";
+import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied } from "./policy.ts";
 import type { RevocationList } from "./revocations.ts";
 import type { TokenService } from "./tokens.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
@@ -27,6 +28,12 @@ export interface BrokerDeps {
   oauth?: () => Promise<OAuthPort>;
   /** Login settings from the environment (MCB_LOGIN_TIMEOUT, MCB_CALLBACK_PORT). */
   loginDefaults?: { timeoutMs: number; port?: number };
+  /**
+   * Approval of `confirm` secrets beyond the caller's own driver: this machine's OS dialog
+   * (null: none), the ledger of remembered approvals (where `secret policy` revokes them),
+   * and whether this process remembers approvals at all (only a serving one does).
+   */
+  approval?: { os: ApprovalDriver | null; ledger?: ApprovalLedger; remember?: boolean };
 }
 
 /** A login request; timeout and port default to the broker's login settings. */
@@ -44,8 +51,11 @@ export interface OAuthPort {
 /** Who is asking: the MCP client's name from `initialize`, "cli" or "run"; and how to ask the user. */
 export interface CallContext {
   client?: string;
-  /** Asks the user to approve a `confirm` secret; absent → such secrets are refused. */
-  confirm?: ConsentPort;
+  /**
+   * The caller's own way to ask the user about a `confirm` secret (MCP form elicitation, or
+   * the terminal for `secret get`); the OS dialog comes from the broker's deps.
+   */
+  confirm?: ApprovalDriver;
   /**
    * The user is the caller (a CLI command), not an agent: only then may a `deny` or
    * `confirm` secret be replaced or deleted (checkAgentChange). Absent means an agent.
@@ -101,16 +111,19 @@ export function checkSecretName(name: string): void {
 export class Broker {
   readonly #refs = new Map<string, LiveReference>();
   readonly #fingerprints: Fingerprinter;
+  readonly #approvals: Approvals;
   #tokens: Promise<TokenService> | null = null;
 
   constructor(readonly deps: BrokerDeps) {
     this.#fingerprints = new Fingerprinter(deps);
+    this.#approvals = new Approvals({ clock: deps.clock, os: deps.approval?.os ?? null, ledger: deps.approval?.ledger, remember: deps.approval?.remember });
   }
 
   /**
    * Stores (or replaces) a secret; resolves once the write is durable. A replaced value
-   * keeps its policy and hosts unless new ones are given, so replacing a value (e.g.
-   * through store_secret) never relaxes a `confirm` or `deny` policy the user set.
+   * keeps its policy (with its approval settings) and hosts unless new ones are given, so
+   * replacing a value (e.g. through store_secret) never relaxes a `confirm` or `deny` policy
+   * the user set. Approvals remembered for the old value are forgotten.
    */
   async storeSecret(name: string, value: string, meta: SecretMeta | undefined, ctx: CallContext): Promise<void> {
     await this.#audited({ event: "store", name, client: ctx.client, ...(meta?.policy ? { policy: meta.policy } : {}) }, async (entry) => {
@@ -123,28 +136,40 @@ export class Broker {
       const prev = await this.deps.store.get(name);
       if (prev) checkAgentChange(prev.policy, { name, action: "replace", user: ctx.user });
       const policy = meta?.policy ?? prev?.policy;
+      const approval = policy === "confirm" && policy === prev?.policy ? prev.approval : undefined;
       const keptHosts = hosts ?? prev?.hosts;
       await this.deps.store.set(name, {
         value,
         ...(meta?.tags ? { tags: meta.tags } : {}),
         ...(policy ? { policy } : {}),
+        ...(approval ? { approval } : {}),
         ...(keptHosts?.length ? { hosts: keptHosts } : {}),
         createdAt: prev?.createdAt ?? now,
         updatedAt: now,
       });
+      if (prev) this.#approvals.forget(name);
       entry.fp = await this.#fingerprints.of(value);
     });
   }
 
-  /** Changes a secret's resolve policy (CLI only: an agent must not relax its own limits). */
-  async setPolicy(name: string, policy: Policy, ctx: CallContext): Promise<void> {
+  /**
+   * Changes a secret's resolve policy (CLI only: an agent must not relax its own limits);
+   * `approval` (via, remember) applies to `confirm` only and is replaced as a whole. Every
+   * approval remembered for the secret is forgotten, in every broker process.
+   */
+  async setPolicy(name: string, policy: Policy, ctx: CallContext, approval?: ApprovalSettings): Promise<void> {
     await this.#audited({ event: "policy", name, policy, client: ctx.client }, async () => {
       checkSecretName(name);
+      if (approval && policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
       const record = await this.deps.store.get(name);
       if (!record) throw this.#notFound(name);
-      await this.deps.store.set(name, { ...record, policy, updatedAt: this.deps.clock.now() });
+      const { approval: _old, ...rest } = record;
+      const keep = approval && (approval.via !== "any" || approval.rememberSeconds !== undefined) ? { approval } : {};
+      await this.deps.store.set(name, { ...rest, policy, ...keep, updatedAt: this.deps.clock.now() });
+      this.#approvals.forget(name);
     });
   }
+
 
   /** Issues a single-use reference to a stored secret, valid for `ttlSeconds`. */
   async issueReference(name: string, purpose: string, ttlSeconds: number | undefined, ctx: CallContext): Promise<SecretReference> {
@@ -179,7 +204,7 @@ export class Broker {
         throw new BrokerError("REFERENCE_EXPIRED", `The reference to '${ref.name}' has expired. Call get_secret again (ttl_seconds sets how long a reference lives).`);
       }
       const record = await this.#usableRecord(ref.name);
-      await enforcePolicy(record.policy, { name: ref.name, purpose: ref.purpose, client: ctx.client, confirm: ctx.confirm }, entry);
+      await enforcePolicy(record, { name: ref.name, purpose: ref.purpose, client: ctx.client, confirm: ctx.confirm, approvals: this.#approvals }, entry);
       entry.fp = await this.#fingerprints.of(record.value);
       return record.value;
     });
@@ -192,7 +217,7 @@ export class Broker {
       checkSecretName(name);
       const record = await this.#usableRecord(name);
       // No purpose in the question: the user at the terminal asked, not an agent.
-      await enforcePolicy(record.policy, { name, client: ctx.client, confirm: ctx.confirm }, entry);
+      await enforcePolicy(record, { name, client: ctx.client, confirm: ctx.confirm, approvals: this.#approvals }, entry);
       entry.fp = await this.#fingerprints.of(record.value);
       return record.value;
     });
@@ -231,6 +256,7 @@ export class Broker {
       }
       if (!(await this.deps.store.delete(name))) throw this.#notFound(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
+      this.#approvals.forget(name);
     });
   }
 
@@ -336,6 +362,7 @@ export class Broker {
       const revocation = record.oauth ? await (await this.#oauthPort()).revoke(record) : ("not-oauth" as const);
       await this.deps.store.delete(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
+      this.#approvals.forget(name);
       return { revocation };
     });
   }

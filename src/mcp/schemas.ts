@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { MAX_NAME_LENGTH, MAX_VALUE_BYTES } from "../core/broker.ts";
 import { MAX_REFERENCE_TTL } from "../core/ttl.ts";
-import { POLICIES } from "../store/store.ts";
+import { ApprovalSettingsSchema, POLICIES } from "../store/store.ts";
 
 export const secretName = z.string().min(1).max(MAX_NAME_LENGTH);
 export const purpose = z.string().min(1).max(512);
@@ -17,6 +17,8 @@ export const secretEntry = z.object({
   name: z.string(),
   /** allow: get_secret + resolve_secret work; confirm: the user is asked on each resolve; deny: only `run` may use it. */
   policy: z.enum(POLICIES),
+  /** confirm: how the user is asked (via os, client or any) and how long an approval is remembered (seconds). */
+  approval: ApprovalSettingsSchema.optional(),
   /** The hosts the secret is meant for, when the user named them. */
   hosts: z.array(z.string()).optional(),
   tags: z.record(z.string(), z.string()).optional(),

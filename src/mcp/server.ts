@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Broker } from "../core/broker.ts";
 import { BrokerError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { elicitConsent } from "./consent.ts";
+import { elicitationApprover } from "./consent.ts";
 import type { ToolSession } from "./tool.ts";
 import { StdioTransport } from "./stdio-transport.ts";
 import { tools } from "./tools/index.ts";
@@ -48,7 +48,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
   (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m.length > 1024 ? `${m.slice(0, 768)} … (truncated) … ${m.slice(-256)}` : m);
 
   const inFlight = new Set<Promise<unknown>>();
-  const confirm = elicitConsent(server.server, log);
+  const confirm = elicitationApprover(server.server, log);
   const handlers = new Map<string, ToolHandler>();
   for (const tool of tools) {
     const handler: ToolHandler = async (input, extra) => {

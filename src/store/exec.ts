@@ -1,5 +1,5 @@
-// Runs an OS credential helper (security, secret-tool, dbus-send, PowerShell): an absolute path
-// and an argv array (never a shell), optional stdin, a hard timeout, and typed errors.
+// Runs an OS helper (security, secret-tool, dbus-send, PowerShell, the approval dialogs): an
+// absolute path and an argv array (never a shell), optional stdin, a hard timeout, and typed errors.
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, join } from "node:path";
 import { BrokerError } from "../errors.ts";
@@ -15,12 +15,19 @@ export interface HelperCall {
   timeoutMs: number;
   /** The helper's whole environment. */
   env: Record<string, string | undefined>;
+  /**
+   * A helper that waits for a person (an approval dialog): running out of time is an answer,
+   * not a failure — the helper is still killed, and the result has `timedOut` instead of a throw.
+   */
+  timeoutIsAnswer?: boolean;
 }
 
 export interface HelperResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Only with `timeoutIsAnswer`: the helper was killed at the timeout (code is then -1). */
+  timedOut?: true;
 }
 
 /**
@@ -47,6 +54,7 @@ export async function runHelper(call: HelperCall): Promise<HelperResult> {
     const outcome = await Promise.race([finished, timedOut]);
     if (outcome === "timeout") {
       proc.kill("SIGKILL");
+      if (call.timeoutIsAnswer) return { code: -1, stdout: "", stderr: "", timedOut: true };
       throw new BrokerError(
         "BACKEND_UNAVAILABLE",
         `${tool} did not answer within ${call.timeoutMs} ms and was stopped. The keychain may be waiting for an unlock prompt, or its service is hung; run \`mcp-credentials-broker doctor\`.`,

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { MemoryAuditLog, type ConsentAnswer } from "../../src/core/audit.ts";
 import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { scriptedDriver } from "../support/approval-drivers.ts";
 import { memoryBroker } from "./fixtures.ts";
 
 const cli = { client: "unit" };
@@ -157,8 +158,8 @@ describe("Broker audit log", () => {
 
 describe("Broker policies", () => {
   const ask = (answer: ConsentAnswer) => {
-    const asked: string[] = [];
-    return { asked, confirm: async (m: string) => (asked.push(m), answer) };
+    const confirm = scriptedDriver({ answers: [answer] });
+    return { asked: confirm.asked, confirm };
   };
 
   it("returns a 'confirm' secret only when the user accepts, and records every answer", async () => {
@@ -173,6 +174,7 @@ describe("Broker policies", () => {
       expect(port.asked).toEqual([`The MCP client "claude" wants the value of the secret 'gh'. The agent says it needs it for: "open a pull request". Allow this once?`]);
       const line = audit.entries.at(-1)!;
       expect(line).toMatchObject({ event: "resolve", name: "gh", purpose: "open a pull request", client: "claude", consent: answer, outcome: want ? "error" : "ok" });
+      if (answer !== "unsupported") expect(line.approver).toBe("client");
       if (want) expect(line.error).toBe(want);
     }
   });
@@ -318,10 +320,10 @@ describe("Broker fingerprints", () => {
 });
 
 describe("Broker audit timing", () => {
-  it("has a value's resolve line on disk (write-ahead file) before resolve returns, and chained with the next batch", async () => {
+  it("has a value's resolve line in audit.jsonl before resolve returns, with the lines queued before it", async () => {
     const { mkdtempSync, readFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
-    const { dirname, join } = await import("node:path");
+    const { join } = await import("node:path");
     const { FileAuditLog } = await import("../../src/core/audit.ts");
     const { Broker } = await import("../../src/core/broker.ts");
     const base = memoryBroker();
@@ -331,23 +333,12 @@ describe("Broker audit timing", () => {
     await broker.storeSecret("gh", "v1", undefined, cli);
     const ref = await broker.issueReference("gh", "p", 60, cli);
     expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
-    // No flush: the resolve line (and the lines queued before it) are already on disk, in
-    // this process's write-ahead file; the chain gets them with the next batch.
-    const { readdirSync, existsSync } = await import("node:fs");
-    const pending = readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."));
-    expect(pending).toHaveLength(1);
-    const { readPendingLines } = await import("../../src/core/audit-pending.ts");
-    const events = readPendingLines(join(dirname(path), pending[0]!)).map((l) => JSON.parse(l).event);
-    expect(events).toEqual(["store", "get", "resolve"]);
-    expect(existsSync(path)).toBe(false);
-    await audit.flush();
-    expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve"]);
-    expect(readPendingLines(join(dirname(path), pending[0]!))).toEqual([]);
+    // No flush: the resolve line (and the lines queued before it) are already in the log.
+    const events = () => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
+    expect(events()).toEqual(["store", "get", "resolve"]);
     await broker.deleteSecret("gh", cli);
     await audit.flush();
-    expect(readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event)).toEqual(["store", "get", "resolve", "delete"]);
+    expect(events()).toEqual(["store", "get", "resolve", "delete"]);
     await broker.close();
-    // Closed cleanly: the empty write-ahead file is gone.
-    expect(readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."))).toEqual([]);
   });
 });
