@@ -18,8 +18,6 @@ export function resolveDataDir(env: Record<string, string | undefined>, platform
 export const dataFiles = {
   secrets: "secrets.jsonl",
   secretsLock: "secrets.lock",
-  /** The file store's lock and change counter, mapped shared by every broker process (no secret in it). */
-  secretsShm: "secrets.shm",
   audit: "audit.jsonl",
   revoked: "revoked.jsonl",
   /** Names and metadata of the secrets kept in the OS keychain (never values); its changes tell other processes to drop cached reads. */

@@ -1,11 +1,11 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { BrokerError } from "../errors.ts";
-import { openPendingFile, readPendingLines, type PendingFile } from "./audit-pending.ts";
-import { acquireLock, isProcessAlive } from "../store/lock-file.ts";
+import { BrokerError, fsFix } from "../errors.ts";
+import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
+import { keepTornBytes, writeWhole } from "../torn-files.ts";
 import type { Policy } from "../store/store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
@@ -34,17 +34,15 @@ export interface AuditEntry {
   rememberFor?: number;
   /** HMAC-SHA256 fingerprint of the value stored or handed out (see fingerprint.ts): tells values apart, reveals nothing. */
   fp?: string;
-  /** Written to the chain by another broker process from a stopped process's write-ahead file (see FileAuditLog). */
-  recovered?: true;
   outcome: "ok" | "error";
   error?: string;
 }
 
 export interface AuditLog {
   /**
-   * Queues a line and resolves once it is on disk (lines are chained in the order recorded;
-   * an urgent one is on disk when it is in the write-ahead file). A failed write rejects,
-   * and every later `record` then rejects at once.
+   * Queues a line and resolves once it is written to the log (lines are chained in the order
+   * recorded; an urgent one is written on the next turn of the event loop, the others within
+   * BATCH_DELAY_MS). A failed write rejects, and every later `record` then rejects at once.
    */
   record(entry: AuditEntry, opts?: { urgent?: boolean }): Promise<void>;
   /** Throws when an earlier line could not be written: operations refuse to run unaudited. */
@@ -58,9 +56,6 @@ export const BATCH_DELAY_MS = 5;
 
 /** The `prev` of the very first line of a chain. */
 export const GENESIS_PREV = "0".repeat(64);
-
-/** A write-ahead file is `<log path>.pending.<pid>.<nonce>`. */
-export const PENDING_INFIX = ".pending.";
 
 /** Default size at which audit.jsonl is rotated (MCB_AUDIT_MAX_BYTES overrides it). */
 export const DEFAULT_AUDIT_MAX_BYTES = 10 * 1024 * 1024;
@@ -110,95 +105,34 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** The keys of AuditEntry (kept in step by the `satisfies` check below). */
-const AUDIT_FIELDS: ReadonlySet<string> = new Set(
-  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, env: 0, policy: 0, consent: 0, approver: 0, rememberFor: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
-);
-
-/** One line of a write-ahead file: the entry and its time, not yet chained. */
-function formatPendingLine(entry: AuditEntry, time: number): string {
-  return JSON.stringify({ time: new Date(time).toISOString(), ...entry });
-}
-
-/** The write-ahead files beside `path` whose process is gone: `<path>.pending.<pid>.<nonce>`. */
-export function orphanedPendingFiles(path: string, own?: string): string[] {
-  const prefix = `${basename(path)}${PENDING_INFIX}`;
-  let names: string[] = [];
-  try {
-    names = readdirSync(dirname(path));
-  } catch {
-    return [];
-  }
-  return names.flatMap((n) => {
-    if (!n.startsWith(prefix)) return [];
-    const file = join(dirname(path), n);
-    const pid = Number.parseInt(n.slice(prefix.length), 10);
-    if (file === own || (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid))) return [];
-    return [file];
-  });
-}
-
-/**
- * Takes the lines out of stopped processes' write-ahead files (runs under the audit lock):
- * each becomes a queued line marked `recovered`, and the file is removed. A torn last line
- * (killed mid-write) is dropped: that process never answered with its value.
- */
-function recoverPending(path: string, own: string): { lines: QueuedLine[]; files: string[] } {
-  const out: QueuedLine[] = [];
-  const files: string[] = [];
-  for (const file of orphanedPendingFiles(path, own)) {
-    let lines: string[];
-    try {
-      lines = readPendingLines(file);
-    } catch {
-      continue; // another process recovered it first
-    }
-    for (const raw of lines) {
-      let parsed: ({ time?: unknown } & Partial<AuditEntry>) | null = null;
-      try {
-        parsed = JSON.parse(raw) as { time?: unknown } & Partial<AuditEntry>;
-      } catch {
-        continue;
-      }
-      const { time, ...rest } = parsed ?? {};
-      const ms = typeof time === "string" ? Date.parse(time) : Number.NaN;
-      if (!Number.isFinite(ms) || typeof rest.event !== "string" || typeof rest.outcome !== "string") continue;
-      // Only the fields an audit line has: whatever else a file in the data dir holds stays out of the chain.
-      const entry = Object.fromEntries(Object.entries(rest).filter(([k]) => AUDIT_FIELDS.has(k))) as unknown as AuditEntry;
-      const done = Promise.withResolvers<void>();
-      done.promise.catch(() => {}); // nobody waits for a recovered line; a failed write fails the log
-      out.push({ entry: { ...entry, recovered: true }, time: ms, done, inWal: false });
-    }
-    files.push(file);
-  }
-  return { lines: out, files };
-}
-
-/** Where the chain stands: the hash and seq of the last line written. */
+/** Where the chain stands: the hash and seq of the last complete line. */
 interface Head {
   hash: string;
   seq: number;
-  /** False when the file ends in a torn line (a crash mid-write): the next line starts with a newline. */
-  endsClean: boolean;
 }
 
-/** Reads the last line of an open file, scanning backwards in blocks; null for an empty file. */
-function readHead(fd: number, size: number): Head | null {
-  if (size === 0) return null;
-  const endsClean = readAt(fd, size - 1, 1)[0] === 0x0a;
-  const end = endsClean ? size - 1 : size;
-  let lineStart = 0;
-  for (let pos = end; pos > 0; ) {
+/**
+ * The end of an open log: the last complete line's hash and seq (null for none), and `end`,
+ * the offset just after the last newline. Bytes past `end` are a torn line (a writer killed,
+ * or a disk full, mid-write): they were never acknowledged.
+ */
+function readTail(fd: number, size: number): { head: Head | null; end: number } {
+  const end = lastNewline(fd, size) + 1;
+  if (end === 0) return { head: null, end: 0 };
+  const lineStart = lastNewline(fd, end - 1) + 1;
+  const line = readAt(fd, lineStart, end - 1 - lineStart);
+  return { head: { hash: lineHash(line), seq: seqOf(line) }, end };
+}
+
+/** The offset of the last newline before `before`, scanning backwards in blocks; -1 for none. */
+function lastNewline(fd: number, before: number): number {
+  for (let pos = before; pos > 0; ) {
     const from = Math.max(0, pos - 4096);
     const nl = readAt(fd, from, pos - from).lastIndexOf(0x0a);
-    if (nl >= 0) {
-      lineStart = from + nl + 1;
-      break;
-    }
+    if (nl >= 0) return from + nl;
     pos = from;
   }
-  const line = readAt(fd, lineStart, end - lineStart);
-  return { hash: lineHash(line), seq: seqOf(line), endsClean };
+  return -1;
 }
 
 function readAt(fd: number, position: number, length: number): Buffer {
@@ -222,13 +156,23 @@ function seqOf(line: Buffer): number {
   }
 }
 
+/** Errors that mean the data dir cannot be written at all (as opposed to a full disk or an I/O error). */
+const READ_ONLY: ReadonlySet<string> = new Set(["EROFS", "EACCES", "EPERM"]);
+
 /**
- * Appends hash-chained lines to `path`. Several broker processes append to one log, so
- * each batch takes the lock `<path>.lock`, finds the chain's head (cached while the file
- * is unchanged), rotates when a line would push the file past `maxBytes`, and writes the
- * batch in one write. `record` resolves when its line is on disk: for a line that hands
- * out a value (`urgent`: resolve, inject, mint) that is this process's write-ahead file,
- * at once and without the lock; for the others, the chain, in the next batch.
+ * Appends hash-chained lines to `path`: one write path, the same on every OS. Several broker
+ * processes append to one log, so each batch takes the lock file `<path>.lock`
+ * (lock-file.ts), finds the chain's head (cached while the file's inode and size are
+ * unchanged), rotates when a line would push the file past `maxBytes`, and writes the batch
+ * with one O_APPEND write(2). `record` resolves when its line is written: a line someone waits
+ * for (`urgent`: one that hands out a value) on the next turn of the event loop, the others
+ * within BATCH_DELAY_MS, so the lines of a store → get → resolve sequence share one lock.
+ *
+ * A write that fails part-way (a full disk: POSIX write(2) may store part of the bytes, then
+ * fail with ENOSPC) is cut back to where the file ended, so no torn line stays behind; a torn
+ * line left by a writer killed mid-write is cut by the next writer, its bytes kept aside in
+ * `audit.jsonl.torn-<time>`. Lines are written, not fsync'ed: they survive the broker being
+ * killed (the page cache holds them), not a power cut.
  */
 export class FileAuditLog implements AuditLog {
   readonly #path: string;
@@ -236,7 +180,7 @@ export class FileAuditLog implements AuditLog {
   readonly #now: () => number;
   readonly #maxBytes: number;
   /** The head after our last append, valid while the file has the same inode and size. */
-  #cache: { ino: number; size: number; head: Head } | null = null;
+  #cache: { ino: number; size: number; head: Head | null } | null = null;
   #fd: number | null = null;
   #fdIno = -1;
   #dirReady = false;
@@ -245,68 +189,30 @@ export class FileAuditLog implements AuditLog {
   /** Starts a delayed batch now (set while one waits for its timer). */
   #wake: (() => void) | null = null;
   #failure: BrokerError | null = null;
-  /** This process's write-ahead file (see #writeAhead): lines waiting for the chain, on disk. */
-  #wal: PendingFile | null = null;
-  readonly #walPath: string;
-  #recovered = false;
 
   constructor(opts: { path: string; now: () => number; maxBytes?: number }) {
     this.#path = opts.path;
     this.#lockPath = `${opts.path}.lock`;
     this.#now = opts.now;
     this.#maxBytes = opts.maxBytes ?? DEFAULT_AUDIT_MAX_BYTES;
-    this.#walPath = `${opts.path}${PENDING_INFIX}${process.pid}.${randomBytes(4).toString("hex")}`;
   }
 
   assertWritable(): void {
     if (this.#failure) throw this.#failure;
   }
 
+  /** The error that stopped this log, if one did (a CLI command reports it after an operation that succeeded). */
+  get failure(): BrokerError | null {
+    return this.#failure;
+  }
+
   async record(entry: AuditEntry, opts: { urgent?: boolean } = {}): Promise<void> {
     if (this.#failure) throw this.#failure;
     const done = Promise.withResolvers<void>();
     // The time is taken now, when the event happens, not when the batch is written.
-    this.#queue.push({ entry, time: this.#now(), done, inWal: false });
-    // Once in the write-ahead file a line is safe, so its chained append can wait for the
-    // batch like any other line (a store → get → resolve sequence still takes one lock).
-    // Without room there (a burst), it waits for the chain itself, as every line once did.
-    this.#scheduleFlush(opts.urgent === true && !this.#writeAhead());
+    this.#queue.push({ entry, time: this.#now(), done });
+    this.#scheduleFlush(opts.urgent === true);
     return done.promise;
-  }
-
-  /**
-   * A line someone waits for (a value about to be handed out) must be on disk before the
-   * answer, but the chain needs the cross-process lock. So it goes first, with every line
-   * queued before it, into this process's own write-ahead file (audit-pending.ts: a copy
-   * into a shared mapping, or one write(2) where there is none), no lock;
-   * the chained append follows with the next batch and empties the file.
-   * A process killed in between leaves the file behind, and the next broker to write the
-   * log appends its lines (marked `recovered`).
-   */
-  #writeAhead(): boolean {
-    if (this.#failure) return true;
-    let text = "";
-    const items: QueuedLine[] = [];
-    for (const item of this.#queue) {
-      if (item.inWal) continue;
-      text += `${formatPendingLine(item.entry, item.time)}\n`;
-      items.push(item);
-    }
-    try {
-      if (this.#wal === null) {
-        this.#ensureDir();
-        this.#wal = openPendingFile(this.#walPath);
-      }
-      if (!this.#wal.append(Buffer.from(text))) return false;
-    } catch (e) {
-      this.#fail(e, []);
-      return true;
-    }
-    for (const item of items) {
-      item.inWal = true;
-      item.done.resolve();
-    }
-    return true;
   }
 
   /** Appends `batch` while holding the lock, releases it, and settles each line's promise. */
@@ -322,10 +228,6 @@ export class FileAuditLog implements AuditLog {
       return false;
     }
     for (const item of batch) item.done.resolve();
-    // Every line of the write-ahead file is in the chain now.
-    if (this.#wal !== null && batch.some((i) => i.inWal)) {
-      try { this.#wal.clear(); } catch { /* recovered later as duplicates at worst */ }
-    }
     return true;
   }
 
@@ -336,9 +238,19 @@ export class FileAuditLog implements AuditLog {
     }
   }
 
-  /** Fail closed: this batch and everything after it is refused, and so is every later operation. */
+  /**
+   * Fail closed: this batch and everything after it is refused, and so is every later
+   * operation — a value is handed out, and a change made, only once its line is written.
+   */
   #fail(e: unknown, batch: QueuedLine[]): void {
-    this.#failure = new BrokerError("IO_ERROR", `Cannot write the audit log ${this.#path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).name}. Free disk space or fix the data directory's permissions, then restart the broker.`, { cause: e });
+    const cause = e instanceof BrokerError && e.cause ? e.cause : e;
+    const code = (cause as NodeJS.ErrnoException).code;
+    const what = code ? `${code} (${fsFix(code)})` : (e instanceof BrokerError ? e.message : "error");
+    this.#failure = new BrokerError(
+      code && READ_ONLY.has(code) ? "STORE_READ_ONLY" : e instanceof BrokerError && !code ? e.code : "IO_ERROR",
+      `Cannot write the audit log ${this.#path}: ${what}. The broker hands out no value and changes nothing it cannot record there first (fail closed): fix this, then retry (a running MCP server refuses until it is restarted).`,
+      { cause: e },
+    );
     for (const item of [...batch, ...this.#queue.splice(0)]) item.done.reject(this.#failure);
   }
 
@@ -377,7 +289,7 @@ export class FileAuditLog implements AuditLog {
       let release: () => void;
       try {
         this.#ensureDir();
-        release = await acquireLock(this.#lockPath);
+        release = tryAcquireLock(this.#lockPath) ?? (await acquireLock(this.#lockPath));
       } catch (e) {
         this.#fail(e, []);
         return;
@@ -397,14 +309,6 @@ export class FileAuditLog implements AuditLog {
    * process rotated the file meanwhile, and then the fd is reopened.
    */
   #append(batch: QueuedLine[]): void {
-    let recoveredFiles: string[] = [];
-    if (!this.#recovered) {
-      // Once per process, before our first line: lines a stopped broker had only in its write-ahead file.
-      this.#recovered = true;
-      const found = recoverPending(this.#path, this.#walPath);
-      batch = [...found.lines, ...batch];
-      recoveredFiles = found.files;
-    }
     let st = this.#statPath();
     if (this.#fd === null || st === null || this.#fdIno !== st.ino) {
       this.#closeFd();
@@ -412,20 +316,33 @@ export class FileAuditLog implements AuditLog {
       st = fstatSync(this.#fd);
       this.#fdIno = st.ino;
     }
-    const cached = this.#cache && this.#cache.ino === st.ino && this.#cache.size === st.size ? this.#cache.head : null;
-    // An empty live file continues the chain of the newest rotated file.
-    let head = cached ?? readHead(this.#fd, st.size) ?? this.#rotatedHead() ?? { hash: GENESIS_PREV, seq: 0, endsClean: true };
+    const fd = this.#fd;
     let size = st.size;
+    let head: Head | null;
+    if (this.#cache && this.#cache.ino === st.ino && this.#cache.size === size) head = this.#cache.head;
+    else {
+      const tail = readTail(fd, size);
+      if (tail.end < size) {
+        // A torn last line: the next line must start on a fresh one. Keep its bytes aside, then cut it.
+        keepTornBytes(this.#path, [readAt(fd, tail.end, size - tail.end)]);
+        ftruncateSync(fd, tail.end);
+        size = tail.end;
+      }
+      head = tail.head;
+    }
+    this.#cache = null; // set again below, once the batch is written
+    // An empty live file continues the chain of the newest rotated file.
+    let prev = head ?? (size === 0 ? this.#rotatedHead() : null) ?? { hash: GENESIS_PREV, seq: 0 };
     let ino = st.ino;
-    let pending = head.endsClean ? "" : "\n";
-    let pendingBytes = pending.length; // kept alongside: measuring the whole batch per line was quadratic
+    let pending = "";
+    let pendingBytes = 0; // kept alongside: measuring the whole batch per line was quadratic
     for (const { entry, time } of batch) {
-      const text = formatAuditLine(entry, time, head.seq + 1, head.hash);
+      const text = formatAuditLine(entry, time, prev.seq + 1, prev.hash);
       const line = `${text}\n`;
       const lineBytes = Buffer.byteLength(line);
       if (size + pendingBytes > 0 && size + pendingBytes + lineBytes > this.#maxBytes) {
         // Rotate: finish the current file, then continue the chain in a fresh one.
-        if (pending) writeSync(this.#fd!, pending);
+        if (pending) this.#writeAt(fd, Buffer.from(pending), size);
         this.#closeFd();
         renameSync(this.#path, this.#nextRotatedPath());
         this.#fd = openSync(this.#path, "a+", 0o600);
@@ -437,13 +354,22 @@ export class FileAuditLog implements AuditLog {
       }
       pending += line;
       pendingBytes += lineBytes;
-      head = { hash: lineHash(text), seq: head.seq + 1, endsClean: true };
+      prev = { hash: lineHash(text), seq: prev.seq + 1 };
     }
-    const bytes = Buffer.from(pending);
-    writeSync(this.#fd!, bytes); // one write(2) for the batch, O_APPEND
-    this.#cache = { ino, size: size + bytes.length, head };
-    // Only now that their lines are in the chain.
-    for (const f of recoveredFiles) try { unlinkSync(f); } catch { /* removed meanwhile */ }
+    this.#writeAt(this.#fd!, Buffer.from(pending), size);
+    this.#cache = { ino, size: size + pendingBytes, head: prev };
+  }
+
+  /** One write(2) of whole lines at the end of the log, which ends at `size`; on failure cut back to `size`. */
+  #writeAt(fd: number, bytes: Buffer, size: number): void {
+    writeWhole(fd, bytes, (e) => {
+      try {
+        ftruncateSync(fd, size);
+      } catch {
+        /* the next writer cuts the torn line */
+      }
+      return e as Error;
+    });
   }
 
   #statPath(): { ino: number; size: number } | null {
@@ -467,7 +393,7 @@ export class FileAuditLog implements AuditLog {
     if (!newest) return null;
     const fd = openSync(newest.path, "r");
     try {
-      return readHead(fd, fstatSync(fd).size);
+      return readTail(fd, fstatSync(fd).size).head;
     } finally {
       closeSync(fd);
     }
@@ -483,12 +409,6 @@ export class FileAuditLog implements AuditLog {
     await this.flush();
     this.#cache = null;
     this.#closeFd();
-    if (this.#wal !== null) {
-      this.#wal.close();
-      this.#wal = null;
-      // Empty once every line is in the chain; after a failed write it keeps them for recovery.
-      if (!this.#failure) try { unlinkSync(this.#walPath); } catch { /* gone */ }
-    }
   }
 }
 
@@ -496,8 +416,6 @@ interface QueuedLine {
   entry: AuditEntry;
   time: number;
   done: PromiseWithResolvers<void>;
-  /** Already in this process's write-ahead file. */
-  inWal: boolean;
 }
 
 /** Keeps entries in memory: for unit tests. */

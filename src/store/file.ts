@@ -2,14 +2,14 @@
 // under a cross-process lock, compacted by atomic rename, optionally sealed with
 // AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 import { dataFiles, fileInTheWay } from "../paths.ts";
-import { acquireLock } from "./lock-file.ts";
-import { SharedLock, sharedMapsSupported } from "./shared-lock.ts";
+import { keepTornBytes, writeWhole } from "../torn-files.ts";
+import { acquireLock, tryAcquireLock } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
 const FORMAT = "mcp-credentials-broker/secrets-log";
@@ -31,15 +31,11 @@ const SCRYPT = { N: 1 << 14, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_CHECK = "mcp-credentials-broker key check";
 // Compact when the log holds this many more lines than live records.
 const COMPACT_SLACK = 256;
-// With the shared change counter, how often a read still stats the file (for changes made outside the broker).
-const RESTAT_MS = 1_000;
 
 export interface FileStoreOptions {
   dir: string;
   /** MCB_STORE_KEY: when set, the file is encrypted; an encrypted file needs it to load. */
   passphrase?: string;
-  /** The shared-memory lock (default: where the platform has shared maps). False: the hard-link lock, as on Windows. */
-  sharedMaps?: boolean;
 }
 
 /** What this process has read of the log so far. */
@@ -59,8 +55,10 @@ interface LogState {
    * before it, or a file cut at a line's end): read as stored, completed by the next writer.
    */
   tailOp: Op | null;
-  /** File size when last read: unchanged inode and size (and no tail) mean nothing to read. */
+  /** File size when last read: unchanged inode, size and mtime (and no tail) mean nothing to read. */
   seen: number;
+  /** The file's mtime (ms, sub-ms precision) when last read or written by us. */
+  mtimeMs: number;
   header: Header | null;
   secrets: Map<string, SecretRecord>;
   /** Change lines applied (against the live records: when to compact). */
@@ -73,22 +71,22 @@ interface LogState {
   torn: Buffer[];
 }
 
-const EMPTY = (): LogState => ({ ino: -1, offset: 0, lineNo: 0, partial: false, tail: null, tailOp: null, seen: -1, header: null, secrets: new Map(), lines: 0, torn: [] });
+const EMPTY = (): LogState => ({ ino: -1, offset: 0, lineNo: 0, partial: false, tail: null, tailOp: null, seen: -1, mtimeMs: -1, header: null, secrets: new Map(), lines: 0, torn: [] });
 
 /** Errors that keep this process from writing the data dir, but not from reading it. */
-const WRITE_BLOCKED: ReadonlySet<string> = new Set(["EROFS", "EACCES", "EPERM", "ENOSPC", "EDQUOT"]);
+const READ_ONLY: ReadonlySet<string> = new Set(["EROFS", "EACCES", "EPERM"]);
 
 /** Where a change line can start: a plain op, or a sealed one (JSON.stringify never puts these bytes inside a string). */
 const LINE_STARTS = ['{"set":', '{"delete":', '{"iv":'];
 
 /**
  * A Store in `secrets.jsonl`: a header line, then one JSON line per set or delete.
- * A write takes the lock, catches up with the log, and appends one line with a single
- * write(2) (O_APPEND) — ≈2 µs where rewriting the file costs ≈0.5 ms here. Readers catch
- * up by reading only the bytes added since they last looked (the file's inode and size
- * say what changed), so a hot read is one stat. When the log grows well past its live
- * records it is compacted: a complete new file renamed over the old one, under the same
- * lock.
+ * A write takes the lock file `secrets.lock` (lock-file.ts: a hard link, the same on every
+ * OS), catches up with the log, and appends one line with a single write(2) (O_APPEND) —
+ * ≈2 µs where rewriting the file costs ≈0.5 ms here. Readers take no lock: they catch up by
+ * reading only the bytes added since they last looked (the file's inode, size and mtime say
+ * what changed), so a hot read is one stat. When the log grows well past its live records
+ * it is compacted: a complete new file renamed over the old one, under the same lock.
  *
  * A process killed at any point leaves every acknowledged line intact. Only the bytes after
  * the last newline can be a torn write (a line is acknowledged only once its newline is
@@ -107,21 +105,6 @@ export class FileStore implements Store {
   #state: LogState = EMPTY();
   #key: { salt: string; key: Buffer } | null = null;
   #append: { fd: number; ino: number } | null = null;
-  /**
-   * The lock and change counter shared by every process of this data dir (shared-lock.ts);
-   * null on Windows, where the hard-link lock at #lockPath and a stat per read serve instead.
-   */
-  #shared: SharedLock | null = null;
-  /**
-   * Where the shared lock is wanted but could not be opened (a read-only data dir, one not
-   * writable by this user, a full disk): reads go on without it, a stat each; every write
-   * tries again and, while it still fails, is refused with this error.
-   */
-  #sharedFailure: BrokerError | null = null;
-  readonly #wantShared: boolean;
-  /** The shared generation #state reflects, and when the file was last stat'ed. */
-  #seenGeneration = -1;
-  #checkedAt = 0;
 
   constructor(opts: FileStoreOptions) {
     this.#dir = opts.dir;
@@ -135,23 +118,6 @@ export class FileStore implements Store {
       throw dataDirError(opts.dir, e);
     }
     removeOrphanFiles(opts.dir);
-    this.#wantShared = opts.sharedMaps ?? sharedMapsSupported();
-    if (this.#wantShared) this.#openShared();
-  }
-
-  /**
-   * Opens the shared lock. A data dir that cannot be written still serves reads: reading
-   * needs no lock, so only writes see the failure.
-   */
-  #openShared(): void {
-    try {
-      this.#shared = SharedLock.open(join(this.#dir, dataFiles.secretsShm));
-      this.#sharedFailure = null;
-    } catch (e) {
-      const code = ((e as BrokerError).cause as NodeJS.ErrnoException | undefined)?.code;
-      if (!code || !WRITE_BLOCKED.has(code)) throw e;
-      this.#sharedFailure = code === "EROFS" || code === "EACCES" || code === "EPERM" ? this.#readOnlyError(code, e) : (e as BrokerError);
-    }
   }
 
   get path(): string {
@@ -180,8 +146,7 @@ export class FileStore implements Store {
 
   /** Rewrites the log with only the live records, so the values of deleted ones leave no trace in the file. */
   async compact(): Promise<void> {
-    this.#assertWritable();
-    const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
+    const release = await this.#lock();
     try {
       const st = this.#syncForWrite();
       if (st.header !== null) this.#rewrite(st, null);
@@ -197,9 +162,7 @@ export class FileStore implements Store {
 
   /** Appends one change under the lock; false when a delete found nothing to delete. */
   async #write(op: Op): Promise<boolean> {
-    this.#assertWritable();
-    // Free in the common case: one compare-and-swap, no turn of the event loop.
-    const release = this.#shared?.tryAcquire() ?? (await this.#acquire());
+    const release = await this.#lock();
     try {
       const st = this.#syncForWrite();
       if ("delete" in op && !(st.tailOp ? lookup(st, op.delete) : st.secrets.get(op.delete))) return false;
@@ -228,7 +191,6 @@ export class FileStore implements Store {
         } catch {
           // Cannot even do that (EIO): read the file afresh next time; the next writer cuts the torn tail.
           this.#state = EMPTY();
-          this.#seenGeneration = -1;
         }
         return this.#ioError("write", e);
       });
@@ -241,12 +203,12 @@ export class FileStore implements Store {
       }
       apply(st.secrets, op);
       st.offset = st.seen = before + bytes.length;
+      st.mtimeMs = mtimeOf(fd);
       st.partial = false;
       st.tail = null;
       st.tailOp = null;
       st.lines++;
       st.lineNo++;
-      this.#changed();
       if (st.lines > st.secrets.size * 2 + COMPACT_SLACK) this.#rewrite(st, null);
       return true;
     } finally {
@@ -254,15 +216,19 @@ export class FileStore implements Store {
     }
   }
 
-  /** The lock, waiting for it: the shared one, or the hard-link lock where maps are not available. */
-  #acquire(): Promise<() => void> {
-    return this.#shared ? this.#shared.acquire() : acquireLock(this.#lockPath);
-  }
-
-  /** Before a write: the shared lock must be open (tried again, in case the data dir became writable). */
-  #assertWritable(): void {
-    if (this.#wantShared && this.#shared === null) this.#openShared();
-    if (this.#sharedFailure) throw this.#sharedFailure;
+  /**
+   * The lock file, waiting for it when another process holds it. Taking it is the first
+   * thing a write does, so a data dir that cannot be written (read-only, not ours, full)
+   * refuses every write here, with what to do, while reads — which take no lock — go on.
+   */
+  async #lock(): Promise<() => void> {
+    try {
+      return tryAcquireLock(this.#lockPath) ?? (await acquireLock(this.#lockPath));
+    } catch (e) {
+      const code = ((e as BrokerError).cause as NodeJS.ErrnoException | undefined)?.code;
+      if (code && READ_ONLY.has(code)) throw this.#readOnlyError(code, e);
+      throw e;
+    }
   }
 
   #readOnlyError(code: string, cause: unknown): BrokerError {
@@ -271,55 +237,41 @@ export class FileStore implements Store {
     return new BrokerError("STORE_READ_ONLY", `The data directory ${this.#dir} ${why}: secrets can be listed and read, but not stored, changed or deleted. To change them, ${fix}, or set MCB_HOME to a writable directory.`, { cause });
   }
 
-  /** After a change under the lock: tell other processes, and note that #state is current. */
-  #changed(): void {
-    if (!this.#shared) return;
-    this.#shared.bump();
-    this.#seenGeneration = this.#shared.generation;
-  }
-
   /**
-   * Under the lock, before a write: the state of the file as it really is. Every broker bumps
-   * the shared counter after a change, but a writer killed mid-write never does, and the file
-   * may have been replaced or cut by hand: so the path is stat'ed (inode and size) whatever
-   * the counter says, and its last byte is read to confirm that the cached state ends where
-   * the file does, on a newline. ≈1 µs for the stat and the read.
+   * Under the lock, before a write: the state of the file as it really is. A writer killed
+   * mid-write leaves bytes no cache knows of, and the file may have been replaced or cut by
+   * hand: so the path is stat'ed (inode, size, mtime), and its last byte is read to confirm
+   * that the cached state ends where the file does, on a newline. ≈1 µs for the stat and the read.
    */
   #syncForWrite(): LogState {
-    let st = this.#sync({ force: true });
+    let st = this.#sync();
     if (st.header === null || st.partial || st.seen === 0) return st;
     if (lastByte(this.#appendFd(st.ino), st.seen) !== 0x0a) {
       // Same inode and size, yet not what we read: read it all again.
       this.#state = EMPTY();
-      st = this.#sync({ force: true });
+      st = this.#sync();
     }
     return st;
   }
 
   /**
    * Catches up with the file: nothing if unchanged, the new tail if it grew, all if replaced.
-   * With the shared counter, "unchanged" needs no system call: every write by a broker bumps
-   * it. The file is still stat'ed once a second, for changes made by anything else (a
-   * restored backup, an edit by hand).
+   * "Unchanged" is one stat(2): the same inode, size and mtime as when this process last read
+   * or wrote it. Every change by a broker either grows the file (an append) or replaces it (a
+   * compaction: a new inode, and should the number be reused, a new mtime); the stat also
+   * catches changes made by anything else (a restored backup, an edit by hand).
    */
-  #sync(opts: { force?: boolean } = {}): LogState {
-    if (this.#shared) {
-      const generation = this.#shared.generation;
-      const now = Date.now();
-      if (!opts.force && generation === this.#seenGeneration && now - this.#checkedAt < RESTAT_MS && this.#state.header !== null) return this.#state;
-      // Read before the stat: a change after this point bumps it again and is seen next time.
-      this.#seenGeneration = generation;
-      this.#checkedAt = now;
-    }
+  #sync(): LogState {
     let ino: number;
     let size: number;
+    let mtimeMs: number;
     try {
       const s = statSync(this.#path);
       if (!s.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR", syscall: "open", path: this.#path });
       ino = s.ino;
       size = Number(s.size);
+      mtimeMs = s.mtimeMs;
     } catch (e) {
-      this.#seenGeneration = -1;
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return (this.#state = EMPTY());
       throw this.#ioError("read", e);
     }
@@ -327,8 +279,12 @@ export class FileStore implements Store {
     // With a tail, the size alone does not tell: a writer may since have cut it and appended a
     // line of the same length (and timestamps are too coarse to tell either). A tail is a
     // partial line, rare and short-lived (the next write removes it): read it again.
-    if (st.ino === ino && size === st.seen && !st.partial && st.header !== null) return st;
-    return (this.#state = this.#catchUp(st));
+    if (st.ino === ino && size === st.seen && mtimeMs === st.mtimeMs && !st.partial && st.header !== null) return st;
+    // Same inode and size but another mtime, with nothing partial: not an append (appends
+    // grow the file), so the file was rewritten in place or replaced by one that reuses the
+    // inode number: read it whole.
+    const rewritten = st.ino === ino && size === st.seen && mtimeMs !== st.mtimeMs && !st.partial;
+    return (this.#state = this.#catchUp(rewritten ? EMPTY() : st));
   }
 
   /** Opens the log and applies every complete line past what `prev` has read. */
@@ -345,6 +301,7 @@ export class FileStore implements Store {
       const s = fstatSync(fd);
       const size = Number(s.size);
       const st = prev.ino === s.ino && size >= prev.offset ? prev : { ...EMPTY(), ino: s.ino };
+      st.mtimeMs = s.mtimeMs;
       const len = size - st.offset;
       const buf = Buffer.allocUnsafe(len);
       let got = 0;
@@ -524,26 +481,10 @@ export class FileStore implements Store {
    * so nothing leaves the disk unseen. Only ever torn writes: damaged lines stop every write.
    */
   #keepAside(chunks: Buffer[]): void {
-    if (chunks.length === 0) return;
-    const base = `${this.#path}.torn-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-    for (let i = 0; ; i++) {
-      const file = i === 0 ? base : `${base}-${i}`;
-      let fd: number;
-      try {
-        fd = openSync(file, "wx", 0o600);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "EEXIST") continue;
-        throw this.#ioError("keep a copy of torn bytes beside", e);
-      }
-      try {
-        writeWhole(fd, Buffer.concat(chunks.flatMap((c) => [c, Buffer.from("\n")])), (e) => {
-          try { unlinkSync(file); } catch { /* gone */ }
-          return this.#ioError("keep a copy of torn bytes beside", e);
-        });
-      } finally {
-        closeSync(fd);
-      }
-      return;
+    try {
+      keepTornBytes(this.#path, chunks);
+    } catch (e) {
+      throw this.#ioError("keep a copy of torn bytes beside", e);
     }
   }
 
@@ -578,11 +519,12 @@ export class FileStore implements Store {
     const content = `${lines.join("\n")}\n`;
     const tmp = `${this.#path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     let ino: number;
+    let mtimeMs: number;
     try {
       const fd = openSync(tmp, "wx", 0o600);
       try {
         writeFileSync(fd, content); // loops until every byte is written
-        ino = fstatSync(fd).ino;
+        ({ ino, mtimeMs } = fstatSync(fd)); // rename(2) keeps both
       } finally {
         closeSync(fd);
       }
@@ -593,8 +535,7 @@ export class FileStore implements Store {
     }
     this.#closeAppendFd();
     const size = Buffer.byteLength(content);
-    this.#state = { ...EMPTY(), ino, offset: size, seen: size, lineNo: lines.length, header, secrets, lines: secrets.size };
-    this.#changed();
+    this.#state = { ...EMPTY(), ino, offset: size, seen: size, mtimeMs, lineNo: lines.length, header, secrets, lines: secrets.size };
   }
 
   /** An O_APPEND fd on the log whose inode is `ino`, kept open between writes (readable: #syncForWrite reads its last byte). */
@@ -663,22 +604,12 @@ function live(st: LogState): Map<string, SecretRecord> {
   return m;
 }
 
-/**
- * Writes all of `bytes` at the end of an O_APPEND fd: write(2) may store fewer bytes than
- * asked (POSIX.1-2017 write(): a full disk, a signal), and then the rest is written (under
- * the lock, nothing else lands between). On failure `fail` undoes and builds the error to throw.
- */
-function writeWhole(fd: number, bytes: Buffer, fail: (e: unknown) => Error): void {
-  let done = 0;
-  while (done < bytes.length) {
-    let n: number;
-    try {
-      n = writeSync(fd, bytes, done, bytes.length - done);
-    } catch (e) {
-      throw fail(e);
-    }
-    if (n <= 0) throw fail(Object.assign(new Error("write stored nothing"), { code: "EIO" }));
-    done += n;
+/** The mtime of an open file, after our write: what #sync compares with. */
+function mtimeOf(fd: number): number {
+  try {
+    return fstatSync(fd).mtimeMs;
+  } catch {
+    return -1; // unknown: the next read reads the file again
   }
 }
 
@@ -710,5 +641,5 @@ function dataDirError(dir: string, e: unknown): BrokerError {
  * time leaves its lock holder files; remove those whose process is gone.
  */
 function removeOrphanFiles(dir: string): void {
-  removeDeadWritersFiles(dir, /^(?:secrets\.(?:jsonl|shm)|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/);
+  removeDeadWritersFiles(dir, /^(?:secrets\.jsonl|[\w-]+\.lock(?:\.break)?)\.(\d+)\.[0-9a-f]{8}(?:\.tmp)?$/);
 }

@@ -3,7 +3,6 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
-import { openPendingFile, PENDING_CAPACITY, readPendingLines } from "../../src/core/audit-pending.ts";
 import { FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
 
 function tempLog(): string {
@@ -88,13 +87,24 @@ describe("FileAuditLog", () => {
     expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5, files: ["audit.1.jsonl", "audit.jsonl"] });
   });
 
-  it("starts a fresh line after a torn last line, which verify then reports", async () => {
+  it("cuts a torn last line (a writer killed mid-write) before appending, keeping its bytes aside: the chain stays whole", async () => {
     const path = tempLog();
     await write(path, 3);
-    appendFileSync(path, '{"time":"2026-01-01T00:00:00.000Z","event":"get"');
+    const torn = '{"time":"2026-01-01T00:00:00.000Z","event":"get"';
+    appendFileSync(path, torn);
     await write(path, 2, { from: 3 });
-    expect(linesOf(path)).toHaveLength(6);
-    expect(verifyAuditLog(path)).toMatchObject({ ok: false, bad: { file: "audit.jsonl", line: 4 } });
+    expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1", "secret-2", "secret-3", "secret-4"]);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
+    const aside = readdirSync(join(path, "..")).filter((n) => n.startsWith("audit.jsonl.torn-"));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(path, "..", aside[0]!), "utf8")).toBe(`${torn}\n`);
+  });
+
+  it("a file holding only a torn line: the chain starts afresh after it is cut", async () => {
+    const path = tempLog();
+    writeFileSync(path, '{"time":"2026-01-01T00:00:00.000Z","ev');
+    await write(path, 2);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 2 });
   });
 });
 
@@ -205,116 +215,36 @@ describe("FileAuditLog batching and failure", () => {
   });
 });
 
-describe("FileAuditLog write-ahead file (lines that hand out a value)", () => {
-  const pendingFiles = (path: string) => readdirSync(resolve(path, "..")).filter((n) => n.startsWith("audit.jsonl.pending."));
-  /** A pid that belonged to a process which has exited (and was reaped). */
-  const deadPid = () => {
-    const p = Bun.spawnSync(["true"]);
-    return p.pid;
-  };
-
-  it("has an urgent line on disk when record resolves, before the chain has it; the batch chains it and empties the file", async () => {
+describe("FileAuditLog urgent lines (those that hand out a value)", () => {
+  it("has an urgent line, and every line queued before it, in audit.jsonl when record resolves: one file, no write-ahead copy", async () => {
     const path = tempLog();
     const log = new FileAuditLog({ path, now: Date.now });
     const first = log.record(entry(0));
     await log.record(entry(1), { urgent: true });
-    await first; // written ahead together with the urgent line, in order
-    const [wal] = pendingFiles(path);
-    expect(wal).toMatch(new RegExp(`^audit\\.jsonl\\.pending\\.${process.pid}\\.[0-9a-f]+$`));
-    expect(readPendingLines(join(resolve(path, ".."), wal!)).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
-    expect(existsSync(path)).toBe(false);
-    await log.flush();
+    await first; // written together with the urgent line, in order
     expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
-    expect(readPendingLines(join(resolve(path, ".."), wal!))).toEqual([]);
+    expect(readdirSync(resolve(path, "..")).filter((n) => !n.startsWith("audit.jsonl.lock.")).sort()).toEqual(["audit.jsonl"]);
     expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 2 });
     await log.close();
-    expect(pendingFiles(path)).toEqual([]);
   });
 
-  it("chains a stopped process's pending lines (marked recovered) before its own first line, drops a torn last line and unknown fields, removes the file", async () => {
-    const path = tempLog();
-    await write(path, 2);
-    const orphan = `${path}.pending.${deadPid()}.0badc0de`;
-    const pending = [
-      { time: "2026-01-02T03:04:05.000Z", event: "resolve", name: "gh", reference: "ref_x", client: "claude", outcome: "ok" },
-      { time: "2026-01-02T03:04:06.000Z", event: "mint", provider: "github", tokenId: "jti-1", outcome: "ok" },
-    ];
-    // A field no audit line has (here a would-be value) never reaches the chain.
-    const planted = { ...pending[0], value: "PLANTED-VALUE", seq: 999 };
-    writeFileSync(orphan, `${[planted, pending[1]].map((p) => JSON.stringify(p)).join("\n")}\n{"time":"2026-01-02T03:04:07.000Z","ev`);
-    const log = new FileAuditLog({ path, now: Date.now });
-    await log.record(entry(9));
-    await log.close();
-    const lines = linesOf(path).map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.name ?? l.event)).toEqual(["secret-0", "secret-1", "gh", "mint", "secret-9"]);
-    expect(lines[2]).toMatchObject({ ...pending[0], recovered: true, seq: 3 });
-    expect(lines[3]).toMatchObject({ ...pending[1], recovered: true, seq: 4 });
-    expect(lines[4].recovered).toBeUndefined();
-    expect(readFileSync(path, "utf8")).not.toContain("PLANTED-VALUE");
-    expect(existsSync(orphan)).toBe(false);
-    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
-  });
-
-  it("leaves a live process's pending file alone", async () => {
-    const path = tempLog();
-    const live = Bun.spawn(["sleep", "30"]);
-    try {
-      const other = `${path}.pending.${live.pid}.12345678`;
-      writeFileSync(other, `${JSON.stringify({ time: new Date().toISOString(), event: "resolve", name: "x", outcome: "ok" })}\n`);
-      await write(path, 1);
-      expect(existsSync(other)).toBe(true);
-      expect(linesOf(path)).toHaveLength(1);
-    } finally {
-      live.kill();
-      await live.exited;
-    }
-  });
-
-  it("when a burst does not fit in the write-ahead file, the rest waits for the chain; nothing is lost or reordered", async () => {
+  it("a burst of urgent lines lands whole and in order", async () => {
     const path = tempLog();
     const log = new FileAuditLog({ path, now: Date.now });
     const big = (i: number): AuditEntry => ({ ...entry(i), purpose: "p".repeat(1000) });
-    const n = Math.ceil((2 * PENDING_CAPACITY) / 1000);
-    await Promise.all(Array.from({ length: n }, (_, i) => log.record(big(i), { urgent: true })));
-    // Every record resolved: the early ones from the write-ahead file, the rest once chained.
+    await Promise.all(Array.from({ length: 150 }, (_, i) => log.record(big(i), { urgent: true })));
     await log.close();
-    expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(Array.from({ length: n }, (_, i) => `secret-${i}`));
-    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: n });
-    expect(pendingFiles(path)).toEqual([]);
+    expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(Array.from({ length: 150 }, (_, i) => `secret-${i}`));
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 150 });
   });
 
-  it("fails closed when the write-ahead file cannot be written: the urgent line is refused, and so is everything after", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-wal-fail-"));
+  it("fails closed when the log cannot be written: the urgent line is refused, and so is everything after", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-urgent-fail-"));
     writeFileSync(join(dir, "not-a-dir"), "");
     const log = new FileAuditLog({ path: join(dir, "not-a-dir", "audit.jsonl"), now: Date.now });
     await expect(log.record(entry(0), { urgent: true })).rejects.toThrow(/Cannot write the audit log/);
     expect(() => log.assertWritable()).toThrow(/audit log/);
     await expect(log.record(entry(1))).rejects.toThrow(/audit log/);
     rmSync(dir, { recursive: true, force: true });
-  });
-});
-
-describe("audit write-ahead file kinds", () => {
-  for (const mapped of [true, false]) {
-    it(`${mapped ? "mapped" : "write(2), as on Windows"}: appends whole lines, reads them back, clears to empty`, () => {
-      const path = join(mkdtempSync(join(tmpdir(), "mcb-pending-")), "audit.jsonl.pending.1.abcd");
-      const f = openPendingFile(path, mapped);
-      expect(f.append(Buffer.from('{"a":1}\n{"b":2}\n'))).toBe(true);
-      expect(f.append(Buffer.from('{"c":3}\n'))).toBe(true);
-      expect(readPendingLines(path)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
-      f.clear();
-      expect(readPendingLines(path)).toEqual([]);
-      expect(f.append(Buffer.from('{"d":4}\n'))).toBe(true);
-      expect(readPendingLines(path)).toEqual(['{"d":4}']);
-      f.close();
-    });
-  }
-
-  it("mapped: refuses what does not fit, keeping what is there", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "mcb-pending-")), "audit.jsonl.pending.1.abcd");
-    const f = openPendingFile(path, true);
-    expect(f.append(Buffer.from(`${"x".repeat(PENDING_CAPACITY - 10)}\n`))).toBe(true);
-    expect(f.append(Buffer.from(`${"y".repeat(20)}\n`))).toBe(false);
-    expect(readPendingLines(path)).toHaveLength(1);
   });
 });

@@ -98,7 +98,7 @@ describe("acquireLock", () => {
 
   it("times out on a lock held by a live process with STORE_LOCKED naming its pid, and leaves it in place", async () => {
     const dir = join(lockPath(), "..");
-    const holder = Bun.spawn([process.execPath, WRITER, "hold-link-lock", dir], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+    const holder = Bun.spawn([process.execPath, WRITER, "hold-lock", dir], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
     children.push(holder);
     const reader = holder.stdout.getReader();
     let out = "";
