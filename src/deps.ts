@@ -39,7 +39,8 @@ export interface Runtime {
 
 /** Parses `--store` / MCB_STORE, throwing a usage error that lists the choices. */
 export function parseStoreChoice(raw: string | undefined): StoreChoice {
-  const v = (raw ?? "auto").toLowerCase();
+  // An empty value is unset: an MCP Bundle host passes a cleared settings field as "".
+  const v = (raw?.trim() || "auto").toLowerCase();
   if ((STORE_CHOICES as readonly string[]).includes(v)) return v as StoreChoice;
   throw new BrokerError("INVALID_INPUT", `Unknown store '${raw}'. Use one of: ${STORE_CHOICES.join(", ")} (flag --store or MCB_STORE).`);
 }

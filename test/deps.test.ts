@@ -21,6 +21,9 @@ const UNAVAILABLE = { state: "unavailable", why: "no D-Bus session (DBUS_SESSION
 describe("parseStoreChoice", () => {
   it("accepts the four choices, defaulting to auto", () => {
     expect(parseStoreChoice(undefined)).toBe("auto");
+    // A host (an MCP Bundle's settings form) passes a cleared field as an empty string.
+    expect(parseStoreChoice("")).toBe("auto");
+    expect(parseStoreChoice("  ")).toBe("auto");
     for (const c of ["auto", "keychain", "file", "memory", "KEYCHAIN"]) expect(parseStoreChoice(c)).toBe(c.toLowerCase() as never);
   });
   it("names the choices when given something else", () => {
