@@ -8,6 +8,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** A lock older than this (ms) is stale even if its pid is alive (pid reuse, a hung holder). */
   staleMs?: number;
+  /** The wall clock a lock's age is measured with (tests move it; default Date.now). */
+  now?: () => number;
 }
 
 /** Whether a process with this pid exists (signal 0 checks without signalling). */
@@ -28,10 +30,15 @@ const UNREADABLE_GRACE_MS = 2_000;
  * Whether a lock's holder is gone: older than `staleMs` (pid reuse, a hung holder), or a
  * dead pid. Our locks appear with their content (link), so a lock without a readable pid
  * was left by something else: it is broken only once it has stayed that way a while.
+ *
+ * A lock time in the future is not trusted to mean "just taken": the clock was stepped back
+ * since (NTP, a resumed VM, a real-time clock behind at boot), and a live pid may be another
+ * process by now. Its distance from now counts either way, so such a lock still goes stale.
  */
 function isStale(holder: { pid: number; ageMs: number }, staleMs: number): boolean {
-  if (holder.ageMs > staleMs) return true;
-  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return holder.ageMs > Math.min(UNREADABLE_GRACE_MS, staleMs);
+  const age = Math.abs(holder.ageMs);
+  if (age > staleMs) return true;
+  if (!Number.isInteger(holder.pid) || holder.pid <= 0) return age > Math.min(UNREADABLE_GRACE_MS, staleMs);
   return !isProcessAlive(holder.pid);
 }
 
@@ -80,13 +87,13 @@ function tryCreate(path: string): { content: string; ino: number } | null {
 }
 
 /** Reads the holder of a lock file; null when it vanished meanwhile. */
-function readHolder(path: string): { raw: string; pid: number; ageMs: number } | null {
+function readHolder(path: string, now: () => number): { raw: string; pid: number; ageMs: number } | null {
   try {
     const raw = readFileSync(path, "utf8");
     const pid = Number.parseInt(raw, 10);
     // ctime, not mtime: link() stamps ctime when the lock is taken; mtime is when the
     // holder file was first written, possibly long before.
-    return { raw, pid, ageMs: Date.now() - statSync(path).ctimeMs };
+    return { raw, pid, ageMs: now() - statSync(path).ctimeMs };
   } catch {
     return null;
   }
@@ -97,18 +104,18 @@ function readHolder(path: string): { raw: string; pid: number; ageMs: number } |
  * lock serialises breakers, so two processes that both saw the same stale lock cannot
  * each delete it and then delete the other's fresh one.
  */
-function breakStaleLock(path: string, seen: string): void {
+function breakStaleLock(path: string, seen: string, now: () => number): void {
   const breaker = `${path}.break`;
   if (tryCreate(breaker) === null) {
-    const b = readHolder(breaker);
+    const b = readHolder(breaker, now);
     if (b && isStale(b, 5_000)) {
       try { unlinkSync(breaker); } catch { /* someone else removed it */ }
     }
     return;
   }
   try {
-    const now = readHolder(path);
-    if (now && now.raw === seen) unlinkSync(path);
+    const current = readHolder(path, now);
+    if (current && current.raw === seen) unlinkSync(path);
   } finally {
     try { unlinkSync(breaker); } catch { /* already gone */ }
   }
@@ -138,14 +145,15 @@ export function tryAcquireLock(path: string): (() => void) | null {
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<() => void> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const staleMs = opts.staleMs ?? 30_000;
+  const now = opts.now ?? Date.now;
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   for (;;) {
     const release = tryAcquireLock(path);
     if (release) return release;
-    const holder = readHolder(path);
+    const holder = readHolder(path, now);
     if (holder && isStale(holder, staleMs)) {
-      breakStaleLock(path, holder.raw);
+      breakStaleLock(path, holder.raw, now);
       await new Promise((r) => setTimeout(r, 1));
       continue;
     }

@@ -138,6 +138,20 @@ describe("acquireLock", () => {
     release();
   });
 
+  it("breaks a lock whose time is far in the future (the clock was stepped back) even when its pid is alive", async () => {
+    const path = lockPath();
+    writeFileSync(path, `${process.pid} ${Date.now()}\n`, { mode: 0o600 });
+    // ctime cannot be set: a clock an hour behind the lock's makes its time an hour ahead.
+    const behind = () => Date.now() - 3_600_000;
+    const release = await acquireLock(path, { timeoutMs: 2_000, staleMs: 30_000, now: behind });
+    expect(readFileSync(path, "utf8")).toStartWith(`${process.pid} `);
+    release();
+    // A lock a moment in the future (a small step back) is still a live holder's: waited for.
+    writeFileSync(path, `${process.pid} ${Date.now()}\n`, { mode: 0o600 });
+    const e = await codeOf(acquireLock(path, { timeoutMs: 150, staleMs: 30_000, now: () => Date.now() - 2_000 }));
+    expect(e.code).toBe("STORE_LOCKED");
+  });
+
   it("does not break a fresh lock whose holder has created it but not written its pid yet", async () => {
     // O_EXCL create and the pid write are two steps; another process can see the empty
     // file in between. Breaking it would let two writers in at once and lose a write.
