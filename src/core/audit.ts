@@ -245,12 +245,25 @@ export class FileAuditLog implements AuditLog {
   #fail(e: unknown, batch: QueuedLine[]): void {
     const cause = e instanceof BrokerError && e.cause ? e.cause : e;
     const code = (cause as NodeJS.ErrnoException).code;
-    const what = code ? `${code} (${fsFix(code)})` : (e instanceof BrokerError ? e.message : "error");
-    this.#failure = new BrokerError(
-      code && READ_ONLY.has(code) ? "STORE_READ_ONLY" : e instanceof BrokerError && !code ? e.code : "IO_ERROR",
-      `Cannot write the audit log ${this.#path}: ${what}. The broker hands out no value and changes nothing it cannot record there first (fail closed): fix this, then retry (a running MCP server refuses until it is restarted).`,
-      { cause: e },
-    );
+    if (code && READ_ONLY.has(code)) {
+      // A data dir that cannot be written serves listings (secret list, status, doctor), which
+      // record nothing; whatever must be recorded first is refused, saying why.
+      const dir = dirname(this.#path);
+      const why = code === "EROFS" ? "is on a read-only file system" : `is not writable by you (${code})`;
+      const fix = code === "EROFS" ? "remount it read-write" : "make it writable by you (chmod/chown)";
+      this.#failure = new BrokerError(
+        "STORE_READ_ONLY",
+        `The data directory ${dir} ${why}, so the audit log ${this.#path} cannot be written. A value is handed out, and a secret stored, changed or deleted, only once its audit line is written (fail closed): secrets can be listed, not used. To fix, ${fix}, or set MCB_HOME to a writable directory.`,
+        { cause: e },
+      );
+    } else {
+      const what = code ? `${code} (${fsFix(code)})` : e instanceof BrokerError ? e.message : "error";
+      this.#failure = new BrokerError(
+        e instanceof BrokerError && !code ? e.code : "IO_ERROR",
+        `Cannot write the audit log ${this.#path}: ${what}. A value is handed out, and a change made, only once its audit line is written (fail closed): fix this, then retry (a running MCP server refuses until it is restarted).`,
+        { cause: e },
+      );
+    }
     for (const item of [...batch, ...this.#queue.splice(0)]) item.done.reject(this.#failure);
   }
 

@@ -10,11 +10,15 @@ export interface InternalItemDeps {
 }
 
 /**
- * Returns the value of the internal item `mcb-internal:<key>`, creating it with `create`
- * under the lock `<key>` when missing, so concurrent processes agree on one value.
+ * Returns the value of the internal item `mcb-internal:<key>`. Reading it takes no lock (a
+ * read-only data dir, where no lock file can be made, still serves it); only creating it
+ * does: under the lock `<key>` the item is looked up again and, still missing, created with
+ * `create`, so concurrent processes agree on one value.
  */
-export function loadOrCreateInternalItem(deps: InternalItemDeps, key: string, create: () => Promise<string>): Promise<string> {
+export async function loadOrCreateInternalItem(deps: InternalItemDeps, key: string, create: () => Promise<string>): Promise<string> {
   const name = `${INTERNAL_PREFIX}${key}`;
+  const found = await deps.store.get(name);
+  if (found) return found.value;
   return deps.withLock(key, async () => {
     const stored = await deps.store.get(name);
     if (stored) return stored.value;

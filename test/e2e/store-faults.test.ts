@@ -282,11 +282,20 @@ describe("environment mistakes are named with what to do", () => {
       expect({ args, code: r.code }).toEqual({ args, code: 1 });
       expectOneLineError(err(r), /^error: The data directory .* is on a read-only file system: secrets can be listed and read, but not stored, changed or deleted\. To change them, remount it read-write, or set MCB_HOME to a writable directory\.$/);
     }
-    // `secret get` hands out a value, which the audit log must record first (fail closed): in a
-    // read-only dir it is either served or refused naming the read-only file system — never a crash.
-    const got = await runCli(["secret", "get", "a"], { home: ro, env: FILE });
-    if (got.code === 0) expect(got.stdout).toBe("value-a");
-    else expectOneLineError(err(got), /EROFS|read-only/);
+    // Reads that record nothing work: status and doctor too.
+    for (const args of [["status"], ["doctor"]]) {
+      const r = await runCli(args, { home: ro, env: FILE });
+      expect({ args, code: r.code }).toEqual({ args, code: 0 });
+      expect(r.stdout).toContain("secrets.jsonl");
+      expect(r.stderr).not.toMatch(/Internal error|^\s+at /m);
+    }
+    // `secret get` and `run` hand out a value, which the audit log must record first (fail
+    // closed): refused, saying the audit log cannot be written — never served, never "Internal error".
+    for (const args of [["secret", "get", "a"], ["run", "--env", "V=secret:a", "--", "true"]]) {
+      const got = await runCli(args, { home: ro, env: FILE });
+      expect({ args, code: got.code, stdout: got.stdout }).toEqual({ args, code: 1, stdout: "" });
+      expectOneLineError(err(got), /^error: (?:Not starting the command: V: )?The data directory .* is on a read-only file system, so the audit log .*audit\.jsonl cannot be written\. A value is handed out, and a secret stored, changed or deleted, only once its audit line is written \(fail closed\): secrets can be listed, not used\. To fix, remount it read-write, or set MCB_HOME to a writable directory\.$/);
+    }
     // An MCP client too: list_secrets answers, store_secret is refused with the reason, the broker ends cleanly.
     const b = await serve(ro);
     const l = await call(b, "list_secrets");
@@ -294,6 +303,10 @@ describe("environment mistakes are named with what to do", () => {
     const s = await call(b, "store_secret", { name: "c", value: "v" });
     expect(s.isError).toBe(true);
     expect(s.body.error).toMatch(/read-only file system/);
+    const ref = await call(b, "get_secret", { name: "a", purpose: "read-only test" });
+    const resolved = ref.isError ? ref : await call(b, "resolve_secret", { reference_id: ref.body.reference.id });
+    expect(resolved.isError).toBe(true);
+    expect(resolved.body.error).toMatch(/read-only file system, so the audit log .* cannot be written/);
     expect(await stop(b)).toEqual({ code: 0, signal: null });
     expect(readdirSync(h).sort()).toEqual(readdirSync(ro).sort());
   }, 60_000);
