@@ -26,3 +26,25 @@ export function suiteCanRun(suite: string, commands: string[], installCommand: s
   }
   return false;
 }
+
+/**
+ * Like suiteCanRun, for suites whose tools come from Debian `packages`: outside CI, when
+ * running as root with apt-get, the missing packages are installed first (apt-get update
+ * only if the install needs it); otherwise the skip names the one command that enables the
+ * suite. Under CI=true a tool still missing fails loudly (`.ci/run` installs them).
+ */
+export function ensureCommands(suite: string, commands: string[], packages: string[]): boolean {
+  if (hasCommands(commands)) return true;
+  const isCi = process.env.CI === "true" || process.env.CI === "1";
+  const canInstall = !isCi && process.platform === "linux" && process.getuid?.() === 0 && hasCommands(["apt-get"]);
+  if (canInstall) {
+    process.stderr.write(`${suite}: installing ${packages.join(" ")} (apt-get, as root)\n`);
+    const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 600_000 }).status === 0;
+    if (!install()) {
+      spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore", timeout: 300_000 });
+      install();
+    }
+    if (hasCommands(commands)) return true;
+  }
+  return suiteCanRun(suite, commands, `apt-get install -y --no-install-recommends ${packages.join(" ")}`);
+}
