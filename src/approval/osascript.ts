@@ -59,7 +59,7 @@ export function osascriptApprover(opts: { path?: string; env: Record<string, str
     },
     async ask(question) {
       const seconds = Math.max(1, Math.ceil(opts.timeoutMs / 1000));
-      const r = await runDialog({ command: path, args: [], stdin: appleScript(dialogText(question), seconds), env: opts.env, timeoutMs: opts.timeoutMs + 5_000 });
+      const r = await runDialog({ command: path, args: [], stdin: appleScript(dialogText(question), seconds), env: opts.env, timeoutMs: opts.timeoutMs + Math.min(5_000, opts.timeoutMs) });
       return osascriptAnswer(r);
     },
   };

@@ -52,8 +52,8 @@ export function zenityApprover(opts: DialogDriverOptions): ApprovalDriver {
     kind: "os",
     unavailable: opts.displayProblem,
     async ask(question) {
-      // zenity's own --timeout answers first; ours (5 s later) only stops a hung one.
-      const r = await runDialog({ command: opts.path, args: zenityArgs(opts.timeoutMs), stdin: dialogText(question), env: opts.env, timeoutMs: opts.timeoutMs + 5_000 });
+      // zenity's own --timeout answers first; ours (up to 5 s later) only stops a hung one.
+      const r = await runDialog({ command: opts.path, args: zenityArgs(opts.timeoutMs), stdin: dialogText(question), env: opts.env, timeoutMs: opts.timeoutMs + Math.min(5_000, opts.timeoutMs) });
       return zenityAnswer(r);
     },
   };

@@ -1,5 +1,6 @@
-// Installs the recording fakes of `security`, `powershell` and `pwsh` in a temp bin dir that
-// goes first on PATH, and reads back what they recorded.
+// Installs the recording fakes of `security`, `powershell` and `pwsh` (and of the approval
+// dialogs' `osascript` and PowerShell) in a temp bin dir that goes first on PATH, and reads back
+// what they recorded.
 import { afterAll, afterEach } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,13 +14,17 @@ export interface FakeHelpers {
   security: string;
   powershell: string;
   pwsh: string;
+  /** macOS osascript running the approval dialog script. */
+  osascript: string;
+  /** PowerShell running the approval MessageBox script. */
+  powershellDialog: string;
   /** The environment for the backend: the fakes' bin dir first on PATH, and where they keep state. */
   env: Record<string, string>;
   /** Every call so far, in order. */
   calls(): RecordedCall[];
   /** Forgets the calls recorded so far (items stay). */
   clearCalls(): void;
-  /** Makes the fakes play a failure ("locked", "hang", "garbage", …) or "normal". */
+  /** Makes the fakes play a failure ("locked", "hang", "garbage", …), a dialog answer ("deny", "gave-up", …) or "normal". */
   setMode(mode: string): void;
   cleanup(): void;
 }
@@ -31,7 +36,7 @@ export function installFakeHelpers(): FakeHelpers {
   mkdirSync(bin);
   mkdirSync(state);
   const wrapper = (script: string) => `#!${process.execPath}\nawait import(${JSON.stringify(join(FAKES, script))});\n`;
-  const files = { security: "fake-security.ts", powershell: "fake-powershell.ts", pwsh: "fake-powershell.ts" };
+  const files = { security: "fake-security.ts", powershell: "fake-powershell.ts", pwsh: "fake-powershell.ts", osascript: "fake-osascript.ts", "powershell-dialog": "fake-powershell-dialog.ts" };
   for (const [name, script] of Object.entries(files)) {
     writeFileSync(join(bin, name), wrapper(script));
     chmodSync(join(bin, name), 0o755);
@@ -41,6 +46,8 @@ export function installFakeHelpers(): FakeHelpers {
     security: join(bin, "security"),
     powershell: join(bin, "powershell"),
     pwsh: join(bin, "pwsh"),
+    osascript: join(bin, "osascript"),
+    powershellDialog: join(bin, "powershell-dialog"),
     env: { PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`, FAKE_HELPER_DIR: state },
     calls: () =>
       existsSync(callsFile)
