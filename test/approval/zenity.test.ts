@@ -69,8 +69,8 @@ describe.skipIf(!canRun)("zenity on Xvfb", () => {
 
   it("a window destroyed or killed under zenity is never an approval", async () => {
     // Another X client destroying the window makes zenity exit 0, like Allow; only its warning tells them apart.
-    expect(await answerWith((w) => x.xdotool("windowclose", w))).toEqual({ answer: "cancel" });
-    expect((await answerWith((w) => x.xdotool("windowkill", w))).answer).not.toBe("accept");
+    expect(await answerWith(async (w) => void (await x.xdotool("windowclose", w)))).toEqual({ answer: "cancel" });
+    expect((await answerWith(async (w) => void (await x.xdotool("windowkill", w)))).answer).not.toBe("accept");
   });
 
   it("no answer within the timeout: timeout (a no), and the window is gone", async () => {

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { MemoryAuditLog, type ConsentAnswer } from "../../src/core/audit.ts";
 import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
 import { BrokerError } from "../../src/errors.ts";
-import { scriptedDriver } from "../support/approval-drivers.ts";
+import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";
 import { memoryBroker } from "./fixtures.ts";
 
 const cli = { client: "unit" };
@@ -340,5 +340,54 @@ describe("Broker audit timing", () => {
     await audit.flush();
     expect(events()).toEqual(["store", "get", "resolve", "delete"]);
     await broker.close();
+  });
+});
+
+describe("Broker approvals (policy 'confirm' with settings)", () => {
+  const setup = () => {
+    const ledger = new MemoryLedger();
+    const os = scriptedDriver({ id: "zenity" });
+    const b = memoryBroker({ approval: { os, ledger, remember: true } });
+    return { ...b, ledger, os };
+  };
+  const resolve = async (broker: Broker, name = "gh", client = "claude") => broker.resolveReference((await broker.issueReference(name, "p", 60, { client })).id, { client });
+
+  it("keeps --via and --remember with the policy; other policies take none, and a new `confirm` without them resets them", async () => {
+    const { broker, store } = setup();
+    await broker.storeSecret("gh", "v1", undefined, user);
+    await broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 600 });
+    expect((await store.get("gh"))?.approval).toEqual({ via: "os", rememberSeconds: 600 });
+    expect((await broker.listSecrets())[0]).toMatchObject({ policy: "confirm", approval: { via: "os", rememberSeconds: 600 } });
+    // Replacing the value keeps them (as it keeps the policy).
+    await broker.storeSecret("gh", "v2", undefined, user);
+    expect((await store.get("gh"))?.approval).toEqual({ via: "os", rememberSeconds: 600 });
+    expect(await code(broker.setPolicy("gh", "allow", user, { via: "os" }))).toBe("INVALID_INPUT");
+    await broker.setPolicy("gh", "confirm", user);
+    expect((await store.get("gh"))?.approval).toBeUndefined();
+    await broker.setPolicy("gh", "confirm", user, { via: "client" });
+    await broker.storeSecret("gh", "v3", { policy: "deny" }, user);
+    expect((await store.get("gh"))?.approval).toBeUndefined();
+  });
+
+  it("a remembered approval lets the next resolve through and is audited; `secret policy`, a new value and delete revoke it", async () => {
+    const { broker, os, audit, ledger } = setup();
+    await broker.storeSecret("gh", "v1", undefined, user);
+    await broker.setPolicy("gh", "confirm", user, { via: "any", rememberSeconds: 600 });
+    expect(await resolve(broker)).toBe("v1");
+    expect(await resolve(broker)).toBe("v1");
+    expect(os.asked).toEqual([`The MCP client "claude" wants the value of the secret 'gh'. The agent says it needs it for: "p". Allow it now and for the next 10m (this secret, this client)?`]);
+    expect(audit.entries.filter((e) => e.event === "resolve").map((e) => [e.consent, e.approver, e.rememberFor])).toEqual([
+      ["accept", "zenity", 600],
+      ["accept", "remembered", 600],
+    ]);
+    for (const revoke of [() => broker.setPolicy("gh", "confirm", user, { via: "any", rememberSeconds: 600 }), () => broker.storeSecret("gh", "v1", undefined, user)]) {
+      await revoke();
+      expect(ledger.entries.size).toBe(0);
+      const before = os.asked.length;
+      await resolve(broker);
+      expect(os.asked.length).toBe(before + 1);
+    }
+    await broker.deleteSecret("gh", user);
+    expect(ledger.entries.size).toBe(0);
   });
 });

@@ -1,15 +1,15 @@
 // A Broker on in-memory adapters and a manual clock, for unit tests.
 import { MemoryAuditLog } from "../../src/core/audit.ts";
-import { Broker } from "../../src/core/broker.ts";
+import { Broker, type BrokerDeps } from "../../src/core/broker.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { MemoryRevocationList } from "../../src/core/revocations.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 
-export function memoryBroker(opts: { jwtSecret?: string; clock?: ManualClock } = {}) {
+export function memoryBroker(opts: { jwtSecret?: string; clock?: ManualClock; approval?: BrokerDeps["approval"] } = {}) {
   const clock = opts.clock ?? new ManualClock();
   const audit = new MemoryAuditLog();
   const store = new MemoryStore();
   const revocations = new MemoryRevocationList(() => clock.now());
-  const broker = new Broker({ store, clock, audit, revocations, jwtSecret: opts.jwtSecret, withLock: (_n, fn) => fn() });
+  const broker = new Broker({ store, clock, audit, revocations, jwtSecret: opts.jwtSecret, withLock: (_n, fn) => fn(), approval: opts.approval });
   return { broker, clock, audit, store, revocations };
 }

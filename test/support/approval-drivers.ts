@@ -1,6 +1,6 @@
 // Scripted approval drivers for unit tests: each answers from a list (or says why it cannot
-// ask) and records the questions it was shown.
-import type { ApprovalDriver, ApproverId, DriverAnswer } from "../../src/core/approval.ts";
+// ask) and records the questions it was shown; and a ledger of remembered approvals in memory.
+import type { ApprovalDriver, ApprovalLedger, ApproverId, DriverAnswer } from "../../src/core/approval.ts";
 import type { ConsentAnswer } from "../../src/core/audit.ts";
 
 export interface ScriptedDriver extends ApprovalDriver {
@@ -23,4 +23,23 @@ export function scriptedDriver(opts: { id?: ApproverId; kind?: "os" | "client"; 
       return typeof a === "string" ? { answer: a } : a;
     },
   };
+}
+
+/** A ledger in memory: what `secret approvals --clear` would remove is removed here. */
+export class MemoryLedger implements ApprovalLedger {
+  readonly entries = new Map<string, { name: string; client: string; expiresAt: number }>();
+  #n = 0;
+  add(e: { name: string; client: string; expiresAt: number }): string {
+    const id = String(++this.#n);
+    this.entries.set(id, e);
+    return id;
+  }
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+  clear(name?: string): number {
+    let n = 0;
+    for (const [id, e] of this.entries) if (name === undefined || e.name === name) n += Number(this.entries.delete(id));
+    return n;
+  }
 }
