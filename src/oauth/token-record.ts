@@ -11,7 +11,13 @@ function expiry(tokens: oauth.TokenEndpointResponse, now: number): number | unde
   return typeof tokens.expires_in === "number" && tokens.expires_in > 0 ? now + tokens.expires_in * 1000 : undefined;
 }
 
-/** The record a fresh login stores; its generation is one above whatever it replaces. */
+/**
+ * The record a fresh login stores; its generation is one above whatever it replaces. Signing
+ * in again under an existing name keeps what the user set on it — tags, hosts, the resolve
+ * policy and its approval settings — so a login started by an agent (start_oauth_flow, which
+ * may finish without the user when the provider remembers its consent) cannot turn a
+ * `confirm` or `deny` secret into an `allow` one.
+ */
 export function recordFromGrant(grant: TokenGrant, p: ResolvedProvider, meta: ServerMetadata, now: number, prev: SecretRecord | null): SecretRecord {
   const t = grant.tokens;
   const part: OAuthPart = {
@@ -31,6 +37,9 @@ export function recordFromGrant(grant: TokenGrant, p: ResolvedProvider, meta: Se
   return {
     value: t.access_token,
     ...(prev?.tags ? { tags: prev.tags } : {}),
+    ...(prev?.policy ? { policy: prev.policy } : {}),
+    ...(prev?.approval ? { approval: prev.approval } : {}),
+    ...(prev?.hosts ? { hosts: prev.hosts } : {}),
     provider: p.preset.id,
     ...(expiresAt !== undefined ? { expiresAt } : {}),
     createdAt: prev?.createdAt ?? now,
