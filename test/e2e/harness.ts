@@ -32,7 +32,8 @@ export function tempHome(prefix = "mcb-e2e-"): string {
 /**
  * The environment tests give the binary: this process's, minus anything that could configure
  * it by accident — including a D-Bus session, so `auto` never touches the developer's real
- * keychain: tests that want one pass a private bus in `extra`.
+ * keychain, and a display, so no approval dialog opens on the developer's screen: tests that
+ * want either pass their own in `extra`.
  */
 export function brokerEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -41,6 +42,10 @@ export function brokerEnv(home: string, extra: Record<string, string> = {}): Rec
   // display; an address of an unknown transport reaches no bus at all.
   const busReachable = Boolean(env.DISPLAY) || (env.XDG_RUNTIME_DIR !== undefined && existsSync(join(env.XDG_RUNTIME_DIR, "bus")));
   if (busReachable) env.DBUS_SESSION_BUS_ADDRESS = "disabled:";
+  // Nor a display: a `confirm` secret would otherwise open an approval dialog on the
+  // developer's desktop. Tests that want one pass their Xvfb's DISPLAY in `extra`.
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
   return { ...env, MCB_HOME: home, ...extra };
 }
 
