@@ -24,7 +24,7 @@ export function zenityArgs(timeoutMs: number): string[] {
     "--ok-label=Allow",
     "--cancel-label=Deny",
     "--width=560",
-    "--height=300",
+    "--height=240",
     `--timeout=${Math.max(1, Math.ceil(timeoutMs / 1000))}`,
   ];
 }

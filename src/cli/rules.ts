@@ -28,8 +28,9 @@ never need to see a token to use a tool that needs one.
 6. Call \`resolve_secret\` with \`reference_id\` only at the moment the raw value is
    needed, pass it straight to the tool that needs it, and do not repeat it. A reference
    resolves once; for another use call \`get_secret\` again. Policy \`confirm\`: the
-   user is asked to approve each resolve in their client; if they decline, stop and do
-   not retry unless they ask. Policy \`deny\`: the value is never given to you; only a
+   user is asked to approve each resolve, in a system dialog or in their client (it may
+   wait for them); if they decline, stop and do not retry unless they ask. Policy
+   \`deny\`: the value is never given to you; only a
    \`run\`-wrapped server can use it.
 7. If a secret is missing, ask the user to run
    \`mcp-credentials-broker secret set <name>\` in a terminal (the value never enters

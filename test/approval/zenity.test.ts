@@ -89,7 +89,7 @@ describe.skipIf(!canRun)("zenity on Xvfb", () => {
       await x.screenshot(shot);
       expect(await x.copyText(win)).toBe(dialogText(q));
       const argv = await x.ownerArgv(win);
-      expect(argv.slice(1)).toEqual(["--text-info", `--title=${DIALOG_TITLE}`, "--ok-label=Allow", "--cancel-label=Deny", "--width=560", "--height=300", "--timeout=20"]);
+      expect(argv.slice(1)).toEqual(["--text-info", `--title=${DIALOG_TITLE}`, "--ok-label=Allow", "--cancel-label=Deny", "--width=560", "--height=240", "--timeout=20"]);
       if (process.env.MCB_SCREENSHOT_OUT) await Bun.write(process.env.MCB_SCREENSHOT_OUT, Bun.file(shot));
       const seen = (await x.ocrWindow(win, shot)).replace(/\s+/g, " ");
       for (const words of ["release-token", "claude-desktop", "create a release for v2", "The agent says it needs it for", "Allow", "Deny", "for the next 10m"]) expect(seen).toContain(words);
