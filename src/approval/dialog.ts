@@ -4,6 +4,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { ApprovalQuestion } from "../core/approval.ts";
+import { isWithheldVariable } from "../core/inject.ts";
 import { runHelper, type HelperResult } from "../store/exec.ts";
 
 /** The window title: the broker's words only (no secret name, no agent text), so it may sit in argv. */
@@ -12,6 +13,15 @@ export const DIALOG_TITLE = "mcp-credentials-broker: approve access to a secret"
 /** The question as a dialog shows it: one sentence per paragraph. */
 export function dialogText(question: ApprovalQuestion): string {
   return question.lines.join("\n\n");
+}
+
+/**
+ * The environment a dialog program gets: the broker's, without its own credentials (the
+ * store key, JWT_SECRET, client secrets — the variables `run` withholds too). A dialog needs
+ * the session (DISPLAY, XAUTHORITY, the D-Bus address, locale, HOME), not those.
+ */
+export function dialogEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !isWithheldVariable(k)));
 }
 
 /** How long a dialog waits for an answer unless MCB_APPROVAL_TIMEOUT says otherwise. */

@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import type { ApprovalDriver } from "../core/approval.ts";
 import { findSystemTool, SYSTEM_BIN_DIRS } from "../store/exec.ts";
 import { windowsPowerShellPath } from "../store/windows.ts";
-import { linuxDisplayProblem } from "./dialog.ts";
+import { dialogEnv, linuxDisplayProblem } from "./dialog.ts";
 import { kdialogApprover } from "./kdialog.ts";
 import { MACOS_OSASCRIPT, osascriptApprover } from "./osascript.ts";
 import { powershellApprover } from "./powershell.ts";
@@ -42,8 +42,9 @@ export function linuxDialogProgram(env: Record<string, string | undefined>, find
 export function osApprover(opts: OsApprovalOptions): ApprovalDriver | null {
   const exists = opts.exists ?? existsSync;
   const find = opts.find ?? ((name: string) => findSystemTool(name));
-  if (opts.platform === "darwin") return osascriptApprover({ env: opts.env, timeoutMs: opts.timeoutMs, exists });
-  if (opts.platform === "win32") return powershellApprover({ path: windowsPowerShellPath(opts.env), env: opts.env, timeoutMs: opts.timeoutMs, exists });
+  const env = dialogEnv(opts.env);
+  if (opts.platform === "darwin") return osascriptApprover({ env, timeoutMs: opts.timeoutMs, exists });
+  if (opts.platform === "win32") return powershellApprover({ path: windowsPowerShellPath(opts.env), env, timeoutMs: opts.timeoutMs, exists });
   if (!LINUX_LIKE.has(opts.platform)) return null;
   const program = linuxDialogProgram(opts.env, find);
   const displayProblem = () => linuxDisplayProblem(opts.env, exists);
@@ -55,7 +56,7 @@ export function osApprover(opts: OsApprovalOptions): ApprovalDriver | null {
       ask: async () => ({ answer: "unsupported", why: "no dialog program" }),
     };
   }
-  const options = { path: program.path, env: opts.env, timeoutMs: opts.timeoutMs, displayProblem };
+  const options = { path: program.path, env, timeoutMs: opts.timeoutMs, displayProblem };
   return program.id === "zenity" ? zenityApprover(options) : kdialogApprover(options);
 }
 

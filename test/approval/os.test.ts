@@ -1,6 +1,6 @@
 // Choosing this machine's OS dialog, the display check, and doctor's report of the drivers.
 import { describe, expect, it } from "bun:test";
-import { linuxDisplayProblem } from "../../src/approval/dialog.ts";
+import { dialogEnv, linuxDisplayProblem } from "../../src/approval/dialog.ts";
 import { describeApprovalDrivers, linuxDialogProgram, osApprover } from "../../src/approval/os.ts";
 
 const both = (name: string) => ({ zenity: "/usr/bin/zenity", kdialog: "/usr/bin/kdialog" })[name] ?? null;
@@ -72,5 +72,12 @@ describe("describeApprovalDrivers (doctor)", () => {
     expect(mac.find((r) => r.driver === "osascript")).toMatchObject({ works: false, detail: expect.stringContaining("SSH session") });
     const win = describeApprovalDrivers({ platform: "win32", env: {}, timeoutMs: 1000, exists: () => true, isTty: false });
     expect(win.find((r) => r.driver === "powershell")).toMatchObject({ works: false, detail: expect.stringContaining("SESSIONNAME is unset") });
+  });
+});
+
+describe("dialogEnv", () => {
+  it("keeps the session, drops the broker's own credentials", () => {
+    const env = { DISPLAY: ":0", XAUTHORITY: "/home/u/.Xauthority", HOME: "/home/u", LANG: "C.UTF-8", DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus", MCB_STORE_KEY: "k", JWT_SECRET: "j", GITHUB_CLIENT_SECRET: "g", client_secret: "c", IDP_ID_TOKEN: "t" };
+    expect(dialogEnv(env)).toEqual({ DISPLAY: ":0", XAUTHORITY: "/home/u/.Xauthority", HOME: "/home/u", LANG: "C.UTF-8", DBUS_SESSION_BUS_ADDRESS: "unix:path=/run/user/1000/bus" });
   });
 });

@@ -89,7 +89,8 @@ describe.skipIf(!canRun)("confirm through the OS dialog (real zenity on Xvfb)", 
   });
 
   it("accepted in the dialog: the value comes back; the dialog showed the secret, the client and the quoted purpose", async () => {
-    const { resolve } = await client("e2e-client");
+    const jwtSecret = `JWT-${randomUUID()}-${randomUUID()}`;
+    const { resolve } = await client("e2e-client", { env: env({ JWT_SECRET: jwtSecret }) });
     const shot = join(tmpdir(), `mcb-e2e-approval-${process.pid}.png`);
     const r = await resolveAnswering(resolve("create the v2 release"), async (win) => {
       await x.screenshot(shot);
@@ -97,6 +98,11 @@ describe.skipIf(!canRun)("confirm through the OS dialog (real zenity on Xvfb)", 
       expect(await x.copyText(win)).toBe(`The MCP client "e2e-client" wants the value of the secret 'release-token'.\n\nThe agent says it needs it for: "create the v2 release".\n\nAllow this once?`);
       const seen = (await x.ocrWindow(win, shot)).replace(/\s+/g, " ");
       for (const words of ["release-token", "e2e-client", "create the v2 release", "The agent says it needs it for", "Allow", "Deny"]) expect(seen).toContain(words);
+      // The dialog runs with the session's variables, not the broker's own credentials.
+      const dialogEnv = await x.ownerEnv(win);
+      expect(dialogEnv.DISPLAY).toBe(x.display);
+      expect(dialogEnv.JWT_SECRET).toBeUndefined();
+      expect(JSON.stringify(dialogEnv)).not.toContain(value);
       await x.keys(win, "Return");
     });
     expect(r).toEqual({ success: true, value });
@@ -131,6 +137,8 @@ describe.skipIf(!canRun)("confirm through the OS dialog (real zenity on Xvfb)", 
     });
     const approvedAt = Date.now();
     expect(first).toEqual({ success: true, value });
+    const listedByTool = body(await (await client("lister")).c.client.callTool({ name: "list_secrets", arguments: {} }));
+    expect(listedByTool.secrets).toEqual([expect.objectContaining({ name: "release-token", policy: "confirm", approval: { via: "any", rememberSeconds: 4 } })]);
     expect(await lastResolve()).toMatchObject({ consent: "accept", approver: "zenity", rememberFor: 4 });
 
     const listed = JSON.parse((await runCli(["secret", "approvals", "--json"], { home })).stdout);

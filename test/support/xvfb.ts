@@ -39,6 +39,8 @@ export interface VirtualDisplay {
   copyText(window: string): Promise<string>;
   /** The argv of the process that owns the window (_NET_WM_PID), from /proc. */
   ownerArgv(window: string): Promise<string[]>;
+  /** The environment variables of the process that owns the window, from /proc. */
+  ownerEnv(window: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -135,6 +137,11 @@ export async function startXvfb(): Promise<VirtualDisplay> {
     async ownerArgv(window) {
       const pid = await xdotool("getwindowpid", window);
       return readFileSync(join("/proc", pid, "cmdline"), "utf8").split("\0").slice(0, -1);
+    },
+    async ownerEnv(window) {
+      const pid = await xdotool("getwindowpid", window);
+      const pairs = readFileSync(join("/proc", pid, "environ"), "utf8").split("\0").filter(Boolean);
+      return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
     },
     async stop() {
       xvfb.kill();
