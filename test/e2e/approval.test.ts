@@ -195,6 +195,16 @@ describe.skipIf(!canRun)("confirm through the OS dialog (real zenity on Xvfb)", 
     expect((await resolve("headless, os only")).error).toContain("or to let the MCP client ask instead: `mcp-credentials-broker secret policy release-token confirm --via any`");
   }, 30_000);
 
+  it("`secret get` asks in the dialog too when there is a display (an agent driving a terminal cannot answer it)", async () => {
+    expect((await runCli(["secret", "policy", "release-token", "confirm"], { home })).code).toBe(0);
+    const got = runCli(["secret", "get", "release-token"], { home, env: env() });
+    const win = await x.waitForWindow(WINDOW);
+    expect(await x.copyText(win)).toBe("The secret 'release-token' has policy 'confirm'.\n\nPrint its value?");
+    await x.keys(win, "Return");
+    expect(await got).toMatchObject({ code: 0, stdout: value });
+    expect(await lastResolve()).toMatchObject({ client: "cli", consent: "accept", approver: "zenity" });
+  }, 30_000);
+
   it("the CLI rejects bad --via / --remember with a usage error", async () => {
     const bad = await runCli(["secret", "policy", "release-token", "confirm", "--via", "dialog"], { home });
     expect(bad.code).toBe(2);
