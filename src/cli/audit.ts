@@ -30,7 +30,7 @@ export function describeLine(l: AuditLine): string {
     l.fp && `fp=${String(l.fp)}`,
     l.recovered === true && "recovered", // written by versions that kept a write-ahead file
   ].filter(Boolean);
-  const outcome = l.outcome === "ok" ? "ok" : `error ${l.error ?? ""}`.trim();
+  const outcome = l.outcome === "ok" || l.outcome === "intent" ? l.outcome : `error ${l.error ?? ""}`.trim();
   return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].map((f) => terminalText(String(f))).join("\t");
 }
 

@@ -7,14 +7,23 @@ export const storeArg = {
 } as const;
 export const jsonArg = { json: { type: "boolean", description: "Print JSON for scripts" } } as const;
 
-/** Opens the runtime, runs `fn`, and always closes the broker (flushing store and audit log). */
+/**
+ * Opens the runtime, runs `fn`, and always closes the broker (flushing store and audit log).
+ * When `fn` succeeded but the audit log failed afterwards (the outcome line of a change, the
+ * disk full by then), the command still succeeded — its intent line was written before the
+ * change — and a warning says what is missing from the log.
+ */
 export async function withRuntime<T>(storeFlag: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
   const rt = await openRuntime({ storeFlag });
+  let result: T;
   try {
-    return await fn(rt);
+    result = await fn(rt);
   } finally {
     await rt.broker.close();
   }
+  const failure = rt.broker.auditFailure();
+  if (failure) note(`warning: done, but its outcome line is missing from the audit log (the line saying it was about to be done is there): ${failure.message}`);
+  return result;
 }
 
 /**

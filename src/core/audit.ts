@@ -34,7 +34,8 @@ export interface AuditEntry {
   rememberFor?: number;
   /** HMAC-SHA256 fingerprint of the value stored or handed out (see fingerprint.ts): tells values apart, reveals nothing. */
   fp?: string;
-  outcome: "ok" | "error";
+  /** "intent": written before a change is made (see Broker); "ok"/"error": how an operation ended. */
+  outcome: "intent" | "ok" | "error";
   error?: string;
 }
 
@@ -47,6 +48,8 @@ export interface AuditLog {
   record(entry: AuditEntry, opts?: { urgent?: boolean }): Promise<void>;
   /** Throws when an earlier line could not be written: operations refuse to run unaudited. */
   assertWritable(): void;
+  /** The error that stopped the log, if one did: an outcome line after a change may be what was lost. */
+  readonly failure: BrokerError | null;
   /** Writes every queued line. */
   close(): Promise<void>;
 }
@@ -434,6 +437,7 @@ interface QueuedLine {
 /** Keeps entries in memory: for unit tests. */
 export class MemoryAuditLog implements AuditLog {
   readonly entries: AuditEntry[] = [];
+  readonly failure = null;
   async record(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);
   }

@@ -126,7 +126,7 @@ export class Broker {
    * the user set. Approvals remembered for the old value are forgotten.
    */
   async storeSecret(name: string, value: string, meta: SecretMeta | undefined, ctx: CallContext): Promise<void> {
-    await this.#audited({ event: "store", name, client: ctx.client, ...(meta?.policy ? { policy: meta.policy } : {}) }, async (entry) => {
+    await this.#audited({ event: "store", name, client: ctx.client, ...(meta?.policy ? { policy: meta.policy } : {}) }, async (entry, intent) => {
       checkSecretName(name);
       if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
         throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
@@ -138,6 +138,10 @@ export class Broker {
       const policy = meta?.policy ?? prev?.policy;
       const approval = policy === "confirm" && policy === prev?.policy ? prev.approval : undefined;
       const keptHosts = hosts ?? prev?.hosts;
+      // Everything that can fail before the change does (the fingerprint key may have to be
+      // created; the intent line written), so a refusal means "nothing stored".
+      entry.fp = await this.#fingerprints.of(value);
+      await intent();
       await this.deps.store.set(name, {
         value,
         ...(meta?.tags ? { tags: meta.tags } : {}),
@@ -148,7 +152,6 @@ export class Broker {
         updatedAt: now,
       });
       if (prev) this.#approvals.forget(name);
-      entry.fp = await this.#fingerprints.of(value);
     });
   }
 
@@ -158,13 +161,14 @@ export class Broker {
    * approval remembered for the secret is forgotten, in every broker process.
    */
   async setPolicy(name: string, policy: Policy, ctx: CallContext, approval?: ApprovalSettings): Promise<void> {
-    await this.#audited({ event: "policy", name, policy, client: ctx.client }, async () => {
+    await this.#audited({ event: "policy", name, policy, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
       if (approval && policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
       const record = await this.deps.store.get(name);
       if (!record) throw this.#notFound(name);
       const { approval: _old, ...rest } = record;
       const keep = approval && (approval.via !== "any" || approval.rememberSeconds !== undefined) ? { approval } : {};
+      await intent();
       await this.deps.store.set(name, { ...rest, policy, ...keep, updatedAt: this.deps.clock.now() });
       this.#approvals.forget(name);
     });
@@ -248,12 +252,12 @@ export class Broker {
 
   /** Deletes a secret; references to it stop resolving. An agent cannot delete a `deny` or `confirm` secret. */
   async deleteSecret(name: string, ctx: CallContext): Promise<void> {
-    await this.#audited({ event: "delete", name, client: ctx.client }, async () => {
+    await this.#audited({ event: "delete", name, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
-      if (ctx.user !== true) {
-        const record = await this.deps.store.get(name);
-        if (record) checkAgentChange(record.policy, { name, action: "delete" });
-      }
+      const record = await this.deps.store.get(name);
+      if (!record) throw this.#notFound(name);
+      if (ctx.user !== true) checkAgentChange(record.policy, { name, action: "delete" });
+      await intent();
       if (!(await this.deps.store.delete(name))) throw this.#notFound(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
       this.#approvals.forget(name);
@@ -269,7 +273,8 @@ export class Broker {
   }
 
   async revokeToken(tokenId: string, ctx: CallContext) {
-    return this.#audited({ event: "revoke", client: ctx.client }, async (entry) => {
+    return this.#audited({ event: "revoke", client: ctx.client }, async (entry, intent) => {
+      await intent();
       const r = await (await this.tokens()).revoke(tokenId);
       entry.tokenId = r.tokenId;
       return r;
@@ -294,6 +299,14 @@ export class Broker {
       throw e;
     });
     return this.#tokens;
+  }
+
+  /**
+   * Why the audit log stopped, if it did. After an operation that succeeded, this means its
+   * outcome line was lost (its intent line, written before the change, is in the log).
+   */
+  auditFailure(): BrokerError | null {
+    return this.deps.audit.failure;
   }
 
   async close(): Promise<void> {
@@ -336,7 +349,7 @@ export class Broker {
 
   /** Logs in with an OAuth provider and stores the token (and its refresh token) under `req.secretName`. */
   async login(req: BrokerLoginRequest, ui: LoginUi, ctx: CallContext): Promise<LoginResult> {
-    return this.#audited({ event: "login", name: req.secretName, provider: req.provider, client: ctx.client }, async () => {
+    return this.#audited({ event: "login", name: req.secretName, provider: req.provider, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(req.secretName);
       if (ctx.user !== true) {
         // Signing in again to the token's own provider keeps the record (and its policy);
@@ -346,6 +359,7 @@ export class Broker {
       }
       const defaults = this.deps.loginDefaults;
       const full: LoginRequest = { ...req, timeoutMs: req.timeoutMs ?? defaults?.timeoutMs ?? 5 * 60_000, port: req.port ?? defaults?.port };
+      await intent();
       return (await this.#oauthPort()).login(full, ui);
     });
   }
@@ -355,10 +369,11 @@ export class Broker {
    * the provider has a revocation endpoint. The secret is deleted even if revocation fails.
    */
   async logout(name: string, ctx: CallContext): Promise<{ revocation: RevocationOutcome | "not-oauth" }> {
-    return this.#audited({ event: "logout", name, client: ctx.client }, async () => {
+    return this.#audited({ event: "logout", name, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
       const record = await this.deps.store.get(name);
       if (!record) throw this.#notFound(name);
+      await intent();
       const revocation = record.oauth ? await (await this.#oauthPort()).revoke(record) : ("not-oauth" as const);
       await this.deps.store.delete(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
@@ -384,20 +399,30 @@ export class Broker {
     });
   }
 
-  /** Runs `fn` and appends one audit line with its outcome; `fn` may add ids to the entry. */
-  async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` and appends one audit line with its outcome; `fn` may add ids to the entry.
+   *
+   * An operation that changes something (store, policy, delete, revoke, login, logout) calls
+   * `intent()` just before the change: that writes an `"outcome":"intent"` line and waits for
+   * it, so a change is made only once the log holds it, and a log that cannot be written
+   * (full disk, read-only) refuses the change with nothing done — never "stored, but exit 1".
+   * The outcome line follows in the next batch; should it be lost (the process killed, the disk
+   * full by then), the intent line is there, and the store says what happened.
+   */
+  async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">, intent: () => Promise<void>) => Promise<T>): Promise<T> {
     // Names, purposes and client names are capped so a hostile 1 MB input cannot bloat the log.
     const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256) };
     this.deps.audit.assertWritable();
+    const intent = () => this.deps.audit.record(dropUndefined({ ...entry, outcome: "intent" as const }), { urgent: true });
     let result: T;
     try {
-      result = await fn(entry);
+      result = await fn(entry, intent);
     } catch (e) {
       this.#recordLater(dropUndefined({ ...entry, outcome: "error", error: e instanceof BrokerError ? e.code : "INTERNAL" }));
       throw e;
     }
     const line = dropUndefined({ ...entry, outcome: "ok" as const });
-    // A value or a credential is handed out only once its audit line is on disk; a failed
+    // A value or a credential is handed out only once its audit line is written; a failed
     // write fails the call. Other lines are written in the batch just after the answer.
     if (HANDS_OUT_A_CREDENTIAL.has(entry.event)) await this.deps.audit.record(line, { urgent: true });
     else this.#recordLater(line);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "bun:test";
 import { createHash } from "node:crypto";
-import { MemoryAuditLog, type ConsentAnswer } from "../../src/core/audit.ts";
+import { MemoryAuditLog, type AuditEntry, type ConsentAnswer } from "../../src/core/audit.ts";
 import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
 import { BrokerError } from "../../src/errors.ts";
+import type { SecretRecord, Store } from "../../src/store/store.ts";
 import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";
 import { memoryBroker } from "./fixtures.ts";
 
@@ -140,11 +141,12 @@ describe("Broker audit log", () => {
     const t = await broker.mintToken({ provider: "github", scopes: ["repo"] }, { client: "claude" });
     await broker.revokeToken(t.tokenId, { client: "claude" });
     await broker.deleteSecret("gh", { client: "claude" });
-    expect(audit.entries.map((e) => `${e.event}:${e.outcome}`)).toEqual(["store:ok", "get:ok", "resolve:ok", "resolve:error", "mint:ok", "revoke:ok", "delete:ok"]);
-    expect(audit.entries[1]).toMatchObject({ name: "gh", purpose: "list issues", client: "claude", reference: ref.id });
-    expect(audit.entries[2]).toMatchObject({ name: "gh", purpose: "list issues", reference: ref.id });
-    expect(audit.entries[3]).toMatchObject({ error: "REFERENCE_NOT_FOUND" });
-    expect(audit.entries[4]?.tokenId).toBe(t.tokenId);
+    // A change is preceded by its intent line (written before the change is made).
+    expect(audit.entries.map((e) => `${e.event}:${e.outcome}`)).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok", "resolve:error", "mint:ok", "revoke:intent", "revoke:ok", "delete:intent", "delete:ok"]);
+    expect(audit.entries[2]).toMatchObject({ name: "gh", purpose: "list issues", client: "claude", reference: ref.id });
+    expect(audit.entries[3]).toMatchObject({ name: "gh", purpose: "list issues", reference: ref.id });
+    expect(audit.entries[4]).toMatchObject({ error: "REFERENCE_NOT_FOUND" });
+    expect(audit.entries[5]?.tokenId).toBe(t.tokenId);
     expect(JSON.stringify(audit.entries)).not.toContain("SUPER-SECRET-VALUE");
     expect(JSON.stringify(audit.entries)).not.toContain(t.token);
   });
@@ -299,7 +301,7 @@ describe("Broker fingerprints", () => {
     await broker.storeSecret("a", "same-value", undefined, cli);
     await broker.storeSecret("b", "same-value", undefined, cli);
     await broker.storeSecret("c", "other-value", undefined, cli);
-    const [a, b, c] = audit.entries.map((e) => e.fp);
+    const [a, b, c] = audit.entries.filter((e) => e.outcome === "ok").map((e) => e.fp);
     expect(a).toMatch(/^[0-9a-f]{32}$/);
     expect(b).toBe(a);
     expect(c).not.toBe(a);
@@ -334,11 +336,11 @@ describe("Broker audit timing", () => {
     const ref = await broker.issueReference("gh", "p", 60, cli);
     expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
     // No flush: the resolve line (and the lines queued before it) are already in the log.
-    const events = () => readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l).event);
-    expect(events()).toEqual(["store", "get", "resolve"]);
+    const events = () => readFileSync(path, "utf8").trim().split("\n").map((l) => `${JSON.parse(l).event}:${JSON.parse(l).outcome}`);
+    expect(events()).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok"]);
     await broker.deleteSecret("gh", cli);
     await audit.flush();
-    expect(events()).toEqual(["store", "get", "resolve", "delete"]);
+    expect(events()).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok", "delete:intent", "delete:ok"]);
     await broker.close();
   });
 });
@@ -389,5 +391,80 @@ describe("Broker approvals (policy 'confirm' with settings)", () => {
     }
     await broker.deleteSecret("gh", user);
     expect(ledger.entries.size).toBe(0);
+  });
+});
+
+/** `inner` with some of its methods replaced. */
+function wrapStore(inner: Store, over: Partial<Pick<Store, "set" | "delete">>): Store {
+  return {
+    backend: inner.backend,
+    description: inner.description,
+    get: (n) => inner.get(n),
+    set: (n, r) => inner.set(n, r),
+    delete: (n) => inner.delete(n),
+    list: () => inner.list(),
+    close: () => inner.close(),
+    ...over,
+  };
+}
+
+describe("Broker: a change is made only once its intent line is written", () => {
+  /** An audit log whose writes fail from now on (a full disk, a read-only data dir), as FileAuditLog fails. */
+  class FailingAuditLog extends MemoryAuditLog {
+    failing = false;
+    override async record(entry: AuditEntry): Promise<void> {
+      if (this.failing) throw new BrokerError("IO_ERROR", "Cannot write the audit log: ENOSPC");
+      return super.record(entry);
+    }
+  }
+
+  it("writes the intent line before the store changes, and the outcome after", async () => {
+    const base = memoryBroker();
+    const audit = new MemoryAuditLog();
+    const seen: string[] = [];
+    const store = wrapStore(base.store, {
+      set: async (name: string, r: SecretRecord) => {
+        if (!name.startsWith("mcb-internal:")) seen.push(`set ${name} after ${audit.entries.map((e) => `${e.event}:${e.outcome}`).join(",")}`);
+        return base.store.set(name, r);
+      },
+      delete: async (name: string) => (seen.push(`delete ${name} after ${audit.entries.map((e) => `${e.event}:${e.outcome}`).join(",")}`), base.store.delete(name)),
+    });
+    const broker = new Broker({ ...base.broker.deps, store, audit });
+    await broker.storeSecret("gh", "v1", undefined, user);
+    await broker.setPolicy("gh", "deny", user);
+    await broker.deleteSecret("gh", user);
+    expect(seen).toEqual([
+      "set gh after store:intent",
+      "set gh after store:intent,store:ok,policy:intent",
+      "delete gh after store:intent,store:ok,policy:intent,policy:ok,delete:intent",
+    ]);
+    expect(audit.entries.find((e) => e.outcome === "intent" && e.event === "store")?.fp).toMatch(/^[0-9a-f]{32}$/);
+  });
+
+  it("refuses a store, a policy change and a delete with nothing changed when the intent line cannot be written", async () => {
+    const base = memoryBroker();
+    const audit = new FailingAuditLog();
+    const broker = new Broker({ ...base.broker.deps, audit });
+    await broker.storeSecret("kept", "v1", { policy: "allow" }, user);
+    audit.failing = true;
+    for (const op of [broker.storeSecret("new", "v2", undefined, user), broker.storeSecret("kept", "v3", undefined, user), broker.setPolicy("kept", "deny", user), broker.deleteSecret("kept", user)]) {
+      expect(await code(op)).toBe("IO_ERROR");
+    }
+    expect(await base.store.get("new")).toBeNull();
+    expect(await base.store.get("kept")).toMatchObject({ value: "v1", policy: "allow" });
+  });
+
+  it("refuses a store with nothing stored when the fingerprint key cannot be created (it is made before the value is stored)", async () => {
+    const base = memoryBroker();
+    const store = wrapStore(base.store, {
+      set: async (name: string, r: SecretRecord) => {
+        if (name.startsWith("mcb-internal:")) throw new BrokerError("IO_ERROR", "Cannot write secrets.jsonl: ENOSPC (the disk is full)");
+        return base.store.set(name, r);
+      },
+    });
+    const broker = new Broker({ ...base.broker.deps, store });
+    expect(await code(broker.storeSecret("gh", "v1", undefined, user))).toBe("IO_ERROR");
+    expect(await base.store.get("gh")).toBeNull();
+    expect(base.audit.entries.map((e) => `${e.event}:${e.outcome}`)).toEqual(["store:error"]);
   });
 });

@@ -213,9 +213,9 @@ for (const sc of scenarios) {
         expect(l.prev).toMatch(/^[0-9a-f]{64}$/);
       });
       expect(verifyAuditLog(join(home, "audit.jsonl")).ok).toBe(true);
-      // Every value stored or handed out is identified by its HMAC fingerprint, nothing else.
+      // Every value stored (its intent line too) or handed out is identified by its HMAC fingerprint, nothing else.
       for (const l of lines) {
-        const carriesValue = l.outcome === "ok" && (l.event === "store" || l.event === "resolve");
+        const carriesValue = (l.outcome === "ok" && (l.event === "store" || l.event === "resolve")) || (l.outcome === "intent" && l.event === "store");
         expect(l.fp === undefined ? "none" : /^[0-9a-f]{32}$/.test(l.fp as string) ? "fp" : "bad").toBe(carriesValue ? "fp" : "none");
       }
       const strip = (l: Record<string, unknown>) => {
@@ -224,7 +224,9 @@ for (const sc of scenarios) {
       };
       const purpose1 = "canary: resolve the MCP marker";
       const purpose2 = "canary: resolve the CLI marker";
+      // A change is preceded by its intent line, written before the change is made.
       expect(lines.filter((l) => l.client === CLIENT).map(strip)).toEqual([
+        { event: "store", name: "mcp-planted", client: CLIENT, outcome: "intent" },
         { event: "store", name: "mcp-planted", client: CLIENT, outcome: "ok" },
         { event: "get", name: "mcp-planted", purpose: purpose1, client: CLIENT, reference: ref1, outcome: "ok" },
         { event: "resolve", name: "mcp-planted", purpose: purpose1, client: CLIENT, reference: ref1, outcome: "ok" },
@@ -237,11 +239,15 @@ for (const sc of scenarios) {
         { event: "store", name: "mcb-internal:jwt-es256-key", client: CLIENT, outcome: "error", error: "INVALID_INPUT" },
         { event: "store", name: "line\nbreak", client: CLIENT, outcome: "error", error: "INVALID_INPUT" },
         { event: "mint", provider: "github", client: CLIENT, tokenId, outcome: "ok" },
+        { event: "revoke", client: CLIENT, outcome: "intent" },
         { event: "revoke", client: CLIENT, tokenId, outcome: "ok" },
+        { event: "revoke", client: CLIENT, outcome: "intent" },
         { event: "revoke", client: CLIENT, outcome: "error", error: "NOT_FOUND" },
+        { event: "delete", name: "mcp-planted", client: CLIENT, outcome: "intent" },
         { event: "delete", name: "mcp-planted", client: CLIENT, outcome: "ok" },
         { event: "delete", name: "mcp-planted", client: CLIENT, outcome: "error", error: "NOT_FOUND" },
         { event: "get", name: "mcp-planted", purpose: "canary: after delete", client: CLIENT, outcome: "error", error: "NOT_FOUND" },
+        { event: "store", name: "mcp-kept", client: CLIENT, outcome: "intent" },
         { event: "store", name: "mcp-kept", client: CLIENT, outcome: "ok" },
       ]);
       const cliLines = lines.filter((l) => l.client === "cli").map(strip);

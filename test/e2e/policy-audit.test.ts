@@ -119,6 +119,7 @@ describe("policies through the binary", () => {
       ["resolve", "confirmed", "declining-client", "try as declining-client", "decline", "error", "CONSENT_DECLINED"],
       ["resolve", "confirmed", "cancelling-client", "try as cancelling-client", "cancel", "error", "CONSENT_DECLINED"],
       ["resolve", "confirmed", "plain-client", "try as plain-client", "unsupported", "error", "CONSENT_UNAVAILABLE"],
+      ["policy", "denied", "cli", undefined, undefined, "intent", undefined],
       ["policy", "denied", "cli", undefined, undefined, "ok", undefined],
       ["resolve", "denied", "deny-client", "before deny", undefined, "error", "POLICY_DENIED"],
       ["resolve", "confirmed", "cli", "cli secret get", "unsupported", "error", "CONSENT_UNAVAILABLE"],
@@ -177,12 +178,13 @@ describe("audit --since and rotation through the binary", () => {
     const env = { MCB_AUDIT_MAX_BYTES: "2048" };
     for (let i = 0; i < 12; i++) expect((await runCli(["secret", "set", `new-${i}`], { home, env, input: `CANARY-${randomUUID()}` })).code).toBe(0);
     const recent = JSON.parse((await runCli(["audit", "--json", "--since", "1h"], { home })).stdout) as Record<string, any>[];
-    expect(recent.map((l) => l.name)).toEqual(Array.from({ length: 12 }, (_, i) => `new-${i}`));
+    // Each store: its intent line, then its outcome.
+    expect(recent.map((l) => `${l.name}:${l.outcome}`)).toEqual(Array.from({ length: 12 }, (_, i) => [`new-${i}:intent`, `new-${i}:ok`]).flat());
     const all = JSON.parse((await runCli(["audit", "--json", "--since", "3h"], { home })).stdout) as Record<string, any>[];
-    expect(all).toHaveLength(15);
+    expect(all).toHaveLength(27);
     const verify = JSON.parse((await runCli(["audit", "--verify", "--json"], { home })).stdout);
     expect(verify.ok).toBe(true);
-    expect(verify.lines).toBe(15);
+    expect(verify.lines).toBe(27);
     expect(verify.files.length).toBeGreaterThan(1);
     expect(verify.files.at(-1)).toBe("audit.jsonl");
     const badSince = await runCli(["audit", "--since", "yesterday"], { home });

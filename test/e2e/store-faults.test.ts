@@ -10,6 +10,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileStore } from "../../src/store/file.ts";
+import { codeOf } from "../support/broker-error.ts";
 import { fillDisk, mountTmpfs, readOnlyView, skipMounts, unmountAll } from "../store/fault-mounts.ts";
 import { faultValue } from "../store/fault-writer.ts";
 import { body, brokerEnv, connectCommand, requireBinary, runCli, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
@@ -185,6 +186,37 @@ describe.skipIf(skipMounts)("a full disk (tmpfs)", () => {
     expect((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name).sort()).toEqual(["a", "after"]);
   }, 60_000);
 
+  it("secret set on a nearly full disk: exit 0 exactly when the secret is stored and its audit line written; exit 1 means nothing stored", async () => {
+    // With 0 to 3 pages left, the disk runs out at a different step each time: the audit
+    // intent line, the lock files, the fingerprint key, the store's line. Whatever the step,
+    // the answer must match what is on disk: never "stored, but exit 1", never stored unaudited.
+    const HEADER = JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 1 });
+    const outcomes = new Set<string>();
+    for (const fresh of [true, false]) {
+      for (let pages = 0; pages <= 3; pages++) {
+        const root = mountTmpfs("256k");
+        const h = join(root, "home");
+        mkdirSync(h, { mode: 0o700 });
+        if (fresh) writeFileSync(join(h, "secrets.jsonl"), `${HEADER}\n`, { mode: 0o600 }); // no fingerprint key yet
+        else expect((await runCli(["secret", "set", "seed"], { home: h, env: FILE, input: "seed-value" })).code).toBe(0);
+        fillDisk(root, "filler", pages);
+        const r = await runCli(["secret", "set", "x"], { home: h, env: FILE, input: "value-x" });
+        const stored = new FileStore({ dir: h }).get("x").then((rec) => rec?.value ?? null, () => "unreadable");
+        const audit = existsSync(join(h, "audit.jsonl")) ? readFileSync(join(h, "audit.jsonl"), "utf8") : "";
+        const audited = audit.split("\n").some((l) => l.includes('"event":"store"') && l.includes('"name":"x"') && /"outcome":"(intent|ok)"/.test(l));
+        const seen = { fresh, pages, code: r.code, stored: await stored, audited };
+        if (r.code === 0) expect(seen).toEqual({ fresh, pages, code: 0, stored: "value-x", audited: true });
+        else {
+          expect(seen).toEqual({ fresh, pages, code: 1, stored: null, audited: seen.audited });
+          expectOneLineError(err(r), /^error: .*(ENOSPC|disk is full)/);
+        }
+        outcomes.add(r.code === 0 ? "stored" : "refused");
+        unmountAll();
+      }
+    }
+    expect([...outcomes].sort()).toEqual(["refused", "stored"]); // both ends were reached
+  }, 60_000);
+
   it("a broker started on a disk that is already full refuses writes with an error, and does not die by SIGBUS", async () => {
     const root = mountTmpfs("256k");
     const h = join(root, "home");
@@ -280,8 +312,12 @@ describe("environment mistakes are named with what to do", () => {
     for (const args of [["secret", "set", "c"], ["secret", "rm", "a"]]) {
       const r = await runCli(args, { home: ro, env: FILE, input: "v" });
       expect({ args, code: r.code }).toEqual({ args, code: 1 });
-      expectOneLineError(err(r), /^error: The data directory .* is on a read-only file system: secrets can be listed and read, but not stored, changed or deleted\. To change them, remount it read-write, or set MCB_HOME to a writable directory\.$/);
+      // The audit line comes before the change (its intent), so the audit log is what refuses first.
+      expectOneLineError(err(r), /^error: The data directory .* is on a read-only file system, so the audit log .*audit\.jsonl cannot be written\. A value is handed out, and a secret stored, changed or deleted, only once its audit line is written \(fail closed\): secrets can be listed, not used\. To fix, remount it read-write, or set MCB_HOME to a writable directory\.$/);
     }
+    // The store itself refuses a write in a read-only data dir the same way (a change whose audit line was written elsewhere).
+    const direct = await codeOf(new FileStore({ dir: ro }).set("c", { value: "v", createdAt: 1, updatedAt: 1 }));
+    expect(direct).toEqual({ code: "STORE_READ_ONLY", message: expect.stringMatching(/^The data directory .* is on a read-only file system: secrets can be listed and read, but not stored, changed or deleted\. To change them, remount it read-write, or set MCB_HOME to a writable directory\.$/) });
     // Reads that record nothing work: status and doctor too.
     for (const args of [["status"], ["doctor"]]) {
       const r = await runCli(args, { home: ro, env: FILE });

@@ -41,26 +41,28 @@ describe("human output escapes an agent's control characters", () => {
     const json = await runCli(["audit", "--json"], { home });
     expect(json.stdout).not.toMatch(ACTIVE);
     const lines = JSON.parse(json.stdout) as Record<string, unknown>[];
-    expect(lines.map((l) => [l.event, l.name, l.client])).toEqual([
-      ["store", REFUSED_NAME, CLIENT],
-      ["store", NAME, CLIENT],
-      ["get", NAME, CLIENT],
+    expect(lines.map((l) => [l.event, l.name, l.client, l.outcome])).toEqual([
+      ["store", REFUSED_NAME, CLIENT, "error"],
+      ["store", NAME, CLIENT, "intent"],
+      ["store", NAME, CLIENT, "ok"],
+      ["get", NAME, CLIENT, "ok"],
     ]);
-    expect(lines[2]!.purpose).toBe(PURPOSE);
+    expect(lines[3]!.purpose).toBe(PURPOSE);
 
     const r = await runCli(["audit"], { home });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(ACTIVE);
     const rows = r.stdout.trimEnd().split("\n").map((row) => row.split("\t"));
-    expect(rows).toHaveLength(3); // the forged rows did not become rows
+    expect(rows).toHaveLength(4); // the forged rows did not become rows
     // time, event, outcome, name, client, purpose, details: the forged tabs made no columns.
-    expect(rows.map((f) => [f[1], f[3], f[4]])).toEqual([
-      ["store", `build\\u001b]0;pwned\\u0007${ROW_ESCAPED}`, CLIENT_ESCAPED],
-      ["store", NAME_ESCAPED, CLIENT_ESCAPED],
-      ["get", NAME_ESCAPED, CLIENT_ESCAPED],
+    expect(rows.map((f) => [f[1], f[2], f[3], f[4]])).toEqual([
+      ["store", "error INVALID_INPUT", `build\\u001b]0;pwned\\u0007${ROW_ESCAPED}`, CLIENT_ESCAPED],
+      ["store", "intent", NAME_ESCAPED, CLIENT_ESCAPED],
+      ["store", "ok", NAME_ESCAPED, CLIENT_ESCAPED],
+      ["get", "ok", NAME_ESCAPED, CLIENT_ESCAPED],
     ]);
     // The purpose is quoted as JSON (which escapes C0 itself); the bidi isolate is escaped on top.
-    expect(rows[2]![5]).toBe(`"deploy\\u001b[1A\\u001b[2K\\r${ROW_ESCAPED}\\u2066purpose"`);
+    expect(rows[3]![5]).toBe(`"deploy\\u001b[1A\\u001b[2K\\r${ROW_ESCAPED}\\u2066purpose"`);
   });
 
   it("secret list and status escape names and tags", async () => {

@@ -64,8 +64,28 @@ export function readOnlyView(dir: string): string {
   return view;
 }
 
-/** Fills the file system holding `dir` with a file `name`, until write(2) fails with ENOSPC. */
-export function fillDisk(dir: string, name = "filler"): string {
+/**
+ * Fills the file system holding `dir` with a file `name`, until write(2) fails with ENOSPC;
+ * with `leavePages`, that many 4 KiB pages stay free (a tmpfs allocates file data by the page).
+ */
+export function fillDisk(dir: string, name = "filler", leavePages = 0): string {
+  const reserve = join(dir, `${name}.reserve`);
+  if (leavePages > 0) {
+    const fd = openSync(reserve, "w", 0o600);
+    try {
+      writeSync(fd, Buffer.alloc(leavePages * 4096, 0x72));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  try {
+    return fillUp(dir, name);
+  } finally {
+    if (leavePages > 0) rmSync(reserve);
+  }
+}
+
+function fillUp(dir: string, name: string): string {
   const path = join(dir, name);
   const fd = openSync(path, "a", 0o600);
   const chunk = Buffer.alloc(4096, 0x66);
