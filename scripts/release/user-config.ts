@@ -66,6 +66,7 @@ export const NOT_IN_BUNDLE: Readonly<Record<string, string>> = {
   MCB_AUDIT_MAX_BYTES: "audit log rotation size: an operator's setting, the default suits a desktop",
   MCB_PROXY_RESOLVES_NAMES: "read by `connect` and `proxy`, not by the stdio broker a bundle runs",
   BROWSER: "desktop hosts run where the platform's own browser opener works",
+  MCB_APPROVAL_TIMEOUT: "how long an OS approval dialog waits: a tuning knob whose default (120 s) suits a person at the desk",
 };
 
 /** The manifest's `user_config` object, in table order. */

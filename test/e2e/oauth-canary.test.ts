@@ -70,12 +70,16 @@ describe.if(browserHooksWork)("github through the binary, with canaries everywhe
   }, 30_000);
 
   it("get_secret refreshes the expiring GitHub App token (form-free JSON), then bad_refresh_token (HTTP 200) is terminal", async () => {
+    // The fixture's tokens live 1 s, and the refresh skew is at most a quarter of a token's
+    // lifetime (src/oauth/expiry.ts): let it reach its last quarter before asking.
+    await Bun.sleep(1_000);
     const ref = (await callTool("get_secret", { name: "gh", purpose: "canary" })).b;
     expect(ref.success).toBe(true);
     expect(json.counts.refresh).toBe(1);
     const value = (await callTool("resolve_secret", { reference_id: ref.reference.id })).b.value;
     expect(value).toBe(json.issued.at(-1)!);
     json.failNextToken = "bad_refresh_token";
+    await Bun.sleep(1_000);
     const { r, b } = await callTool("get_secret", { name: "gh", purpose: "canary" });
     expect(r.isError).toBe(true);
     expect(b.error).toContain("Log in again with `mcp-credentials-broker login github --name gh`");
