@@ -1,8 +1,10 @@
 // `audit`: shows the audit log (filtered by time and secret name) and verifies its hash chain.
 import { defineCommand } from "citty";
 import { parseSince, readAuditLog, verifyAuditLog, type AuditLine } from "../core/audit-reader.ts";
+import { readPendingLines } from "../core/audit-pending.ts";
+import { orphanedPendingFiles } from "../core/audit.ts";
 import { auditLogPath } from "../deps.ts";
-import { jsonArg, out } from "./common.ts";
+import { jsonArg, note, out } from "./common.ts";
 import { examples } from "./run-cli.ts";
 import { terminalText } from "./terminal-text.ts";
 
@@ -28,7 +30,7 @@ export function describeLine(l: AuditLine): string {
     l.reference && `ref=${String(l.reference)}`,
     l.tokenId && `token=${String(l.tokenId)}`,
     l.fp && `fp=${String(l.fp)}`,
-    l.recovered === true && "recovered", // written by versions that kept a write-ahead file
+    l.recovered === true && "recovered",
   ].filter(Boolean);
   const outcome = l.outcome === "ok" || l.outcome === "intent" ? l.outcome : `error ${l.error ?? ""}`.trim();
   return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].map((f) => terminalText(String(f))).join("\t");
@@ -48,9 +50,14 @@ export const auditCommand = defineCommand({
   },
   run({ args }) {
     const path = auditLogPath();
+    // Lines a killed broker had only in its write-ahead file: on disk, not yet in the chain.
+    const pending = orphanedPendingFiles(path).reduce((n, f) => n + safeCount(f), 0);
+    if (pending > 0) {
+      note(`note: ${pending} audit line(s) of stopped broker processes are not in the chain yet (${terminalText(path)}.pending.*); the next broker that writes the log adds them, marked "recovered".`);
+    }
     if (args.verify) {
       const v = verifyAuditLog(path);
-      if (args.json) out(JSON.stringify(v, null, 2));
+      if (args.json) out(JSON.stringify({ ...v, pending }, null, 2));
       else if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.map(terminalText).join(", ")}; head seq ${v.head.seq} sha256 ${terminalText(v.head.hash)}` : "audit log is empty");
       else out(`audit log altered: line ${v.bad.line} of ${terminalText(v.bad.file)}: ${terminalText(v.bad.reason)}`);
       if (!v.ok) process.exitCode = 1;
@@ -63,3 +70,11 @@ export const auditCommand = defineCommand({
     for (const l of lines) out(describeLine(l));
   },
 });
+
+function safeCount(file: string): number {
+  try {
+    return readPendingLines(file).length;
+  } catch {
+    return 0; // chained and removed meanwhile
+  }
+}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "bun:test";
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
+import { PendingFile, readPendingLines } from "../../src/core/audit-pending.ts";
 import { FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
 
 function tempLog(): string {
@@ -215,20 +216,32 @@ describe("FileAuditLog batching and failure", () => {
   });
 });
 
-describe("FileAuditLog urgent lines (those that hand out a value)", () => {
-  it("has an urgent line, and every line queued before it, in audit.jsonl when record resolves: one file, no write-ahead copy", async () => {
+describe("FileAuditLog write-ahead file (lines someone waits for)", () => {
+  const pendingFiles = (path: string) => readdirSync(resolve(path, "..")).filter((n) => n.startsWith("audit.jsonl.pending."));
+  /** A pid that belonged to a process which has exited (and was reaped). */
+  const deadPid = () => Bun.spawnSync(["true"]).pid;
+
+  it("has an urgent line on disk when record resolves, before the chain has it; the batch chains it and empties the file", async () => {
     const path = tempLog();
     const log = new FileAuditLog({ path, now: Date.now });
     const first = log.record(entry(0));
     await log.record(entry(1), { urgent: true });
-    await first; // written together with the urgent line, in order
+    await first; // written ahead together with the urgent line, in order
+    const [wal] = pendingFiles(path);
+    expect(wal).toMatch(new RegExp(`^audit\\.jsonl\\.pending\\.${process.pid}\\.[0-9a-f]+$`));
+    const walPath = join(resolve(path, ".."), wal!);
+    expect(statSync(walPath).mode & 0o777).toBe(0o600);
+    expect(readPendingLines(walPath).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
+    expect(existsSync(path)).toBe(false);
+    await log.flush();
     expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(["secret-0", "secret-1"]);
-    expect(readdirSync(resolve(path, "..")).filter((n) => !n.startsWith("audit.jsonl.lock.")).sort()).toEqual(["audit.jsonl"]);
+    expect(readPendingLines(walPath)).toEqual([]);
     expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 2 });
     await log.close();
+    expect(pendingFiles(path)).toEqual([]);
   });
 
-  it("a burst of urgent lines lands whole and in order", async () => {
+  it("a burst of urgent lines lands whole and in order, in the write-ahead file and then in the chain", async () => {
     const path = tempLog();
     const log = new FileAuditLog({ path, now: Date.now });
     const big = (i: number): AuditEntry => ({ ...entry(i), purpose: "p".repeat(1000) });
@@ -236,15 +249,71 @@ describe("FileAuditLog urgent lines (those that hand out a value)", () => {
     await log.close();
     expect(linesOf(path).map((l) => JSON.parse(l).name)).toEqual(Array.from({ length: 150 }, (_, i) => `secret-${i}`));
     expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 150 });
+    expect(pendingFiles(path)).toEqual([]);
   });
 
-  it("fails closed when the log cannot be written: the urgent line is refused, and so is everything after", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-urgent-fail-"));
+  it("chains a stopped process's pending lines (marked recovered) before its own first line, drops a torn last line and unknown fields, removes the file", async () => {
+    const path = tempLog();
+    await write(path, 2);
+    const orphan = `${path}.pending.${deadPid()}.0badc0de`;
+    const pending = [
+      { time: "2026-01-02T03:04:05.000Z", event: "resolve", name: "gh", reference: "ref_x", client: "claude", outcome: "ok" },
+      { time: "2026-01-02T03:04:06.000Z", event: "mint", provider: "github", tokenId: "jti-1", outcome: "ok" },
+    ];
+    // A field no audit line has (here a would-be value) never reaches the chain.
+    const planted = { ...pending[0], value: "PLANTED-VALUE", seq: 999 };
+    writeFileSync(orphan, `${[planted, pending[1]].map((p) => JSON.stringify(p)).join("\n")}\n{"time":"2026-01-02T03:04:07.000Z","ev`);
+    const log = new FileAuditLog({ path, now: Date.now });
+    await log.record(entry(9));
+    await log.close();
+    const lines = linesOf(path).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.name ?? l.event)).toEqual(["secret-0", "secret-1", "gh", "mint", "secret-9"]);
+    expect(lines[2]).toMatchObject({ ...pending[0], recovered: true, seq: 3 });
+    expect(lines[3]).toMatchObject({ ...pending[1], recovered: true, seq: 4 });
+    expect(lines[4].recovered).toBeUndefined();
+    expect(readFileSync(path, "utf8")).not.toContain("PLANTED-VALUE");
+    expect(existsSync(orphan)).toBe(false);
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 5 });
+  });
+
+  it("leaves a live process's pending file alone", async () => {
+    const path = tempLog();
+    const live = Bun.spawn(["sleep", "30"]);
+    try {
+      const other = `${path}.pending.${live.pid}.12345678`;
+      writeFileSync(other, `${JSON.stringify({ time: new Date().toISOString(), event: "resolve", name: "x", outcome: "ok" })}\n`);
+      await write(path, 1);
+      expect(existsSync(other)).toBe(true);
+      expect(linesOf(path)).toHaveLength(1);
+    } finally {
+      live.kill();
+      await live.exited;
+    }
+  });
+
+  it("fails closed when the write-ahead file cannot be written: the urgent line is refused, and so is everything after", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-audit-wal-fail-"));
     writeFileSync(join(dir, "not-a-dir"), "");
     const log = new FileAuditLog({ path: join(dir, "not-a-dir", "audit.jsonl"), now: Date.now });
     await expect(log.record(entry(0), { urgent: true })).rejects.toThrow(/Cannot write the audit log/);
     expect(() => log.assertWritable()).toThrow(/audit log/);
     await expect(log.record(entry(1))).rejects.toThrow(/audit log/);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("PendingFile", () => {
+  it("appends whole lines, reads them back, clears to empty, and refuses an existing file (O_EXCL)", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "mcb-pending-")), "audit.jsonl.pending.1.abcd");
+    const f = new PendingFile(path);
+    f.append(Buffer.from('{"a":1}\n{"b":2}\n'));
+    f.append(Buffer.from('{"c":3}\n'));
+    expect(readPendingLines(path)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    f.clear();
+    expect(readPendingLines(path)).toEqual([]);
+    f.append(Buffer.from('{"d":4}\n'));
+    expect(readPendingLines(path)).toEqual(['{"d":4}']);
+    f.close();
+    expect(() => new PendingFile(path)).toThrow(/EEXIST/);
   });
 });

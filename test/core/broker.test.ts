@@ -322,11 +322,12 @@ describe("Broker fingerprints", () => {
 });
 
 describe("Broker audit timing", () => {
-  it("has a value's resolve line in audit.jsonl before resolve returns, with the lines queued before it", async () => {
-    const { mkdtempSync, readFileSync } = await import("node:fs");
+  it("has a value's resolve line on disk (write-ahead file) before resolve returns, and chained with the next batch", async () => {
+    const { mkdtempSync, readdirSync, readFileSync } = await import("node:fs");
     const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
+    const { dirname, join } = await import("node:path");
     const { FileAuditLog } = await import("../../src/core/audit.ts");
+    const { readPendingLines } = await import("../../src/core/audit-pending.ts");
     const { Broker } = await import("../../src/core/broker.ts");
     const base = memoryBroker();
     const path = join(mkdtempSync(join(tmpdir(), "mcb-broker-audit-")), "audit.jsonl");
@@ -335,62 +336,22 @@ describe("Broker audit timing", () => {
     await broker.storeSecret("gh", "v1", undefined, cli);
     const ref = await broker.issueReference("gh", "p", 60, cli);
     expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
-    // No flush: the resolve line (and the lines queued before it) are already in the log.
-    const events = () => readFileSync(path, "utf8").trim().split("\n").map((l) => `${JSON.parse(l).event}:${JSON.parse(l).outcome}`);
+    // No flush: the resolve line (and the lines queued before it) are already on disk, in
+    // this process's write-ahead file; the chain gets them with the next batch.
+    const pending = readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."));
+    expect(pending).toHaveLength(1);
+    const line = (l: string) => `${JSON.parse(l).event}:${JSON.parse(l).outcome}`;
+    expect(readPendingLines(join(dirname(path), pending[0]!)).map(line)).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok"]);
+    await audit.flush();
+    const events = () => readFileSync(path, "utf8").trim().split("\n").map(line);
     expect(events()).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok"]);
+    expect(readPendingLines(join(dirname(path), pending[0]!))).toEqual([]);
     await broker.deleteSecret("gh", cli);
     await audit.flush();
     expect(events()).toEqual(["store:intent", "store:ok", "get:ok", "resolve:ok", "delete:intent", "delete:ok"]);
     await broker.close();
-  });
-});
-
-describe("Broker approvals (policy 'confirm' with settings)", () => {
-  const setup = () => {
-    const ledger = new MemoryLedger();
-    const os = scriptedDriver({ id: "zenity" });
-    const b = memoryBroker({ approval: { os, ledger, remember: true } });
-    return { ...b, ledger, os };
-  };
-  const resolve = async (broker: Broker, name = "gh", client = "claude") => broker.resolveReference((await broker.issueReference(name, "p", 60, { client })).id, { client });
-
-  it("keeps --via and --remember with the policy; other policies take none, and a new `confirm` without them resets them", async () => {
-    const { broker, store } = setup();
-    await broker.storeSecret("gh", "v1", undefined, user);
-    await broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 600 });
-    expect((await store.get("gh"))?.approval).toEqual({ via: "os", rememberSeconds: 600 });
-    expect((await broker.listSecrets())[0]).toMatchObject({ policy: "confirm", approval: { via: "os", rememberSeconds: 600 } });
-    // Replacing the value keeps them (as it keeps the policy).
-    await broker.storeSecret("gh", "v2", undefined, user);
-    expect((await store.get("gh"))?.approval).toEqual({ via: "os", rememberSeconds: 600 });
-    expect(await code(broker.setPolicy("gh", "allow", user, { via: "os" }))).toBe("INVALID_INPUT");
-    await broker.setPolicy("gh", "confirm", user);
-    expect((await store.get("gh"))?.approval).toBeUndefined();
-    await broker.setPolicy("gh", "confirm", user, { via: "client" });
-    await broker.storeSecret("gh", "v3", { policy: "deny" }, user);
-    expect((await store.get("gh"))?.approval).toBeUndefined();
-  });
-
-  it("a remembered approval lets the next resolve through and is audited; `secret policy`, a new value and delete revoke it", async () => {
-    const { broker, os, audit, ledger } = setup();
-    await broker.storeSecret("gh", "v1", undefined, user);
-    await broker.setPolicy("gh", "confirm", user, { via: "any", rememberSeconds: 600 });
-    expect(await resolve(broker)).toBe("v1");
-    expect(await resolve(broker)).toBe("v1");
-    expect(os.asked).toEqual([`The MCP client "claude" wants the value of the secret 'gh'. The agent says it needs it for: "p". Allow it now and for the next 10m (this secret, this client)?`]);
-    expect(audit.entries.filter((e) => e.event === "resolve").map((e) => [e.consent, e.approver, e.rememberFor])).toEqual([
-      ["accept", "zenity", 600],
-      ["accept", "remembered", 600],
-    ]);
-    for (const revoke of [() => broker.setPolicy("gh", "confirm", user, { via: "any", rememberSeconds: 600 }), () => broker.storeSecret("gh", "v1", undefined, user)]) {
-      await revoke();
-      expect(ledger.entries.size).toBe(0);
-      const before = os.asked.length;
-      await resolve(broker);
-      expect(os.asked.length).toBe(before + 1);
-    }
-    await broker.deleteSecret("gh", user);
-    expect(ledger.entries.size).toBe(0);
+    // Closed cleanly: the empty write-ahead file is gone.
+    expect(readdirSync(dirname(path)).filter((n) => n.startsWith("audit.jsonl.pending."))).toEqual([]);
   });
 });
 
