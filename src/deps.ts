@@ -5,11 +5,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.ts";
 import type { InstallDeps } from "./clients/install.ts";
-import { DEFAULT_AUDIT_MAX_BYTES, FileAuditLog } from "./core/audit.ts";
+import { randomBytes } from "node:crypto";
+import { AUDIT_CHAIN_KEY, auditKey, DEFAULT_AUDIT_MAX_BYTES, FileAuditLog, type AuditKey } from "./core/audit.ts";
 import { Broker, type OAuthPort } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
 import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
-import { BrokerError } from "./errors.ts";
+import { loadOrCreateInternalItem } from "./core/internal-item.ts";
+import { BrokerError, describeError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
 import { acquireLock, type LockOptions } from "./store/lock-file.ts";
@@ -186,6 +188,27 @@ export function auditLogPath(env: Record<string, string | undefined> = process.e
   return join(resolveDataDir(env, process.platform, homedir()), dataFiles.audit);
 }
 
+/**
+ * The audit chain key kept in the store `--store`/MCB_STORE picks (read, never created), for
+ * `audit --verify`; null with why when there is none to read (a store that cannot be opened,
+ * the memory store, a log never keyed).
+ */
+export async function readAuditKey(storeFlag: string | undefined, env: Record<string, string | undefined> = process.env): Promise<{ key: AuditKey | null; why?: string }> {
+  const choice = parseStoreChoice(storeFlag ?? env.MCB_STORE);
+  if (choice === "memory") return { key: null, why: "--store memory keeps no audit key" };
+  try {
+    const { store } = await openStore(choice, resolveDataDir(env, process.platform, homedir()), env);
+    try {
+      const item = await store.get(`${INTERNAL_PREFIX}${AUDIT_CHAIN_KEY}`);
+      return item ? { key: auditKey(Buffer.from(item.value, "base64url")) } : { key: null, why: `the store (${store.description}) holds no audit key` };
+    } finally {
+      await store.close();
+    }
+  } catch (e) {
+    return { key: null, why: describeError(e) };
+  }
+}
+
 /** MCB_AUDIT_MAX_BYTES: the size at which audit.jsonl is rotated (default 10 MiB). */
 function auditMaxBytes(env: Record<string, string | undefined>): number {
   const raw = env.MCB_AUDIT_MAX_BYTES;
@@ -293,7 +316,16 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   const broker = new Broker({
     store,
     clock,
-    audit: new FileAuditLog({ path: join(dataDir, dataFiles.audit), now: () => clock.now(), maxBytes: auditMaxBytes(env) }),
+    audit: new FileAuditLog({
+      path: join(dataDir, dataFiles.audit),
+      now: () => clock.now(),
+      maxBytes: auditMaxBytes(env),
+      // The chain is keyed with a key kept in the store, not beside the log. The memory store
+      // forgets its key with the process: its lines go unkeyed (audit --verify says so).
+      ...(storeChoice === "memory"
+        ? {}
+        : { chainKey: () => loadOrCreateInternalItem({ store, clock, withLock }, AUDIT_CHAIN_KEY, async () => randomBytes(32).toString("base64url")).then((v) => Buffer.from(v, "base64url")) }),
+    }),
     revocations,
     jwtSecret: env.JWT_SECRET || undefined,
     withLock,

@@ -1,17 +1,17 @@
 // `audit`: shows the audit log (filtered by time and secret name) and verifies its hash chain.
 import { defineCommand } from "citty";
-import { parseSince, readAuditLog, verifyAuditLog, type AuditLine } from "../core/audit-reader.ts";
+import { parseSince, readAuditLog, verifyAuditLog, type AuditLine, type ChainVerdict } from "../core/audit-reader.ts";
 import { readPendingLines } from "../core/audit-pending.ts";
 import { orphanedPendingFiles } from "../core/audit.ts";
-import { auditLogPath } from "../deps.ts";
-import { jsonArg, note, out } from "./common.ts";
+import { auditLogPath, readAuditKey } from "../deps.ts";
+import { jsonArg, note, out, storeArg } from "./common.ts";
 import { examples } from "./run-cli.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("audit", [
   "mcp-credentials-broker audit --since 1h",
   "mcp-credentials-broker audit --name github-token --json | jq '.[] | select(.outcome == \"error\")'",
-  "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered",
+  "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered; says what the key proves",
 ]);
 
 /**
@@ -40,15 +40,16 @@ export const auditCommand = defineCommand({
   meta: {
     name: "audit",
     description:
-      "Show the audit log: who (MCP client, cli, run) got, resolved, injected, stored or deleted which secret, for what purpose, and the outcome — never values. Each line carries the hash of the one before; --verify checks the chain across rotated files.",
+      "Show the audit log: who (MCP client, cli, run) got, resolved, injected, stored or deleted which secret, for what purpose, and the outcome — never values. Each line carries the hash of the one before and a MAC under a key kept in the store; --verify checks the chain across rotated files with that key and says what it proves.",
   },
   args: {
     since: { type: "string", description: "Only lines from this long ago (90s, 30m, 1h, 7d, 2w) or since an ISO time", valueHint: "1h" },
     name: { type: "string", description: "Only lines about this secret" },
-    verify: { type: "boolean", description: "Check the hash chain; exit 1 naming the first altered or missing line" },
+    verify: { type: "boolean", description: "Check the chain (and its MACs, with the store's audit key); exit 1 naming the first altered, missing or unkeyed line" },
     ...jsonArg,
+    ...storeArg,
   },
-  run({ args }) {
+  async run({ args }) {
     const path = auditLogPath();
     // Lines a killed broker had only in its write-ahead file: on disk, not yet in the chain.
     const pending = orphanedPendingFiles(path).reduce((n, f) => n + safeCount(f), 0);
@@ -56,10 +57,14 @@ export const auditCommand = defineCommand({
       note(`note: ${pending} audit line(s) of stopped broker processes are not in the chain yet (${terminalText(path)}.pending.*); the next broker that writes the log adds them, marked "recovered".`);
     }
     if (args.verify) {
-      const v = verifyAuditLog(path);
-      if (args.json) out(JSON.stringify({ ...v, pending }, null, 2));
-      else if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.map(terminalText).join(", ")}; head seq ${v.head.seq} sha256 ${terminalText(v.head.hash)}` : "audit log is empty");
-      else out(`audit log altered: line ${v.bad.line} of ${terminalText(v.bad.file)}: ${terminalText(v.bad.reason)}`);
+      const { key, why } = await readAuditKey(args.store);
+      const v = verifyAuditLog(path, key);
+      if (args.json) out(JSON.stringify({ ...v, pending, ...(why ? { keyUnavailable: why } : {}) }, null, 2));
+      else {
+        if (v.ok) out(v.head ? `audit log intact: ${v.lines} lines in ${v.files.map(terminalText).join(", ")}; head seq ${v.head.seq} sha256 ${terminalText(v.head.hash)}` : "audit log is empty");
+        else out(`audit log altered: line ${v.bad.line} of ${terminalText(v.bad.file)}: ${terminalText(v.bad.reason)}`);
+        if (v.ok && v.lines > 0) for (const l of whatItProves(v, why)) out(l);
+      }
       if (!v.ok) process.exitCode = 1;
       return;
     }
@@ -77,4 +82,15 @@ function safeCount(file: string): number {
   } catch {
     return 0; // chained and removed meanwhile
   }
+}
+
+/** What a verdict proves and what it cannot, in words (the README's audit section says the same). */
+function whatItProves(v: ChainVerdict, keyUnavailable: string | undefined): string[] {
+  const k = v.keyed;
+  const lines: string[] = [];
+  if (k.proven > 0) lines.push(`proven: ${k.proven} line(s) carry a MAC under this store's audit key (kid ${k.kid}); rewriting or extending them needs that key.`);
+  if (k.unchecked > 0) lines.push(`not checked: ${k.unchecked} line(s) carry a MAC, but the audit key could not be read (${terminalText(keyUnavailable ?? "no key")}); only their order and hashes were checked.`);
+  if (k.unkeyed > 0) lines.push(`not proven: ${k.unkeyed} earlier line(s) have no MAC (written before the chain was keyed): hash-chained only, anyone who can write the file can rewrite them.`);
+  lines.push("cannot be proven from the log alone: that no lines were cut off its end (compare the head with one noted earlier), or what a holder of the key wrote.");
+  return lines;
 }

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { auditFiles, GENESIS_PREV, lineHash } from "./audit.ts";
+import { auditFiles, checkAuditMac, GENESIS_PREV, lineHash, type AuditKey } from "./audit.ts";
 
 /** The fields every chained line has; the rest of an entry is passed through as written. */
 const ChainedLineSchema = z.looseObject({
@@ -13,7 +13,7 @@ const ChainedLineSchema = z.looseObject({
   seq: z.number().int().positive(),
   prev: z.string().regex(/^[0-9a-f]{64}$/),
 });
-export type AuditLine = z.infer<typeof ChainedLineSchema> & { name?: string; purpose?: string; client?: string; error?: string };
+export type AuditLine = z.infer<typeof ChainedLineSchema> & { name?: string; purpose?: string; client?: string; error?: string; kid?: unknown; mac?: unknown };
 
 /** Where a line is: the file's base name and its 1-based line number. */
 export interface LineRef {
@@ -21,9 +21,21 @@ export interface LineRef {
   line: number;
 }
 
+/** What the keyed chain proves, line by line (see formatAuditLine). */
+export interface KeyedReport {
+  /** The id of the store's chain key the macs were checked with; null when none was given (only the structure was checked). */
+  kid: string | null;
+  /** Lines whose mac was checked under that key: rewriting or extending them needs the key. */
+  proven: number;
+  /** Lines without a mac before the first keyed one (written before the chain was keyed): hash-chained only. */
+  unkeyed: number;
+  /** Lines with a mac that was not checked, for want of the key. */
+  unchecked: number;
+}
+
 export type ChainVerdict =
-  | { ok: true; lines: number; files: string[]; head: { seq: number; hash: string } | null }
-  | { ok: false; lines: number; files: string[]; bad: LineRef & { reason: string } };
+  | { ok: true; lines: number; files: string[]; head: { seq: number; hash: string } | null; keyed: KeyedReport }
+  | { ok: false; lines: number; files: string[]; bad: LineRef & { reason: string }; keyed: KeyedReport };
 
 interface RawLine {
   ref: LineRef;
@@ -65,14 +77,22 @@ function parseLine(bytes: Buffer): AuditLine | null {
  * Walks the chain through rotated files in order. Each line's `prev` must be the SHA-256
  * of the line before it (GENESIS_PREV for the first) and its `seq` one more. The first
  * broken link is attributed to a line: an edited line breaks its successor's `prev`; a
- * deleted line leaves a gap in `seq`. The last line has no successor, so removing or
- * editing it is not detectable from the log alone: compare `head` with a value noted earlier.
+ * deleted line leaves a gap in `seq`.
+ *
+ * With `key` (the store's audit chain key), every line that carries a mac must carry one under
+ * that key, and right; once one does, every later line must too. So the lines it proves cannot
+ * be rewritten or extended without the key. Lines before the first mac (written by versions
+ * without one) are counted as `unkeyed`. Without the key, macs are counted as `unchecked` and
+ * only the structure is checked. Either way, removing the *last* lines leaves no trace in the
+ * log itself: compare `head` with a value noted earlier.
  */
-export function verifyAuditLog(path: string): ChainVerdict {
+export function verifyAuditLog(path: string, key?: AuditKey | null): ChainVerdict {
   const { lines, files } = readLines(path);
-  const fail = (i: number, reason: string): ChainVerdict => ({ ok: false, lines: lines.length, files, bad: { file: lines[i]!.ref.file, line: lines[i]!.ref.line, reason } });
+  const keyed: KeyedReport = { kid: key?.id ?? null, proven: 0, unkeyed: 0, unchecked: 0 };
+  const fail = (i: number, reason: string): ChainVerdict => ({ ok: false, lines: lines.length, files, bad: { file: lines[i]!.ref.file, line: lines[i]!.ref.line, reason }, keyed });
   let expectedPrev = GENESIS_PREV;
   let expectedSeq = 1;
+  let keyedFrom = -1;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!;
     if (raw.torn) return fail(i, "incomplete line without a newline (a write was interrupted, or the line was cut)");
@@ -83,6 +103,19 @@ export function verifyAuditLog(path: string): ChainVerdict {
       return fail(i, `${missing} line${missing === 1 ? "" : "s"} before this one ${missing === 1 ? "was" : "were"} deleted (seq jumps from ${expectedSeq - 1} to ${line.seq})`);
     }
     if (line.seq < expectedSeq) return fail(i, `seq ${line.seq} repeats or goes backwards (expected ${expectedSeq}): lines were copied, reordered or edited`);
+    const text = raw.bytes.toString("utf8");
+    const hasMac = typeof line.mac === "string";
+    if (hasMac) {
+      if (keyedFrom < 0) keyedFrom = i;
+      if (!key) keyed.unchecked++;
+      else if (line.kid !== key.id) return fail(i, `its MAC is under another key (kid ${String(line.kid)}) than this store's audit key (kid ${key.id}): it was written by a broker with another store, or forged`);
+      else if (checkAuditMac(text, key.key) !== true) return fail(i, "its MAC does not match: the line was altered, or written by something that does not hold the audit key");
+      else keyed.proven++;
+    } else if (keyedFrom >= 0) {
+      return fail(i, "it has no MAC though the lines before it do: it was added or rewritten by something that does not hold the audit key (or by a broker run with --store memory)");
+    } else {
+      keyed.unkeyed++;
+    }
     if (line.prev !== expectedPrev) {
       if (i === 0) return fail(i, "the first line does not start the chain: earlier lines or rotated files are missing");
       // Either the previous line was edited (only this link breaks) or this line's own
@@ -94,7 +127,7 @@ export function verifyAuditLog(path: string): ChainVerdict {
     expectedPrev = lineHash(raw.bytes);
     expectedSeq = line.seq + 1;
   }
-  return { ok: true, lines: lines.length, files, head: lines.length ? { seq: expectedSeq - 1, hash: expectedPrev } : null };
+  return { ok: true, lines: lines.length, files, head: lines.length ? { seq: expectedSeq - 1, hash: expectedPrev } : null, keyed };
 }
 
 export interface AuditFilter {

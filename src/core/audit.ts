@@ -1,6 +1,6 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
-import { hash, randomBytes } from "node:crypto";
+import { createHmac, hash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { BrokerError, fsFix } from "../errors.ts";
@@ -75,9 +75,50 @@ export function lineHash(line: Uint8Array | string): string {
   return hash("sha256", line, "hex"); // one call: a third of createHash's cost, on every line
 }
 
-/** The text of one line (no newline): `seq` counts lines across rotations, `prev` chains them. */
-export function formatAuditLine(entry: AuditEntry, time: number, seq: number, prev: string): string {
-  return JSON.stringify({ time: new Date(time).toISOString(), ...entry, seq, prev });
+/**
+ * The text of one line (no newline): `seq` counts lines across rotations, `prev` chains them.
+ * With the chain key (see AuditKey), the line also names the key (`kid`) and ends with `mac`,
+ * an HMAC-SHA256 under that key of the line's bytes up to the mac: as `prev` is the hash of
+ * the line before, each mac covers the whole chain behind it, so rewriting or extending the
+ * log needs the key (RFC 2104 HMAC; the construction of a keyed hash chain as in Schneier and
+ * Kelsey, "Secure Audit Logs to Support Computer Forensics", 1999).
+ */
+export function formatAuditLine(entry: AuditEntry, time: number, seq: number, prev: string, key?: AuditKey): string {
+  if (!key) return JSON.stringify({ time: new Date(time).toISOString(), ...entry, seq, prev });
+  return sealAuditLine(JSON.stringify({ time: new Date(time).toISOString(), ...entry, seq, prev, kid: key.id }), key.key);
+}
+
+/** The internal store item that holds the audit chain key (32 random bytes, base64url); not the fingerprint key. */
+export const AUDIT_CHAIN_KEY = "audit-chain-key";
+
+/** The chain key and its id: the first 16 hex digits of a SHA-256 of it, which say which key a line claims without revealing it. */
+export interface AuditKey {
+  key: Buffer;
+  id: string;
+}
+
+/** The AuditKey for raw key bytes. */
+export function auditKey(key: Buffer): AuditKey {
+  return { key, id: hash("sha256", Buffer.concat([Buffer.from("mcp-credentials-broker audit chain key id\0"), key]), "hex").slice(0, 16) };
+}
+
+/** `,"mac":"<64 hex>"}`: how every keyed line ends. */
+const MAC_TAIL = /,"mac":"([0-9a-f]{64})"\}$/;
+
+/** Appends the mac to a line's JSON text (which ends in `}`): HMAC-SHA256 of the text without it. */
+function sealAuditLine(text: string, key: Buffer): string {
+  return `${text.slice(0, -1)},"mac":"${createHmac("sha256", key).update(text).digest("hex")}"}`;
+}
+
+/**
+ * Whether a keyed line's mac is right under `key`: the text is the line without its
+ * `,"mac":"…"` (null when the line has no mac at all).
+ */
+export function checkAuditMac(line: string, key: Buffer): boolean | null {
+  const m = MAC_TAIL.exec(line);
+  if (!m) return null;
+  const text = `${line.slice(0, m.index)}}`;
+  return createHmac("sha256", key).update(text).digest("hex") === m[1];
 }
 
 /**
@@ -273,7 +314,12 @@ export class FileAuditLog implements AuditLog {
   readonly #walPath: string;
   #recovered = false;
 
-  constructor(opts: { path: string; now: () => number; maxBytes?: number }) {
+  /** Loads (or creates) the chain key from the store; absent: lines carry no mac (the memory store, tests). */
+  readonly #loadKey: (() => Promise<Buffer>) | undefined;
+  #key: AuditKey | null = null;
+
+  constructor(opts: { path: string; now: () => number; maxBytes?: number; chainKey?: () => Promise<Buffer> }) {
+    this.#loadKey = opts.chainKey;
     this.#path = opts.path;
     this.#lockPath = `${opts.path}.lock`;
     this.#now = opts.now;
@@ -420,6 +466,8 @@ export class FileAuditLog implements AuditLog {
     while (this.#queue.length > 0) {
       let release: () => void;
       try {
+        // The key first: it comes from the store (a keychain helper, at most once per process), not under the lock.
+        if (this.#loadKey && this.#key === null) this.#key = auditKey(await this.#loadKey());
         this.#ensureDir();
         release = tryAcquireLock(this.#lockPath) ?? (await acquireLock(this.#lockPath));
       } catch (e) {
@@ -477,7 +525,7 @@ export class FileAuditLog implements AuditLog {
     let pending = "";
     let pendingBytes = 0; // kept alongside: measuring the whole batch per line was quadratic
     for (const { entry, time } of batch) {
-      const text = formatAuditLine(entry, time, prev.seq + 1, prev.hash);
+      const text = formatAuditLine(entry, time, prev.seq + 1, prev.hash, this.#key ?? undefined);
       const line = `${text}\n`;
       const lineBytes = Buffer.byteLength(line);
       if (size + pendingBytes > 0 && size + pendingBytes + lineBytes > this.#maxBytes) {

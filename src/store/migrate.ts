@@ -15,7 +15,7 @@ export interface MigrateOptions {
 export interface MigrateReport {
   /** User secrets copied (names only). */
   secrets: string[];
-  /** The broker's own items copied (its ES256 signing key, its audit fingerprint key). */
+  /** The broker's own items copied (its ES256 signing key, its audit fingerprint and chain keys). */
   internal: number;
   /** Names already in the target with the same record. */
   unchanged: string[];

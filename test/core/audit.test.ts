@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
 import { PendingFile, readPendingLines } from "../../src/core/audit-pending.ts";
-import { FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
+import { auditKey, FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
 
 function tempLog(): string {
   return join(mkdtempSync(join(tmpdir(), "mcb-audit-")), "audit.jsonl");
@@ -12,9 +12,10 @@ function tempLog(): string {
 
 const entry = (i: number): AuditEntry => ({ event: "get", name: `secret-${i}`, purpose: `purpose ${i}`, client: "unit", reference: `ref_${i}`, outcome: "ok" });
 
-async function write(path: string, n: number, opts: { maxBytes?: number; from?: number } = {}): Promise<void> {
+async function write(path: string, n: number, opts: { maxBytes?: number; from?: number; key?: Buffer } = {}): Promise<void> {
   let t = 1_700_000_000_000;
-  const log = new FileAuditLog({ path, now: () => (t += 1000), maxBytes: opts.maxBytes });
+  const key = opts.key;
+  const log = new FileAuditLog({ path, now: () => (t += 1000), maxBytes: opts.maxBytes, ...(key ? { chainKey: async () => key } : {}) });
   for (let i = 0; i < n; i++) await log.record(entry((opts.from ?? 0) + i));
   await log.close();
 }
@@ -42,7 +43,7 @@ describe("FileAuditLog", () => {
       expect(l.prev).toBe(i === 0 ? GENESIS_PREV : lineHash(lines[i - 1]!));
       expect(l).toMatchObject({ event: "get", name: `secret-${i}`, client: "unit", outcome: "ok" });
     });
-    expect(verifyAuditLog(path)).toEqual({ ok: true, lines: 5, files: ["audit.jsonl"], head: { seq: 5, hash: lineHash(lines[4]!) } });
+    expect(verifyAuditLog(path)).toEqual({ ok: true, lines: 5, files: ["audit.jsonl"], head: { seq: 5, hash: lineHash(lines[4]!) }, keyed: { kid: null, proven: 0, unkeyed: 5, unchecked: 0 } });
   });
 
   it("continues one chain when two writers take turns (each sees the other's lines)", async () => {
@@ -160,7 +161,7 @@ describe("verifyAuditLog names the first bad line", () => {
   });
 
   it("an empty or missing log verifies, with no head", () => {
-    expect(verifyAuditLog(tempLog())).toEqual({ ok: true, lines: 0, files: [], head: null });
+    expect(verifyAuditLog(tempLog())).toEqual({ ok: true, lines: 0, files: [], head: null, keyed: { kid: null, proven: 0, unkeyed: 0, unchecked: 0 } });
   });
 });
 
@@ -315,5 +316,67 @@ describe("PendingFile", () => {
     expect(readPendingLines(path)).toEqual(['{"d":4}']);
     f.close();
     expect(() => new PendingFile(path)).toThrow(/EEXIST/);
+  });
+});
+
+describe("the keyed chain (a MAC under a key kept in the store)", () => {
+  const KEY = Buffer.alloc(32, 7);
+  const key = auditKey(KEY);
+
+  /** Rewrites the log as someone without the key would: edit lines, then recompute seq/prev so the plain hash chain holds. */
+  function forge(path: string, edit: (lines: Record<string, unknown>[]) => Record<string, unknown>[]): void {
+    const out: string[] = [];
+    let prev = GENESIS_PREV;
+    edit(linesOf(path).map((l) => JSON.parse(l))).forEach((l, i) => {
+      const text = JSON.stringify({ ...l, seq: i + 1, prev });
+      out.push(text);
+      prev = lineHash(text);
+    });
+    writeFileSync(path, `${out.join("\n")}\n`);
+  }
+
+  it("every line names the key and carries a MAC; verify with the key proves them all", async () => {
+    const path = tempLog();
+    await write(path, 6, { key: KEY });
+    for (const l of linesOf(path)) expect(l).toMatch(new RegExp(`,"kid":"${key.id}","mac":"[0-9a-f]{64}"}$`));
+    expect(verifyAuditLog(path, key)).toMatchObject({ ok: true, lines: 6, keyed: { kid: key.id, proven: 6, unkeyed: 0, unchecked: 0 } });
+    // Without the key only the structure is checked, and it says so.
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, keyed: { kid: null, proven: 0, unchecked: 6 } });
+    expect(readFileSync(path, "utf8")).not.toContain(KEY.toString("hex"));
+  });
+
+  it("a rewrite whose hash chain is recomputed passes the plain check but fails the MAC: rewriting needs the key", async () => {
+    const path = tempLog();
+    await write(path, 6, { key: KEY });
+    forge(path, (ls) => ls.map((l, i) => (i === 2 ? { ...l, client: "someone-else" } : l)));
+    expect(verifyAuditLog(path, key)).toMatchObject({ ok: false, bad: { line: 3, reason: expect.stringMatching(/MAC does not match/) } });
+  });
+
+  it("a line appended without the key (no MAC, another key's, or a made-up MAC) fails: extending needs the key", async () => {
+    for (const [what, extra, reason] of [
+      ["no MAC", {}, /has no MAC though the lines before it do/],
+      ["another key's", { kid: "0123456789abcdef", mac: "a".repeat(64) }, /under another key/],
+      ["a made-up MAC under this key's id", { kid: key.id, mac: "b".repeat(64) }, /MAC does not match/],
+    ] as const) {
+      const path = tempLog();
+      await write(path, 3, { key: KEY });
+      const last = linesOf(path).at(-1)!;
+      const forged = JSON.stringify({ time: new Date().toISOString(), event: "store", name: "planted", client: "x", outcome: "ok", seq: 4, prev: lineHash(last), ...extra });
+      appendFileSync(path, `${forged}\n`);
+      expect({ what, v: verifyAuditLog(path, key) }).toMatchObject({ what, v: { ok: false, bad: { line: 4, reason: expect.stringMatching(reason) } } });
+    }
+  });
+
+  it("lines written before the chain was keyed are counted as unkeyed; the keyed ones after them are proven", async () => {
+    const path = tempLog();
+    await write(path, 2);
+    await write(path, 3, { from: 2, key: KEY });
+    expect(verifyAuditLog(path, key)).toMatchObject({ ok: true, lines: 5, keyed: { proven: 3, unkeyed: 2 } });
+  });
+
+  it("a store key that is not the chain's: every keyed line is refused as another key's", async () => {
+    const path = tempLog();
+    await write(path, 2, { key: KEY });
+    expect(verifyAuditLog(path, auditKey(Buffer.alloc(32, 9)))).toMatchObject({ ok: false, bad: { line: 1, reason: expect.stringMatching(/under another key/) } });
   });
 });

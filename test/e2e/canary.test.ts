@@ -211,6 +211,7 @@ for (const sc of scenarios) {
       lines.forEach((l, i) => {
         expect(l.seq).toBe(i + 1);
         expect(l.prev).toMatch(/^[0-9a-f]{64}$/);
+        expect({ kid: l.kid, mac: l.mac }).toEqual({ kid: expect.stringMatching(/^[0-9a-f]{16}$/), mac: expect.stringMatching(/^[0-9a-f]{64}$/) });
       });
       expect(verifyAuditLog(join(home, "audit.jsonl")).ok).toBe(true);
       // Every value stored (its intent line too) or handed out is identified by its HMAC fingerprint, nothing else.
@@ -219,7 +220,7 @@ for (const sc of scenarios) {
         expect(l.fp === undefined ? "none" : /^[0-9a-f]{32}$/.test(l.fp as string) ? "fp" : "bad").toBe(carriesValue ? "fp" : "none");
       }
       const strip = (l: Record<string, unknown>) => {
-        const { time: _t, seq: _s, prev: _p, fp: _f, ...rest } = l;
+        const { time: _t, seq: _s, prev: _p, fp: _f, kid: _k, mac: _m, ...rest } = l;
         return rest;
       };
       const purpose1 = "canary: resolve the MCP marker";

@@ -92,15 +92,19 @@ if (canRun) {
       const env = bus(`mcb-e2e-${randomUUID()}`);
       const there = await runCli(["secret", "migrate", "--from", "file", "--to", "keychain"], { home, env });
       expect({ code: there.code, stderr: there.stderr }).toEqual({ code: 0, stderr: "" });
-      expect(there.stdout).toBe("Moved 1 secret(s) and 2 internal item(s) (the broker's signing and audit keys) from file to keychain.\n  api\n");
+      expect(there.stdout).toBe("Moved 1 secret(s) and 3 internal item(s) (the broker's signing and audit keys) from file to keychain.\n  api\n");
       expect((await runCli(["secret", "get", "api", "--store", "keychain"], { home, env })).stdout).toBe(v);
+      // The audit chain key moved with them: the chain is still proven, now with the keychain's copy.
+      const verified = await runCli(["audit", "--verify", "--store", "keychain"], { home, env });
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toMatch(/\nproven: \d+ line\(s\) carry a MAC under this store's audit key/);
       expect((await runCli(["token", "verify", "--store", "keychain"], { home, env, input: minted.token })).code).toBe(0);
       expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "file"], { home })).stdout)).toEqual([]);
       // Moved means gone: not even in the file store's log history.
       expect(readFileSync(join(home, "secrets.jsonl"), "utf8")).not.toContain(v);
 
       const back = await runCli(["secret", "migrate", "--from", "keychain", "--to", "file", "--json"], { home, env });
-      expect(JSON.parse(back.stdout)).toEqual({ from: "keychain", to: "file", secrets: ["api"], internal: 2, unchanged: [], removedFromSource: true });
+      expect(JSON.parse(back.stdout)).toEqual({ from: "keychain", to: "file", secrets: ["api"], internal: 3, unchanged: [], removedFromSource: true });
       expect((await runCli(["secret", "get", "api", "--store", "file"], { home })).stdout).toBe(v);
       expect((await runCli(["token", "verify", "--store", "file"], { home, input: minted.token })).code).toBe(0);
       expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "keychain"], { home, env })).stdout)).toEqual([]);

@@ -145,9 +145,30 @@ describe("policies through the binary", () => {
     const path = join(home, "audit.jsonl");
     const ok = await runCli(["audit", "--verify"], { home });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^audit log intact: \d+ lines in audit\.jsonl; head seq \d+ sha256 [0-9a-f]{64}\n$/);
+    const n = readFileSync(path, "utf8").split("\n").length - 1;
+    // What it proves (every line: a MAC under the store's key) and what it cannot.
+    expect(ok.stdout).toMatch(
+      new RegExp(
+        `^audit log intact: ${n} lines in audit\\.jsonl; head seq ${n} sha256 [0-9a-f]{64}\\n` +
+          `proven: ${n} line\\(s\\) carry a MAC under this store's audit key \\(kid [0-9a-f]{16}\\); rewriting or extending them needs that key\\.\\n` +
+          "cannot be proven from the log alone: that no lines were cut off its end \\(compare the head with one noted earlier\\), or what a holder of the key wrote\\.\\n$",
+      ),
+    );
     const original = readFileSync(path, "utf8");
     const lines = original.split("\n").slice(0, -1);
+    expect(original).not.toContain(JSON.parse(readFileSync(join(home, "secrets.jsonl"), "utf8").split("\n").find((l) => l.includes("audit-chain-key"))!).record.value);
+
+    // Rewrite line 5 and recompute every hash after it, as someone without the key would: the MAC gives it away.
+    const forged: string[] = [];
+    lines.forEach((l, i) => {
+      const j = JSON.parse(l);
+      if (i === 4) j.client = "someone-else";
+      if (i > 0) j.prev = createHash("sha256").update(forged[i - 1]!).digest("hex");
+      forged.push(JSON.stringify(j));
+    });
+    writeFileSync(path, `${forged.join("\n")}\n`);
+    const rewritten = await runCli(["audit", "--verify"], { home });
+    expect({ code: rewritten.code, stdout: rewritten.stdout }).toEqual({ code: 1, stdout: "audit log altered: line 5 of audit.jsonl: its MAC does not match: the line was altered, or written by something that does not hold the audit key\n" });
 
     // Edit line 5: rewrite who asked.
     writeFileSync(path, `${lines.map((l, i) => (i === 4 ? l.replace(/"client":"[^"]*"/, '"client":"someone-else"') : l)).join("\n")}\n`);
