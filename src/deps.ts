@@ -1,6 +1,6 @@
 // The composition root: the one place that reads the environment and builds real adapters.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { mkdirSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-write.ts";
@@ -11,6 +11,7 @@ import { Broker, type OAuthPort } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
 import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
 import { loadOrCreateInternalItem } from "./core/internal-item.ts";
+import { assertPrivateDataDir, readDataFile } from "./data-files.ts";
 import { BrokerError, describeError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
@@ -130,7 +131,7 @@ export async function openStore(choice: StoreChoice, dataDir: string, env: Recor
 /** How many secrets this data dir's keychain index lists (0 when there is none or it cannot be read). */
 function keychainEntryCount(dataDir: string): number {
   try {
-    const raw = JSON.parse(readFileSync(join(dataDir, dataFiles.keychainIndex), "utf8")) as { entries?: Record<string, unknown> };
+    const raw = JSON.parse(readDataFile(join(dataDir, dataFiles.keychainIndex), "utf8")) as { entries?: Record<string, unknown> };
     return Object.keys(raw.entries ?? {}).filter((n) => !n.startsWith(INTERNAL_PREFIX)).length;
   } catch {
     return 0;
@@ -164,7 +165,7 @@ export function storeWarningIsNew(dataDir: string, warning: string | undefined):
     return false;
   }
   try {
-    if (readFileSync(file, "utf8") === warning) return false;
+    if (readDataFile(file, "utf8") === warning) return false;
   } catch {
     /* not recorded yet */
   }
@@ -183,9 +184,14 @@ export function hostContext(): { env: Record<string, string | undefined>; platfo
   return { env: process.env, platform: process.platform, dataDir: resolveDataDir(process.env, process.platform, homedir()) };
 }
 
-/** The audit log's path for this environment (`audit` reads it without opening the store). */
+/**
+ * The audit log's path for this environment (`audit` reads it without opening the store);
+ * throws DATA_DIR_UNSAFE for a data dir that is not private (see assertPrivateDataDir).
+ */
 export function auditLogPath(env: Record<string, string | undefined> = process.env): string {
-  return join(resolveDataDir(env, process.platform, homedir()), dataFiles.audit);
+  const dataDir = resolveDataDir(env, process.platform, homedir());
+  assertPrivateDataDir(dataDir, process.platform, process.getuid?.());
+  return join(dataDir, dataFiles.audit);
 }
 
 /**
@@ -270,6 +276,8 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   const env = opts.env ?? process.env;
   const log = createLogger({ debug: Boolean(env.MCB_DEBUG) });
   const dataDir = resolveDataDir(env, process.platform, homedir());
+  // Before anything is read from it or written to it.
+  assertPrivateDataDir(dataDir, process.platform, process.getuid?.());
   const storeChoice = parseStoreChoice(opts.storeFlag ?? env.MCB_STORE);
   const { store, reason, warning } = await openStore(storeChoice, dataDir, env);
   const isNew = storeWarningIsNew(dataDir, warning);

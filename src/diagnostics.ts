@@ -1,7 +1,7 @@
 // What `doctor` checks: which store is in use and why, whether its records all read back (a
 // damaged file or item, a wrong MCB_STORE_KEY), whether the OS keychain answers (or is
 // locked), and whether the data dir and its files are private to the user.
-import { readdirSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
 import { describeError, isBrokerError } from "./errors.ts";
@@ -139,11 +139,14 @@ export function checkDataDir(dir: string, platform: string, uid?: number): Findi
   if (uid !== undefined && st.uid !== uid) {
     findings.push({ level: "fail", check: "data dir", message: `${dir} belongs to uid ${st.uid}, not to you (uid ${uid})`, fix: `use your own data dir (MCB_HOME), or chown -R ${uid} ${dir}` });
   }
-  if (st.mode & 0o077) findings.push({ level: "warn", check: "data dir", message: `${dir} is open to other users (mode ${mode(st.mode)})`, fix: `chmod 700 ${dir}` });
+  // Writable by others: the broker refuses to use it (src/data-files.ts); readable: a warning.
+  if (st.mode & 0o022) findings.push({ level: "fail", check: "data dir", message: `${dir} is writable by other users (mode ${mode(st.mode)}): the broker refuses to use it`, fix: `chmod 700 ${dir}` });
+  else if (st.mode & 0o077) findings.push({ level: "warn", check: "data dir", message: `${dir} is open to other users (mode ${mode(st.mode)})`, fix: `chmod 700 ${dir}` });
   else findings.push({ level: "ok", check: "data dir", message: `${dir} (mode ${mode(st.mode)})` });
   for (const name of readdirSync(dir)) {
-    const f = statSync(join(dir, name));
-    if (f.isFile() && f.mode & 0o077) findings.push({ level: "warn", check: "data files", message: `${join(dir, name)} is open to other users (mode ${mode(f.mode)})`, fix: `chmod 600 ${join(dir, name)}` });
+    const f = lstatSync(join(dir, name));
+    if (f.isSymbolicLink()) findings.push({ level: "fail", check: "data files", message: `${join(dir, name)} is a symbolic link: the broker opens none of its files through a link`, fix: `check who made it, then remove it: rm ${join(dir, name)}` });
+    else if (f.isFile() && f.mode & 0o077) findings.push({ level: "warn", check: "data files", message: `${join(dir, name)} is open to other users (mode ${mode(f.mode)})`, fix: `chmod 600 ${join(dir, name)}` });
   }
   return findings;
 }

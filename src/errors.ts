@@ -15,6 +15,8 @@ export type ErrorCode =
   | "STORE_KEY_INVALID"
   /** The data directory cannot be written (read-only file system, or not writable by this user): reads still work. */
   | "STORE_READ_ONLY"
+  /** The data directory belongs to another user or is writable by others: refused, with the fix. */
+  | "DATA_DIR_UNSAFE"
   | "KEYCHAIN_LOCKED"
   | "KEYCHAIN_DENIED"
   | "BACKEND_UNAVAILABLE"
@@ -81,7 +83,8 @@ const FS_FIXES: Readonly<Record<string, string>> = {
   EISDIR: "it is a directory where a file belongs: move that directory aside",
   EEXIST: "something else is in the way there: move it aside",
   ENOENT: "a directory on that path does not exist",
-  ELOOP: "too many symbolic links on that path",
+  // open(2) with O_NOFOLLOW: the file is a link (see src/data-files.ts).
+  ELOOP: "it is a symbolic link, and the broker opens its data files only when they are not (a link could point anywhere): remove the link and check who made it",
   ENAMETOOLONG: "the path is too long: set MCB_HOME to a shorter one",
   EIO: "the disk reported an I/O error: check the disk (e.g. dmesg), then retry",
   EMFILE: "too many open files: raise the limit (ulimit -n) or close other programs",

@@ -2,12 +2,13 @@
 // (a value handed out, a change about to be made): each append is one O_APPEND write(2) into
 // `audit.jsonl.pending.<pid>.<nonce>`, with no lock, and the lines stay there until the hash
 // chain has them. The same code on every OS; a failed write is an error, never a signal.
-import { closeSync, ftruncateSync, openSync, readFileSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync } from "node:fs";
+import { readDataFile } from "../data-files.ts";
 import { writeWhole } from "../torn-files.ts";
 
 /** The complete lines of a pending file (a line without its newline was being written when its process died: it never answered). */
 export function readPendingLines(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").slice(0, -1);
+  return readDataFile(path, "utf8").split("\n").slice(0, -1);
 }
 
 export class PendingFile {

@@ -1,5 +1,5 @@
 // Reads the audit log back: lists entries (filtered by time and name) and verifies its hash chain.
-import { existsSync, readFileSync } from "node:fs";
+import { readDataFile } from "../data-files.ts";
 import { basename } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
@@ -49,9 +49,14 @@ function readLines(path: string): { lines: RawLine[]; files: string[] } {
   const lines: RawLine[] = [];
   const files: string[] = [];
   for (const file of auditFiles(path)) {
-    if (!existsSync(file)) continue;
+    let buf: Buffer;
+    try {
+      buf = readDataFile(file); // never through a link (data-files.ts)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw e;
+    }
     files.push(basename(file));
-    const buf = readFileSync(file);
     let start = 0;
     let n = 0;
     while (start < buf.length) {

@@ -1,7 +1,8 @@
 // The audit log: one JSON line per credential operation, hash-chained, appended to audit.jsonl
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
 import { createHmac, hash, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, readdirSync, readSync, renameSync, unlinkSync } from "node:fs";
+import { openDataFile } from "../data-files.ts";
 import { basename, dirname, join } from "node:path";
 import { BrokerError, fsFix } from "../errors.ts";
 import { acquireLock, isProcessAlive, tryAcquireLock } from "../store/lock-file.ts";
@@ -500,7 +501,7 @@ export class FileAuditLog implements AuditLog {
     let st = this.#statPath();
     if (this.#fd === null || st === null || this.#fdIno !== st.ino) {
       this.#closeFd();
-      this.#fd = openSync(this.#path, "a+", 0o600);
+      this.#fd = openDataFile(this.#path, "a+");
       st = fstatSync(this.#fd);
       this.#fdIno = st.ino;
     }
@@ -533,7 +534,7 @@ export class FileAuditLog implements AuditLog {
         if (pending) this.#writeAt(fd, Buffer.from(pending), size);
         this.#closeFd();
         renameSync(this.#path, this.#nextRotatedPath());
-        this.#fd = openSync(this.#path, "a+", 0o600);
+        this.#fd = openDataFile(this.#path, "a+");
         const fresh = fstatSync(this.#fd);
         this.#fdIno = ino = fresh.ino;
         size = fresh.size;
@@ -564,7 +565,7 @@ export class FileAuditLog implements AuditLog {
 
   #statPath(): { ino: number; size: number } | null {
     try {
-      return statSync(this.#path);
+      return lstatSync(this.#path); // a link in its place: another inode, so the open below refuses it
     } catch {
       return null;
     }
@@ -581,7 +582,7 @@ export class FileAuditLog implements AuditLog {
   #rotatedHead(): Head | null {
     const newest = rotatedFiles(this.#path).at(-1);
     if (!newest) return null;
-    const fd = openSync(newest.path, "r");
+    const fd = openDataFile(newest.path, "r");
     try {
       return readTail(fd, fstatSync(fd).size).head;
     } finally {

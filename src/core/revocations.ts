@@ -1,6 +1,7 @@
 // Revoked token ids, kept until the token would have expired anyway, visible to every process.
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, readSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { openDataFile, readDataFile } from "../data-files.ts";
 
 /** A set of revoked `jti`s. Entries past their `exp` are dropped: the token is dead anyway. */
 export interface RevocationList {
@@ -24,7 +25,7 @@ export class MemoryRevocationList implements RevocationList {
 function endsMidLine(path: string): boolean {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    fd = openDataFile(path, "r");
   } catch {
     return false;
   }
@@ -50,7 +51,12 @@ export class FileRevocationList implements RevocationList {
     const line = `${JSON.stringify({ jti, exp })}\n`;
     // After a torn last line (a writer crashed mid-append) start a fresh line, or this
     // entry would be glued to the torn one and skipped with it.
-    appendFileSync(this.path, endsMidLine(this.path) ? `\n${line}` : line, { mode: 0o600 });
+    const fd = openDataFile(this.path, "a"); // never through a link (data-files.ts)
+    try {
+      writeFileSync(fd, endsMidLine(this.path) ? `\n${line}` : line);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   has(jti: string): boolean {
@@ -61,14 +67,14 @@ export class FileRevocationList implements RevocationList {
   #read(): Map<string, number> {
     let stamp = "";
     try {
-      const st = statSync(this.path);
+      const st = lstatSync(this.path);
       stamp = `${st.ino}:${st.size}`; // append-only: a change always grows the file
     } catch {
       return new Map();
     }
     if (this.#cache?.stamp === stamp) return this.#cache.m;
     const m = new Map<string, number>();
-    for (const line of readFileSync(this.path, "utf8").split("\n")) {
+    for (const line of readDataFile(this.path, "utf8").split("\n")) {
       if (!line) continue;
       try {
         const { jti, exp } = JSON.parse(line) as { jti: unknown; exp: unknown };

@@ -2,11 +2,12 @@
 // under a cross-process lock, compacted by atomic rename, optionally sealed with
 // AES-256-GCM under a key derived from MCB_STORE_KEY.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
+import { openDataFile } from "../data-files.ts";
 import { dataFiles, fileInTheWay } from "../paths.ts";
 import { keepTornBytes, writeWhole } from "../torn-files.ts";
 import { acquireLock, tryAcquireLock } from "./lock-file.ts";
@@ -266,7 +267,9 @@ export class FileStore implements Store {
     let size: number;
     let mtimeMs: number;
     try {
-      const s = statSync(this.#path);
+      // lstat: a link where the log belongs is refused, never followed (data-files.ts).
+      const s = lstatSync(this.#path);
+      if (s.isSymbolicLink()) throw Object.assign(new Error("a link"), { code: "ELOOP", syscall: "open", path: this.#path });
       if (!s.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR", syscall: "open", path: this.#path });
       ino = s.ino;
       size = Number(s.size);
@@ -291,7 +294,7 @@ export class FileStore implements Store {
   #catchUp(prev: LogState): LogState {
     let fd: number;
     try {
-      fd = openSync(this.#path, "r");
+      fd = openDataFile(this.#path, "r");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return EMPTY();
       throw this.#ioError("read", e);
@@ -544,7 +547,7 @@ export class FileStore implements Store {
     this.#closeAppendFd();
     let fd: number;
     try {
-      fd = openSync(this.#path, "a+", 0o600);
+      fd = openDataFile(this.#path, "a+");
     } catch (e) {
       throw this.#ioError("write", e);
     }

@@ -1,7 +1,8 @@
 // The keychain backend's index in the data dir: names and metadata of the secrets kept in
 // the OS keychain (never a value), so listing needs no keychain access. Every write replaces
 // the file atomically, which also tells other broker processes to drop their cached reads.
-import { readFileSync, statSync } from "node:fs";
+import { lstatSync } from "node:fs";
+import { readDataFile } from "../data-files.ts";
 import { z } from "zod";
 import { writeFileAtomic } from "../atomic-write.ts";
 import { BrokerError } from "../errors.ts";
@@ -40,7 +41,7 @@ export class KeychainIndexFile {
    */
   stamp(): string {
     try {
-      const st = statSync(this.path);
+      const st = lstatSync(this.path);
       return `${st.ino}:${st.mtimeMs}:${st.size}`;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
@@ -52,7 +53,7 @@ export class KeychainIndexFile {
   load(): KeychainIndex {
     let raw: string;
     try {
-      raw = readFileSync(this.path, "utf8");
+      raw = readDataFile(this.path, "utf8");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, service: this.service, generation: 0, entries: {} };
       throw this.#ioError("read", e);

@@ -1,6 +1,7 @@
 // A cross-process exclusive lock: a hard link to a per-process holder file, with stale-lock recovery.
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, lstatSync, unlinkSync, writeFileSync } from "node:fs";
+import { readDataFile } from "../data-files.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 
 export interface LockOptions {
@@ -52,8 +53,14 @@ function holderFile(path: string): { file: string; content: string; ino: number 
   if (h) return h;
   const content = `${process.pid} ${randomBytes(8).toString("hex")}\n`;
   const file = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  writeFileSync(file, content, { mode: 0o600, flag: "wx" });
-  h = { file, content, ino: statSync(file).ino };
+  try {
+    writeFileSync(file, content, { mode: 0o600, flag: "wx" }); // O_EXCL: never through a link
+  } catch (e) {
+    // Created but not written (a full disk): leave no empty holder file behind.
+    try { unlinkSync(file); } catch { /* never created */ }
+    throw e;
+  }
+  h = { file, content, ino: lstatSync(file).ino };
   holderFiles.set(path, h);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -89,11 +96,12 @@ function tryCreate(path: string): { content: string; ino: number } | null {
 /** Reads the holder of a lock file; null when it vanished meanwhile. */
 function readHolder(path: string, now: () => number): { raw: string; pid: number; ageMs: number } | null {
   try {
-    const raw = readFileSync(path, "utf8");
+    // Never through a link planted at the lock's name (data-files.ts): such a lock reads as unreadable.
+    const raw = readDataFile(path, "utf8");
     const pid = Number.parseInt(raw, 10);
     // ctime, not mtime: link() stamps ctime when the lock is taken; mtime is when the
     // holder file was first written, possibly long before.
-    return { raw, pid, ageMs: now() - statSync(path).ctimeMs };
+    return { raw, pid, ageMs: now() - lstatSync(path).ctimeMs };
   } catch {
     return null;
   }
@@ -133,7 +141,7 @@ export function tryAcquireLock(path: string): (() => void) | null {
   // had it been broken as stale, it may now belong to another process.
   return () => {
     try {
-      if (statSync(path).ino === mine.ino) unlinkSync(path);
+      if (lstatSync(path).ino === mine.ino) unlinkSync(path);
     } catch { /* removed meanwhile */ }
   };
 }

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FileStore } from "../../src/store/file.ts";
 import { codeOf } from "../support/broker-error.ts";
@@ -299,6 +299,58 @@ describe("environment mistakes are named with what to do", () => {
       const r = await runCli(args, { home: h, env: FILE, input: "v" });
       expect(r.code).toBe(1);
       expectOneLineError(err(r), /^error: Cannot read .*secrets\.jsonl: EISDIR \(it is a directory where a file belongs: move that directory aside\)\.$/);
+    }
+  });
+
+  it("a data dir writable by others, or owned by another user, is refused with the fix; doctor says why", async () => {
+    const h = home();
+    expect((await runCli(["secret", "set", "a"], { home: h, env: FILE, input: "value-a" })).code).toBe(0);
+    chmodSync(h, 0o777);
+    for (const args of [["secret", "list"], ["secret", "get", "a"], ["audit"]]) {
+      const r = await runCli(args, { home: h, env: FILE });
+      expect({ args, code: r.code, stdout: r.stdout }).toEqual({ args, code: 1, stdout: "" });
+      expectOneLineError(err(r), new RegExp(`^error: The data directory ${h.replace(/[.*+?^\${}()|[\]\\/]/g, "\\$&")} is writable by other users \\(mode 0777\\): they could plant files the broker reads or links it writes through\\. Run: chmod 700 `));
+    }
+    const doctor = await runCli(["doctor"], { home: h, env: FILE });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toMatch(/fail\s+data dir\s+.* is writable by other users \(mode 0777\): the broker refuses to use it\n\s+fix: chmod 700 /);
+    chmodSync(h, 0o700);
+    if (process.getuid?.() === 0) {
+      chownSync(h, 65534, 65534);
+      const r = await runCli(["secret", "list"], { home: h, env: FILE });
+      expect(r.code).toBe(1);
+      expectOneLineError(err(r), /^error: The data directory .* belongs to uid 65534, not to you \(uid 0\): .* run: chown -R 0 /);
+      chownSync(h, 0, 0);
+    }
+    expect((await runCli(["secret", "get", "a"], { home: h, env: FILE })).stdout).toBe("value-a");
+  });
+
+  it("a symbolic link planted for audit.jsonl, secrets.jsonl or revoked.jsonl is refused, never followed", async () => {
+    for (const [file, args] of [
+      ["audit.jsonl", ["audit"]],
+      ["secrets.jsonl", ["secret", "list"]],
+      ["revoked.jsonl", ["token", "revoke", "tok_0123456789abcdef"]],
+    ] as const) {
+      const h = home();
+      expect((await runCli(["secret", "set", "a"], { home: h, env: FILE, input: "value-a" })).code).toBe(0);
+      const victim = join(h, "..", `${file}.victim-${Date.now()}`);
+      writeFileSync(victim, "VICTIM\n");
+      homes.push(victim);
+      rmSync(join(h, file), { force: true });
+      symlinkSync(victim, join(h, file));
+      const r = await runCli([...args], { home: h, env: FILE, input: "value-b" });
+      expect({ file, code: r.code }).toEqual({ file, code: 1 });
+      expectOneLineError(err(r), new RegExp(`${file.replace(".", "\\.")}: ELOOP \\(it is a symbolic link, and the broker opens its data files only when they are not`));
+      expect(readFileSync(victim, "utf8")).toBe("VICTIM\n");
+      if (file === "audit.jsonl") {
+        // A change: its intent line is on disk in the write-ahead file, the store changes, and
+        // the chain (never written through the link) says it could not be appended.
+        const set = await runCli(["secret", "set", "b"], { home: h, env: FILE, input: "value-b" });
+        expect(set.code).toBe(0);
+        expect(err(set)).toMatch(/^warning: done, but its outcome line is missing from the audit log .*audit\.jsonl: ELOOP/);
+        expect(readFileSync(victim, "utf8")).toBe("VICTIM\n");
+        expect(readdirSync(h).filter((n) => n.startsWith("audit.jsonl.pending.")).map((n) => readFileSync(join(h, n), "utf8")).join("")).toMatch(/"event":"store","name":"b".*"outcome":"intent"/);
+      }
     }
   });
 
