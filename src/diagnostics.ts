@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
 import { describeError, isBrokerError } from "./errors.ts";
 import { dataFiles } from "./paths.ts";
+import { TORN_KEEP, tornFiles } from "./torn-files.ts";
 import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
 import type { Store } from "./store/store.ts";
 
@@ -65,7 +66,7 @@ export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   else if (keychain.state === "locked") findings.push({ level: "warn", check: "keychain", message: `OS keychain is locked: ${keychain.detail}`, fix: keychain.fix });
   else findings.push({ level: choice === "keychain" ? "fail" : "warn", check: "keychain", message: `OS keychain unavailable: ${keychain.why}`, fix: keychain.fix });
 
-  findings.push(...dataDirFindings);
+  findings.push(...dataDirFindings, ...tornCopies(opts.dataDir));
   return { dataDir: opts.dataDir, store, keychain, findings };
 }
 
@@ -122,6 +123,26 @@ async function strandedFileSecrets(opts: DiagnoseOptions): Promise<Finding[]> {
   } catch (e) {
     return [{ level: "warn", check: "file store", message: `${join(opts.dataDir, dataFiles.secrets)} exists but cannot be read: ${describeError(e)}` }];
   }
+}
+
+/**
+ * Copies of interrupted writes a writer cut off the secrets log or the audit log
+ * (`*.torn-<time>`, see src/torn-files.ts): never acknowledged, but a torn secrets line may hold
+ * part of a value. Listed so the user knows; removed by the broker after TORN_KEEP.
+ */
+function tornCopies(dir: string): Finding[] {
+  const days = TORN_KEEP.maxAgeMs / 86_400_000;
+  return [dataFiles.secrets, dataFiles.audit].flatMap((log) => {
+    const files = tornFiles(join(dir, log));
+    if (files.length === 0) return [];
+    const what = log === dataFiles.secrets ? "may hold part of a secret value that was never stored" : "hold part of an audit line that was never written whole";
+    return [{
+      level: "warn" as const,
+      check: "torn writes",
+      message: `${files.length} cop${files.length === 1 ? "y" : "ies"} of interrupted writes cut off ${log}, which ${what}: ${files.map((f) => `${f.path} (${f.size} bytes, ${new Date(f.mtimeMs).toISOString()})`).join(", ")}. The broker removes them after ${days} days (at most ${TORN_KEEP.maxCount} kept)`,
+      fix: `look at them if a write went missing, then remove them: rm ${join(dir, log)}.torn-*`,
+    }];
+  });
 }
 
 /** The data dir and every file in it must be private to this user (0700 / 0600, owned by us). */

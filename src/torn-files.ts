@@ -1,6 +1,8 @@
 // Appending whole lines to a data-dir log, and the copies of torn bytes a writer cuts off a
-// log (`<log>.torn-<time>`): shared by the secrets log (store/file.ts) and the audit log.
-import { closeSync, openSync, unlinkSync, writeSync } from "node:fs";
+// log (`<log>.torn-<time>`, kept a week at most): shared by the secrets log (store/file.ts)
+// and the audit log.
+import { closeSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Writes all of `bytes` at the end of an O_APPEND fd: write(2) may store fewer bytes than
@@ -51,6 +53,53 @@ export function keepTornBytes(logPath: string, chunks: Uint8Array[], now: Date =
     } finally {
       closeSync(fd);
     }
+    pruneTornFiles(logPath, now.getTime());
     return;
   }
+}
+
+/** How long a torn-bytes copy is kept, and how many at most per log (the newest). */
+export const TORN_KEEP = { maxAgeMs: 7 * 24 * 3_600_000, maxCount: 10 } as const;
+
+/** The torn-bytes copies of `logPath`, newest first: path, size and when they were made. */
+export function tornFiles(logPath: string): { path: string; size: number; mtimeMs: number }[] {
+  const dir = dirname(logPath);
+  const prefix = `${basename(logPath)}${TORN_INFIX}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names
+    .filter((n) => n.startsWith(prefix))
+    .flatMap((n) => {
+      try {
+        const st = lstatSync(join(dir, n));
+        return st.isFile() ? [{ path: join(dir, n), size: st.size, mtimeMs: st.mtimeMs }] : [];
+      } catch {
+        return []; // removed meanwhile
+      }
+    })
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+}
+
+/**
+ * Removes the copies of `logPath` older than TORN_KEEP.maxAgeMs, and all but the newest
+ * TORN_KEEP.maxCount: a torn write of the secrets log may hold part of a value that was never
+ * acknowledged, which should not outlive the week it is there to be looked at. Best effort (a
+ * read-only data dir keeps them); returns how many were removed.
+ */
+export function pruneTornFiles(logPath: string, now: number = Date.now()): number {
+  let removed = 0;
+  tornFiles(logPath).forEach((f, i) => {
+    if (i < TORN_KEEP.maxCount && now - f.mtimeMs <= TORN_KEEP.maxAgeMs) return;
+    try {
+      unlinkSync(f.path);
+      removed++;
+    } catch {
+      /* read-only, or removed meanwhile */
+    }
+  });
+  return removed;
 }

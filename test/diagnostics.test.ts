@@ -1,11 +1,12 @@
 // doctor's checks: store in use and why, keychain reachable / locked / unavailable, data dir
 // and file permissions, secrets left behind in the file store.
 import { describe, expect, it } from "bun:test";
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore, storeWarningIsNew } from "../src/deps.ts";
 import { checkDataDir, diagnose } from "../src/diagnostics.ts";
 import { FileStore } from "../src/store/file.ts";
+import { keepTornBytes } from "../src/torn-files.ts";
 import { KeychainStore } from "../src/store/keychain.ts";
 import { record } from "./fixtures/store-contract.ts";
 import { MemoryKeychainItems } from "./support/memory-keychain.ts";
@@ -141,5 +142,34 @@ describe("checkDataDir", () => {
     const dir = tempDir();
     const f = checkDataDir(dir, "linux", 424242);
     expect(f[0]).toMatchObject({ level: "fail", message: expect.stringContaining("not to you (uid 424242)") });
+  });
+});
+
+describe("doctor: data dir safety and torn writes", () => {
+  it("fails for a data dir writable by others, and for a symbolic link in it", () => {
+    const dir = join(tempDir(), "shared");
+    mkdirSync(dir);
+    chmodSync(dir, 0o777);
+    symlinkSync("/etc/hostname", join(dir, "audit.jsonl"));
+    const f = checkDataDir(dir, "linux", process.getuid?.());
+    expect(f).toContainEqual({ level: "fail", check: "data dir", message: `${dir} is writable by other users (mode 0777): the broker refuses to use it`, fix: `chmod 700 ${dir}` });
+    expect(f).toContainEqual({ level: "fail", check: "data files", message: `${join(dir, "audit.jsonl")} is a symbolic link: the broker opens none of its files through a link`, fix: `check who made it, then remove it: rm ${join(dir, "audit.jsonl")}` });
+  });
+
+  it("lists copies of torn writes (secrets.jsonl.torn-*, audit.jsonl.torn-*) with what they may hold and when they go", async () => {
+    const dir = tempDir();
+    const store = new FileStore({ dir });
+    await store.set("a", record("value-a"));
+    keepTornBytes(join(dir, "secrets.jsonl"), [Buffer.from('{"set":"x","record":{"value":"half')]);
+    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    const torn = d.findings.filter((x) => x.check === "torn writes");
+    expect(torn).toEqual([
+      {
+        level: "warn",
+        check: "torn writes",
+        message: expect.stringMatching(new RegExp(`^1 copy of interrupted writes cut off secrets\\.jsonl, which may hold part of a secret value that was never stored: ${dir}/secrets\\.jsonl\\.torn-\\S+ \\(35 bytes, \\S+\\)\\. The broker removes them after 7 days \\(at most 10 kept\\)$`)),
+        fix: `look at them if a write went missing, then remove them: rm ${join(dir, "secrets.jsonl")}.torn-*`,
+      },
+    ]);
   });
 });

@@ -7,7 +7,7 @@ import { basename, dirname, join } from "node:path";
 import { BrokerError, fsFix } from "../errors.ts";
 import { acquireLock, isProcessAlive, tryAcquireLock } from "../store/lock-file.ts";
 import { PendingFile, readPendingLines } from "./audit-pending.ts";
-import { keepTornBytes, writeWhole } from "../torn-files.ts";
+import { keepTornBytes, pruneTornFiles, writeWhole } from "../torn-files.ts";
 import type { Policy } from "../store/store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
@@ -494,6 +494,7 @@ export class FileAuditLog implements AuditLog {
     if (!this.#recovered) {
       // Once per process, before our first line: lines a stopped broker had only in its write-ahead file.
       this.#recovered = true;
+      pruneTornFiles(this.#path);
       const found = recoverPending(this.#path, this.#walPath);
       batch = [...found.lines, ...batch];
       recoveredFiles = found.files;

@@ -9,7 +9,7 @@ import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 import { openDataFile } from "../data-files.ts";
 import { dataFiles, fileInTheWay } from "../paths.ts";
-import { keepTornBytes, writeWhole } from "../torn-files.ts";
+import { keepTornBytes, pruneTornFiles, writeWhole } from "../torn-files.ts";
 import { acquireLock, tryAcquireLock } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
@@ -119,6 +119,7 @@ export class FileStore implements Store {
       throw dataDirError(opts.dir, e);
     }
     removeOrphanFiles(opts.dir);
+    pruneTornFiles(this.#path);
   }
 
   get path(): string {
