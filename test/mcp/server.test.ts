@@ -276,13 +276,17 @@ describe("MCP server (in-process)", () => {
     // The value stored and the value handed out are identified by the same HMAC fingerprint.
     const fp = s.audit.entries[0]!.fp;
     expect(fp).toMatch(/^[0-9a-f]{32}$/);
+    // A change is preceded by its intent line, written before the change is made.
     expect(s.audit.entries).toEqual([
+      { event: "store", name: "k", client: CLIENT_NAME, fp, outcome: "intent" },
       { event: "store", name: "k", client: CLIENT_NAME, fp, outcome: "ok" },
       { event: "get", name: "k", purpose: "deploy", client: CLIENT_NAME, reference: ref, outcome: "ok" },
       { event: "resolve", name: "k", purpose: "deploy", client: CLIENT_NAME, reference: ref, fp, outcome: "ok" },
       { event: "resolve", client: CLIENT_NAME, reference: ref, outcome: "error", error: "REFERENCE_NOT_FOUND" },
       { event: "mint", provider: "github", client: CLIENT_NAME, tokenId: tok, outcome: "ok" },
+      { event: "revoke", client: CLIENT_NAME, outcome: "intent" },
       { event: "revoke", client: CLIENT_NAME, tokenId: tok, outcome: "ok" },
+      { event: "delete", name: "k", client: CLIENT_NAME, outcome: "intent" },
       { event: "delete", name: "k", client: CLIENT_NAME, outcome: "ok" },
     ] as never);
     expect(JSON.stringify(s.audit.entries)).not.toContain(value);
