@@ -1,11 +1,25 @@
 // Revoked token ids, kept until the token would have expired anyway, visible to every process.
-import { closeSync, fstatSync, lstatSync, mkdirSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, readSync } from "node:fs";
 import { dirname } from "node:path";
 import { openDataFile, readDataFile } from "../data-files.ts";
+import { BrokerError, fsFix } from "../errors.ts";
+import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
+import { writeWhole } from "../torn-files.ts";
+
+/** The byte before `size` in `fd`, or -1 when it cannot be read. */
+function lastByte(fd: number, size: number): number {
+  const b = Buffer.alloc(1);
+  try {
+    return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0]! : -1;
+  } catch {
+    return -1;
+  }
+}
 
 /** A set of revoked `jti`s. Entries past their `exp` are dropped: the token is dead anyway. */
 export interface RevocationList {
-  add(jti: string, expiresAtMs: number): void;
+  /** Records a revocation; a file-backed list resolves once it is written, or rejects saying nothing was revoked. */
+  add(jti: string, expiresAtMs: number): void | Promise<void>;
   has(jti: string): boolean;
 }
 
@@ -21,42 +35,55 @@ export class MemoryRevocationList implements RevocationList {
   }
 }
 
-/** True when the file exists, is not empty, and its last byte is not a newline. */
-function endsMidLine(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openDataFile(path, "r");
-  } catch {
-    return false;
-  }
-  try {
-    const last = Buffer.alloc(1);
-    const size = fstatSync(fd).size;
-    return size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
- * `revoked.jsonl` in the data dir: one `{jti, exp}` line per revocation, appended with
- * O_APPEND so concurrent writers never interleave. Holds ids only, never a token.
+ * `revoked.jsonl` in the data dir: one `{jti, exp}` line per revocation. Holds ids only, never a
+ * token. Writers take the lock file `revoked.jsonl.lock` (lock-file.ts), so each line starts on a
+ * fresh one and a write that fails part-way (a full disk) is cut back whole: a revocation is
+ * either recorded or refused with an error, and no earlier one is ever glued to a torn line.
  */
 export class FileRevocationList implements RevocationList {
   #cache: { stamp: string; m: Map<string, number> } | null = null;
   constructor(private readonly path: string, private readonly now: () => number) {}
 
-  add(jti: string, exp: number): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    const line = `${JSON.stringify({ jti, exp })}\n`;
-    // After a torn last line (a writer crashed mid-append) start a fresh line, or this
-    // entry would be glued to the torn one and skipped with it.
-    const fd = openDataFile(this.path, "a"); // never through a link (data-files.ts)
+  /** Records a revocation; resolves once its line is written (RevocationList.add). */
+  async add(jti: string, exp: number): Promise<void> {
+    const line = Buffer.from(`${JSON.stringify({ jti, exp })}\n`);
+    let release: () => void;
     try {
-      writeFileSync(fd, endsMidLine(this.path) ? `\n${line}` : line);
-    } finally {
-      closeSync(fd);
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      release = tryAcquireLock(`${this.path}.lock`) ?? (await acquireLock(`${this.path}.lock`));
+    } catch (e) {
+      throw this.#refused(e);
     }
+    try {
+      const fd = openDataFile(this.path, "a+"); // never through a link (data-files.ts)
+      try {
+        const size = fstatSync(fd).size;
+        // A line left torn by a version without this lock gets its newline first: ours must
+        // start on a fresh line, or it would be read as part of the torn one and skipped.
+        const bytes = size > 0 && lastByte(fd, size) !== 0x0a ? Buffer.concat([Buffer.from("\n"), line]) : line;
+        writeWhole(fd, bytes, (e) => {
+          try { ftruncateSync(fd, size); } catch { /* a torn tail is skipped by readers and ended by the next writer */ }
+          return e as Error;
+        });
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw this.#refused(e);
+    } finally {
+      release();
+    }
+  }
+
+  #refused(e: unknown): BrokerError {
+    const cause = e instanceof BrokerError && e.cause ? e.cause : e;
+    const code = (cause as NodeJS.ErrnoException).code;
+    return new BrokerError(
+      code === "EROFS" ? "STORE_READ_ONLY" : "IO_ERROR",
+      `Cannot record the revocation in ${this.path}: ${code ?? "error"} (${fsFix(code)}). Nothing was revoked: the token still verifies until it expires. Fix that, then revoke it again.`,
+      { cause: e },
+    );
   }
 
   has(jti: string): boolean {

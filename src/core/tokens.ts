@@ -131,7 +131,7 @@ export class TokenService {
     const known = expMs !== undefined;
     const expired = expMs !== undefined && expMs <= this.deps.clock.now();
     const longest = Math.max(...Object.values(MINT_TTL).map((r) => r.max)) * 1000;
-    if (!expired) this.deps.revocations.add(jti, expMs ?? this.deps.clock.now() + longest);
+    if (!expired) await this.deps.revocations.add(jti, expMs ?? this.deps.clock.now() + longest);
     this.#active.delete(jti);
     return { tokenId: jti, known, expired };
   }

@@ -1,19 +1,22 @@
-// The compiled binary under real store faults: writers SIGKILLed inside a write(2) beside a
-// long-running broker, a full disk (tmpfs), damaged and truncated files, a read-only data dir
-// (a read-only bind mount: chmod does not stop root), environment mistakes (MCB_HOME a file,
-// secrets.jsonl a directory), and output to readers that are slow or gone. What must hold:
-// nothing acknowledged is lost, no process ends by a signal we did not send, and every refusal
-// is one clear line that says what to do.
+// The compiled binary under real store, audit and revocation faults: writers SIGKILLed at
+// random moments in a mix of store, audit and revocation writes beside a long-running broker,
+// brokers themselves SIGKILLed mid-operation, a full disk (tmpfs) during every kind of write,
+// damaged and truncated files, a read-only data dir (a read-only bind mount: chmod does not
+// stop root), environment mistakes (MCB_HOME a file, secrets.jsonl a directory, a data dir
+// others can write, a planted symbolic link), and output to readers that are slow or gone.
+// What must hold: nothing acknowledged is lost, no process ends by a signal we did not send,
+// and every refusal is one clear line that says what to do.
 import { afterEach, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";
 import { spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { FileRevocationList } from "../../src/core/revocations.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { fillDisk, mountTmpfs, readOnlyView, skipMounts, unmountAll } from "../store/fault-mounts.ts";
 import { faultValue } from "../store/fault-writer.ts";
-import { body, brokerEnv, connectCommand, requireBinary, runCli, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
+import { body, brokerEnv, connectCommand, requireBinary, runCli, spawnBroker, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
 
 const WRITER = resolve(import.meta.dir, "../store/fault-writer.ts");
 const FILE = { MCB_STORE: "file" };
@@ -120,14 +123,20 @@ describe("a long-running broker and writers SIGKILLed mid-write", () => {
     expect(torn).toBe(1);
   }, 120_000);
 
-  it("160 SIGKILLs at random moments, a broker storing between them: every acknowledged write is kept, and the broker never dies", async () => {
+  it("160 SIGKILLs at random moments in store, audit and revocation writes, a broker storing between them: nothing acknowledged is lost, and the broker never dies", async () => {
     const h = home();
     const b = await serve(h);
-    const acknowledged = new Set<string>();
+    const stored = new Set<string>();
+    const audited = new Set<string>();
+    const revoked = new Set<string>();
     let tornTails = 0;
     for (let round = 0; round < 160; round++) {
-      const p = spawnWriter(["loop", h, `w${round}`]);
-      const lines = readLines(p.stdout, (name) => acknowledged.add(name));
+      const p = spawnWriter(["mixed", h, `w${round}`]);
+      const lines = readLines(p.stdout, (l) => {
+        if (l.startsWith("audit ")) audited.add(l.slice(6));
+        else if (l.startsWith("revoke ")) revoked.add(l.slice(7));
+        else stored.add(l);
+      });
       await Bun.sleep(20 + Math.random() * 120);
       p.kill("SIGKILL");
       await p.exited;
@@ -137,22 +146,130 @@ describe("a long-running broker and writers SIGKILLed mid-write", () => {
       const name = `broker-${round}`;
       const r = await call(b, "store_secret", { name, value: faultValue(name, 200) });
       expect({ name, ...r }).toMatchObject({ name, isError: false, body: { success: true } });
-      acknowledged.add(name);
+      stored.add(name);
     }
+    expect(await stop(b)).toEqual({ code: 0, signal: null });
+    // A fresh process that writes the log chains every killed writer's write-ahead lines first.
+    expect((await runCli(["secret", "set", "final"], { home: h, env: FILE, input: "final-value" })).code).toBe(0);
+
     const listed = await runCli(["secret", "list", "--json"], { home: h, env: FILE });
     expect(listed.code).toBe(0);
     const names = new Set((JSON.parse(listed.stdout) as { name: string }[]).map((e) => e.name));
-    const missing = [...acknowledged].filter((n) => !names.has(n));
-    expect(missing).toEqual([]);
+    expect([...stored].filter((n) => !names.has(n))).toEqual([]);
     // Every value whole: read them through the store code the binary is built from.
     const fresh = new FileStore({ dir: h });
-    for (const n of acknowledged) {
+    for (const n of stored) {
       const v = (await fresh.get(n))!.value;
       expect(v.startsWith(`value-of-${n}:`) && v.length === Number(v.split(":")[1])).toBe(true);
     }
-    expect(await stop(b)).toEqual({ code: 0, signal: null });
-    process.stderr.write(`store faults (e2e): 160 SIGKILLs, ${acknowledged.size} acknowledged writes kept, ${tornTails} torn tails\n`);
+    // Every acknowledged audit line is in the chain, which verifies under the store's key.
+    const lines = JSON.parse((await runCli(["audit", "--json"], { home: h, env: FILE })).stdout) as { event: string; name?: string }[];
+    const inChain = new Set(lines.filter((l) => l.event === "resolve").map((l) => l.name));
+    expect([...audited].filter((n) => !inChain.has(n))).toEqual([]);
+    expect(readdirSync(h).filter((n) => n.startsWith("audit.jsonl.pending."))).toEqual([]);
+    const verify = await runCli(["audit", "--verify", "--json"], { home: h, env: FILE });
+    expect({ code: verify.code, ok: JSON.parse(verify.stdout).ok, pending: JSON.parse(verify.stdout).pending }).toEqual({ code: 0, ok: true, pending: 0 });
+    // Every acknowledged revocation is recorded.
+    const revocations = new FileRevocationList(join(h, "revoked.jsonl"), Date.now);
+    expect([...revoked].filter((j) => !revocations.has(j))).toEqual([]);
+    expect(Math.min(stored.size, audited.size, revoked.size)).toBeGreaterThan(20);
+    process.stderr.write(`store faults (e2e): 160 SIGKILLs; kept ${stored.size} stores, ${audited.size} audit lines, ${revoked.size} revocations; ${tornTails} torn store tails\n`);
   }, 180_000);
+});
+
+/** A broker on raw JSON-RPC over stdio (no SDK: quick to start, so many can be killed). */
+async function rawBroker(h: string) {
+  const p = spawnBroker([], { home: h, env: FILE });
+  children.push(p);
+  const stdin = p.stdin as import("bun").FileSink;
+  let closed = false;
+  const waiting = new Map<number, (m: { result?: any; error?: unknown }) => void>();
+  void readLines(p.stdout, (l) => {
+    const m = JSON.parse(l) as { id?: number; result?: any; error?: unknown };
+    if (typeof m.id === "number") waiting.get(m.id)?.(m);
+  }).finally(() => {
+    // Killed: whatever was not answered never will be.
+    closed = true;
+    for (const answer of waiting.values()) answer({ error: "killed" });
+  });
+  /** Writes one message; false once the broker is gone (EPIPE, sync or from the flush). */
+  const send = (msg: unknown): boolean => {
+    try {
+      // Once the broker is killed, Bun reports EPIPE through the promises write and flush may return.
+      void Promise.resolve(stdin.write(`${JSON.stringify(msg)}\n`)).catch(() => {});
+      void Promise.resolve(stdin.flush()).catch(() => {});
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let id = 0;
+  const request = (method: string, params: unknown): Promise<{ result?: any; error?: unknown }> => {
+    const i = ++id;
+    // Answered on a later turn, so a loop of calls to a killed broker still lets timers and exits run.
+    if (closed) return new Promise((r) => setImmediate(() => r({ error: "killed" })));
+    const answer = new Promise<{ result?: any; error?: unknown }>((r) => waiting.set(i, r));
+    if (!send({ jsonrpc: "2.0", id: i, method, params })) waiting.get(i)?.({ error: "killed" });
+    return answer;
+  };
+  await request("initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "kill-test", version: "1" } });
+  send({ jsonrpc: "2.0", method: "notifications/initialized" });
+  /** A tool's JSON result, or null when it was an error. */
+  const tool = async (name: string, args: Record<string, unknown>) => {
+    const m = await request("tools/call", { name, arguments: args });
+    return m.result && !m.result.isError ? (JSON.parse(m.result.content[0].text) as Record<string, any>) : null;
+  };
+  return { p, tool };
+}
+
+describe("the broker itself SIGKILLed mid-operation", () => {
+  it("40 brokers killed at random moments while storing, resolving and revoking: every answered call's change and audit line survive", async () => {
+    const h = home();
+    const stored = new Map<string, string>();
+    const resolvedRefs: string[] = [];
+    const revoked: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const { p, tool } = await rawBroker(h);
+      let stop = false;
+      const work = (async () => {
+        for (let i = 0; !stop; i++) {
+          const name = `b${round}-${i}`;
+          const value = faultValue(name, 100 + Math.floor(Math.random() * 4000));
+          if ((await tool("store_secret", { name, value }))?.success) stored.set(name, value);
+          if (i % 2 === 1) {
+            const ref = await tool("get_secret", { name, purpose: "kill test" });
+            const got = ref && (await tool("resolve_secret", { reference_id: ref.reference.id }));
+            if (got?.value === value) resolvedRefs.push(ref!.reference.id);
+          }
+          if (i % 4 === 3) {
+            const minted = await tool("mint_token", { provider: "github", scopes: ["repo"] });
+            if (minted && (await tool("revoke_token", { token_id: minted.token.tokenId }))?.success) revoked.push(minted.token.tokenId);
+          }
+        }
+      })().catch(() => {}); // the kill ends it
+      await Bun.sleep(30 + Math.random() * 120);
+      stop = true;
+      p.kill("SIGKILL");
+      await p.exited;
+      await work;
+      expect(p.signalCode).toBe("SIGKILL");
+    }
+    // The next process that writes the log chains the killed brokers' write-ahead lines.
+    expect((await runCli(["secret", "set", "final"], { home: h, env: FILE, input: "final-value" })).code).toBe(0);
+    const fresh = new FileStore({ dir: h });
+    for (const [n, v] of stored) expect({ n, v: (await fresh.get(n))?.value }).toEqual({ n, v });
+    const lines = JSON.parse((await runCli(["audit", "--json"], { home: h, env: FILE })).stdout) as { event: string; name?: string; reference?: string; outcome: string }[];
+    const storeLines = new Set(lines.filter((l) => l.event === "store").map((l) => l.name));
+    expect([...stored.keys()].filter((n) => !storeLines.has(n))).toEqual([]);
+    const resolveLines = new Set(lines.filter((l) => l.event === "resolve" && l.outcome === "ok").map((l) => l.reference));
+    expect(resolvedRefs.filter((r) => !resolveLines.has(r))).toEqual([]);
+    const revocations = new FileRevocationList(join(h, "revoked.jsonl"), Date.now);
+    expect(revoked.filter((j) => !revocations.has(j))).toEqual([]);
+    const verify = await runCli(["audit", "--verify", "--json"], { home: h, env: FILE });
+    expect({ code: verify.code, ok: JSON.parse(verify.stdout).ok }).toEqual({ code: 0, ok: true });
+    expect(stored.size).toBeGreaterThan(40);
+    process.stderr.write(`store faults (broker killed): 40 SIGKILLs; kept ${stored.size} stores, ${resolvedRefs.length} resolve lines, ${revoked.length} revocations\n`);
+  }, 120_000);
 });
 
 describe.skipIf(skipMounts)("a full disk (tmpfs)", () => {
@@ -161,10 +278,27 @@ describe.skipIf(skipMounts)("a full disk (tmpfs)", () => {
     const h = join(root, "home");
     const b = await serve(h);
     expect((await call(b, "store_secret", { name: "a", value: "value-a" })).isError).toBe(false);
+    const ref = await call(b, "get_secret", { name: "a", purpose: "full disk" });
+    const minted = await call(b, "mint_token", { provider: "github", scopes: ["repo"] });
+    expect([ref.isError, minted.isError]).toEqual([false, false]);
     const filler = fillDisk(root);
     const refused = await call(b, "store_secret", { name: "big", value: "x".repeat(60_000) });
     expect(refused.isError).toBe(true);
     expect(refused.body.error).toMatch(/ENOSPC \(the disk is full: free some space, then retry\)/);
+    // A value and a revocation need their audit line (and the revocation its own line) on disk
+    // first: each is either refused saying the disk is full, or done with its line on disk (the
+    // write-ahead file may still have room in its last page).
+    const onDisk = () => readdirSync(h).filter((n) => n === "audit.jsonl" || n.startsWith("audit.jsonl.pending.")).map((n) => readFileSync(join(h, n), "utf8")).join("");
+    const resolved = await call(b, "resolve_secret", { reference_id: ref.body.reference.id });
+    if (resolved.isError) expect(resolved.body.error).toMatch(/ENOSPC \(the disk is full: free some space, then retry\)/);
+    else expect(onDisk()).toContain(`"event":"resolve","reference":"${ref.body.reference.id}"`);
+    const revoked = await call(b, "revoke_token", { token_id: minted.body.token.tokenId });
+    if (revoked.isError) expect(revoked.body.error).toMatch(/ENOSPC \(the disk is full: free some space, then retry\)/);
+    else expect(new FileRevocationList(join(h, "revoked.jsonl"), Date.now).has(minted.body.token.tokenId)).toBe(true);
+    // From the CLI, another process with no page of its own left: refused in one line.
+    const revokeCli = await runCli(["token", "revoke", "tok_0123456789abcdef"], { home: h, env: FILE });
+    expect(revokeCli.code).toBe(1);
+    expectOneLineError(err(revokeCli), /^error: .*ENOSPC \(the disk is full: free some space, then retry\)/);
     // Still serving: the next call is answered (refused too while the disk is full: the audit log fails closed).
     const next = await call(b, "list_secrets");
     expect(typeof next.isError).toBe("boolean");

@@ -7,10 +7,22 @@
 //                                            sizes (60 B to 1.5 MiB) until killed
 //   bun fault-writer.ts set <dir> <name>     sets one name, then exits 0; a refusal is printed as
 //                                            "refused <code>: <message>" on stderr, exit 1
+//   bun fault-writer.ts mixed <dir> <prefix> store, audit and revocation writes, as a broker makes
+//                                            them, in a random mix until killed: sets <prefix>-<i>
+//                                            (printed as the name), records an urgent audit line
+//                                            (printed "audit <name>") or revokes tok_<prefix>_<i>
+//                                            (printed "revoke <jti>"), each once it resolved
 // Every name is printed on stdout only once its set() resolved ("acknowledged"); its value is
 // faultValue(name, size), so a reader can check it. MCB_STORE_KEY encrypts, as in the broker.
-import { FileStore } from "../../src/store/file.ts";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { AUDIT_CHAIN_KEY, FileAuditLog } from "../../src/core/audit.ts";
+import { loadOrCreateInternalItem } from "../../src/core/internal-item.ts";
+import { FileRevocationList } from "../../src/core/revocations.ts";
 import { BrokerError } from "../../src/errors.ts";
+import { dataFiles } from "../../src/paths.ts";
+import { FileStore } from "../../src/store/file.ts";
+import { acquireLock } from "../../src/store/lock-file.ts";
 
 /** The value stored under `name`: `size` bytes that start with the name, so any mix-up shows. */
 export function faultValue(name: string, size: number): string {
@@ -34,7 +46,7 @@ function record(value: string) {
 
 async function main(argv: string[]): Promise<void> {
   const [mode, dir, arg] = argv;
-  if (!dir || !arg) throw new Error("usage: fault-writer.ts big|loop|set <dir> <arg>");
+  if (!dir || !arg) throw new Error("usage: fault-writer.ts big|loop|set|mixed <dir> <arg>");
   const store = new FileStore({ dir, passphrase: process.env.MCB_STORE_KEY });
   if (mode === "big") {
     await store.set("small", record(faultValue("small", 100)));
@@ -53,6 +65,37 @@ async function main(argv: string[]): Promise<void> {
       const size = Math.random() < 0.7 ? 60 + Math.floor(Math.random() * 2000) : Math.floor(Math.random() * 1.5 * 1024 * 1024);
       await store.set(name, record(faultValue(name, size)));
       say(name);
+    }
+  }
+  if (mode === "mixed") {
+    // The audit log as the broker builds it (src/deps.ts): keyed with the store's chain key.
+    const clock = { now: Date.now, sleep: (ms: number) => Bun.sleep(ms) };
+    const withLock = async <T>(name: string, fn: () => Promise<T>) => {
+      const release = await acquireLock(join(dir, `${name}.lock`));
+      try {
+        return await fn();
+      } finally {
+        release();
+      }
+    };
+    const chainKey = () => loadOrCreateInternalItem({ store, clock, withLock }, AUDIT_CHAIN_KEY, async () => randomBytes(32).toString("base64url")).then((v) => Buffer.from(v, "base64url"));
+    const audit = new FileAuditLog({ path: join(dir, dataFiles.audit), now: Date.now, chainKey });
+    const revocations = new FileRevocationList(join(dir, dataFiles.revoked), Date.now);
+    for (let i = 0; ; i++) {
+      const name = `${arg}-${i}`;
+      const r = Math.random();
+      if (r < 0.5) {
+        const size = Math.random() < 0.8 ? 60 + Math.floor(Math.random() * 2000) : Math.floor(Math.random() * 512 * 1024);
+        await store.set(name, record(faultValue(name, size)));
+        say(name);
+      } else if (r < 0.85) {
+        await audit.record({ event: "resolve", name, purpose: "fault test", client: arg, outcome: "ok" }, { urgent: true });
+        say(`audit ${name}`);
+      } else {
+        const jti = `tok_${arg}_${i}`;
+        await revocations.add(jti, Date.now() + 3_600_000);
+        say(`revoke ${jti}`);
+      }
     }
   }
   if (mode === "set") {

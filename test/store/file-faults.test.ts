@@ -7,6 +7,9 @@ import type { Subprocess } from "bun";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { verifyAuditLog } from "../../src/core/audit-reader.ts";
+import { FileAuditLog } from "../../src/core/audit.ts";
+import { FileRevocationList } from "../../src/core/revocations.ts";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { record } from "../fixtures/store-contract.ts";
@@ -225,6 +228,68 @@ describe.skipIf(skipMounts)("FileStore on a full disk (tmpfs)", () => {
     const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     expect({ code, signal: p.signalCode, out }).toEqual({ code: 1, signal: null, out: "" });
     expect(err).toMatch(/^refused IO_ERROR: .*ENOSPC \(the disk is full: free some space, then retry\)\.\n$/);
+  });
+});
+
+describe.skipIf(skipMounts)("the audit log and the revocation list on a full disk (tmpfs)", () => {
+  const line = (i: number) => ({ event: "get" as const, name: `name-${i}`, purpose: "p".repeat(200), client: "faults", outcome: "ok" as const });
+
+  it("a chained append cut short is cut back and refused (fail closed), and the log verifies; a new writer continues it once space is freed", async () => {
+    const dir = join(mountTmpfs("256k"), "home");
+    mkdirSync(dir, { mode: 0o700 });
+    const path = join(dir, dataFiles.audit);
+    const first = new FileAuditLog({ path, now: Date.now });
+    for (let i = 0; i < 3; i++) await first.record(line(i));
+    const sizeBefore = statSync(path).size;
+    const filler = fillDisk(join(dir, ".."));
+    // More than the rest of the file's last page: write(2) stores part of it, then fails.
+    const burst = Array.from({ length: 40 }, (_, i) => first.record(line(100 + i)));
+    const refusals = await Promise.all(burst.map((p) => codeOf(p)));
+    for (const e of refusals) {
+      expect(e.code).toBe("IO_ERROR");
+      expect(e.message).toContain(`Cannot write the audit log ${path}: ENOSPC (the disk is full: free some space, then retry)`);
+    }
+    expect(statSync(path).size).toBe(sizeBefore); // nothing of the refused lines stays
+    expect((await codeOf(first.record(line(200)))).code).toBe("IO_ERROR"); // fail closed
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 3 });
+    unlinkSync(filler);
+    const next = new FileAuditLog({ path, now: Date.now });
+    await next.record(line(300));
+    await next.close();
+    expect(verifyAuditLog(path)).toMatchObject({ ok: true, lines: 4 });
+  });
+
+  it("a line someone waits for, on a disk already full, is refused: its write-ahead file holds no torn line", async () => {
+    const root = mountTmpfs("256k");
+    const dir = join(root, "home");
+    mkdirSync(dir, { mode: 0o700 });
+    fillDisk(root);
+    const log = new FileAuditLog({ path: join(dir, dataFiles.audit), now: Date.now });
+    const e = await codeOf(log.record(line(0), { urgent: true }));
+    expect(e.message).toMatch(/^Cannot write the audit log .*: ENOSPC \(the disk is full: free some space, then retry\)\. A value is handed out, and a change made, only once its audit line is written \(fail closed\)/);
+    for (const n of readdirSync(dir).filter((f) => f.includes(".pending."))) expect(readFileSync(join(dir, n), "utf8")).toBe("");
+  });
+
+  it("a revocation cut short is cut back and refused saying nothing was revoked; earlier ones stay, and the next lands once space is freed", async () => {
+    const root = mountTmpfs("256k");
+    const dir = join(root, "home");
+    mkdirSync(dir, { mode: 0o700 });
+    const path = join(dir, dataFiles.revoked);
+    const list = new FileRevocationList(path, Date.now);
+    const far = Date.now() + 3_600_000;
+    await list.add("tok_before", far);
+    const sizeBefore = statSync(path).size;
+    const filler = fillDisk(root);
+    // A jti long enough that its line cannot fit in what is left of the file's page.
+    const e = await codeOf(list.add(`tok_${"x".repeat(8000)}`, far));
+    expect(e.code).toBe("IO_ERROR");
+    expect(e.message).toBe(`Cannot record the revocation in ${path}: ENOSPC (the disk is full: free some space, then retry). Nothing was revoked: the token still verifies until it expires. Fix that, then revoke it again.`);
+    expect(statSync(path).size).toBe(sizeBefore);
+    expect(readFileSync(path, "utf8").endsWith("\n")).toBe(true);
+    unlinkSync(filler);
+    await list.add("tok_after", far);
+    const fresh = new FileRevocationList(path, Date.now);
+    expect([fresh.has("tok_before"), fresh.has("tok_after"), fresh.has(`tok_${"x".repeat(8000)}`)]).toEqual([true, true, false]);
   });
 });
 
