@@ -5,8 +5,10 @@
 // pid file whose process is gone, or is another process now, is stale: it is removed and the
 // proxy counted as stopped.
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../atomic-write.ts";
+import { openDataFile, readDataFile } from "../data-files.ts";
 import { BrokerError } from "../errors.ts";
 import { isProcessAlive } from "../store/lock-file.ts";
 import { POWERSHELL_ARGS, windowsPowerShellPath } from "../store/windows.ts";
@@ -32,7 +34,7 @@ export function backgroundFiles(dataDir: string, port: number): BackgroundFiles 
 
 function readPid(path: string): PidInfo | null {
   try {
-    const info = JSON.parse(readFileSync(path, "utf8")) as PidInfo;
+    const info = JSON.parse(readDataFile(path, "utf8")) as PidInfo;
     return Number.isInteger(info.pid) && info.pid > 0 ? info : null;
   } catch {
     return null;
@@ -105,7 +107,8 @@ export async function startBackground(files: BackgroundFiles, argv: string[], en
   const running = runningProxy(files);
   if (running) throw new BrokerError("CONFIG_CONFLICT", `A proxy is already running on port ${running.port} (pid ${running.pid}). Stop it with \`mcp-credentials-broker proxy stop --port ${running.port}\`.`);
   mkdirSync(join(files.log, ".."), { recursive: true, mode: 0o700 });
-  const fd = openSync(files.log, "a", 0o600);
+  // Never through a link planted in the data dir (src/data-files.ts): the log would land in its target.
+  const fd = openDataFile(files.log, "a");
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], env: env as NodeJS.ProcessEnv });
     child.unref();
@@ -113,7 +116,8 @@ export async function startBackground(files: BackgroundFiles, argv: string[], en
     const record = () => {
       const identity = processIdentity(pidInfo.pid);
       if (identity !== null && identity !== "gone") pidInfo.identity = identity;
-      writeFileSync(files.pid, JSON.stringify(pidInfo), { mode: 0o600 });
+      // Replaced by rename: a link planted at the pid file's name is replaced, never followed.
+      writeFileAtomic(files.pid, JSON.stringify(pidInfo), 0o600);
     };
     record();
     const deadline = Date.now() + 15_000;
@@ -171,7 +175,7 @@ export async function stopBackground(files: BackgroundFiles): Promise<boolean> {
 /** The last `lines` lines of the log file ("" when there is none). */
 export function tailLog(files: BackgroundFiles, lines: number): string {
   if (!existsSync(files.log)) return "";
-  const all = readFileSync(files.log, "utf8").split("\n");
+  const all = readDataFile(files.log, "utf8").split("\n");
   if (all.at(-1) === "") all.pop();
   return all.slice(-lines).join("\n");
 }

@@ -3,10 +3,10 @@
 // however much its command line looks like a proxy — is never signalled.
 import { afterEach, describe, expect, it } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { backgroundFiles, identityCommand, processIdentity, runningProxy, stopBackground } from "../../src/remote/background.ts";
+import { backgroundFiles, identityCommand, processIdentity, runningProxy, startBackground, stopBackground, tailLog } from "../../src/remote/background.ts";
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -102,4 +102,27 @@ describe("proxy stop", () => {
     expect(alive(c.pid!)).toBe(false);
     expect(existsSync(files.pid)).toBe(false);
   });
+});
+
+describe("the proxy's files in the data dir are never opened through a link", () => {
+  it("a link planted at the log's name refuses the start and leaves its target untouched; one at the pid file's name is replaced, not followed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mcb-bg-link-"));
+    const target = join(dir, "victim.txt");
+    writeFileSync(target, "unchanged");
+    const files = backgroundFiles(dir, 5999);
+    symlinkSync(target, files.log);
+    // Nothing is started: the log cannot be opened (ELOOP), so no process is spawned.
+    await expect(startBackground(files, ["/bin/true"], {}, { port: 5999, upstream: "http://127.0.0.1:1/mcp", healthUrl: "http://127.0.0.1:1/health" })).rejects.toMatchObject({ code: "ELOOP" });
+    expect(readFileSync(target, "utf8")).toBe("unchanged");
+    expect(existsSync(files.pid)).toBe(false);
+    // tailLog does not read through the link either.
+    expect(() => tailLog(files, 10)).toThrow();
+
+    rmSync(files.log);
+    symlinkSync(target, files.pid);
+    // A child that exits at once: the pid file is written (by rename, over the link), then removed.
+    await expect(startBackground(files, ["/bin/true"], {}, { port: 5999, upstream: "http://127.0.0.1:1/mcp", healthUrl: "http://127.0.0.1:1/health" })).rejects.toThrow("exited at start");
+    expect(readFileSync(target, "utf8")).toBe("unchanged");
+    expect(lstatSync(target).isFile()).toBe(true);
+  }, 20_000);
 });
