@@ -160,7 +160,8 @@ describe("a long-running broker and writers SIGKILLed mid-write", () => {
     const fresh = new FileStore({ dir: h });
     for (const n of stored) {
       const v = (await fresh.get(n))!.value;
-      expect(v.startsWith(`value-of-${n}:`) && v.length === Number(v.split(":")[1])).toBe(true);
+      // Named on failure: which value, how long, how it starts (never more than its head).
+      expect({ n, whole: v.startsWith(`value-of-${n}:`) && v.length === Number(v.split(":")[1]), length: v.length, head: v.slice(0, 40) }).toMatchObject({ n, whole: true });
     }
     // Every acknowledged audit line is in the chain, which verifies under the store's key.
     const lines = JSON.parse((await runCli(["audit", "--json"], { home: h, env: FILE })).stdout) as { event: string; name?: string }[];

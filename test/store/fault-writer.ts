@@ -62,7 +62,8 @@ async function main(argv: string[]): Promise<void> {
     for (let i = 0; ; i++) {
       const name = `${arg}-${i}`;
       // Mostly small, sometimes large: a kill then often lands inside a write(2).
-      const size = Math.random() < 0.7 ? 60 + Math.floor(Math.random() * 2000) : Math.floor(Math.random() * 1.5 * 1024 * 1024);
+      // At least 64 bytes: a value shorter than its own head would not say its size truly.
+      const size = Math.random() < 0.7 ? 60 + Math.floor(Math.random() * 2000) : 64 + Math.floor(Math.random() * 1.5 * 1024 * 1024);
       await store.set(name, record(faultValue(name, size)));
       say(name);
     }
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
       const name = `${arg}-${i}`;
       const r = Math.random();
       if (r < 0.5) {
-        const size = Math.random() < 0.8 ? 60 + Math.floor(Math.random() * 2000) : Math.floor(Math.random() * 512 * 1024);
+        const size = Math.random() < 0.8 ? 60 + Math.floor(Math.random() * 2000) : 64 + Math.floor(Math.random() * 512 * 1024);
         await store.set(name, record(faultValue(name, size)));
         say(name);
       } else if (r < 0.85) {
