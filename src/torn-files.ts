@@ -1,7 +1,7 @@
 // Appending whole lines to a data-dir log, and the copies of torn bytes a writer cuts off a
 // log (`<log>.torn-<time>`, kept a week at most): shared by the secrets log (store/file.ts)
 // and the audit log.
-import { closeSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
 /**
@@ -21,6 +21,16 @@ export function writeWhole(fd: number, bytes: Uint8Array, fail: (e: unknown) => 
     }
     if (n <= 0) throw fail(Object.assign(new Error("write stored nothing"), { code: "EIO", syscall: "write" }));
     done += n;
+  }
+}
+
+/** The byte before `size` in `fd` (a log's last byte: "\n" when its last line is whole), or -1 when it cannot be read. */
+export function lastByte(fd: number, size: number): number {
+  const b = Buffer.alloc(1);
+  try {
+    return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0]! : -1;
+  } catch {
+    return -1;
   }
 }
 

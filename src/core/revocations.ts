@@ -1,20 +1,10 @@
 // Revoked token ids, kept until the token would have expired anyway, visible to every process.
-import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, readSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { openDataFile, readDataFile } from "../data-files.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
-import { writeWhole } from "../torn-files.ts";
-
-/** The byte before `size` in `fd`, or -1 when it cannot be read. */
-function lastByte(fd: number, size: number): number {
-  const b = Buffer.alloc(1);
-  try {
-    return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0]! : -1;
-  } catch {
-    return -1;
-  }
-}
+import { lastByte, writeWhole } from "../torn-files.ts";
 
 /** A set of revoked `jti`s. Entries past their `exp` are dropped: the token is dead anyway. */
 export interface RevocationList {

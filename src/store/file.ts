@@ -9,7 +9,7 @@ import { removeDeadWritersFiles } from "../atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 import { openDataFile } from "../data-files.ts";
 import { dataFiles, fileInTheWay } from "../paths.ts";
-import { keepTornBytes, pruneTornFiles, writeWhole } from "../torn-files.ts";
+import { keepTornBytes, lastByte, pruneTornFiles, writeWhole } from "../torn-files.ts";
 import { acquireLock, tryAcquireLock } from "./lock-file.ts";
 import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 
@@ -614,16 +614,6 @@ function mtimeOf(fd: number): number {
     return fstatSync(fd).mtimeMs;
   } catch {
     return -1; // unknown: the next read reads the file again
-  }
-}
-
-/** The byte before `size` in `fd`, or -1 when it cannot be read. */
-function lastByte(fd: number, size: number): number {
-  const b = Buffer.alloc(1);
-  try {
-    return readSync(fd, b, 0, 1, size - 1) === 1 ? b[0]! : -1;
-  } catch {
-    return -1;
   }
 }
 
