@@ -84,7 +84,7 @@ export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetc
   const endpoint = tokenEndpointOf(as);
   if (!client.privateKey && client.clientSecret === undefined) {
     // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
-    throw new BrokerError("CONFIG_INVALID", "The client credentials grant needs the client to authenticate: give CLIENT_SECRET (--client-secret) or a private key (--private-key / PRIVATE_KEY_FILE).");
+    throw new BrokerError("CONFIG_INVALID", "The client credentials grant needs the client to authenticate: give CLIENT_SECRET or CLIENT_SECRET_FILE in the environment (never a flag) or a private key (--private-key / PRIVATE_KEY_FILE).");
   }
   const { client: c, auth, authMethod } = await authenticationFor(as, client);
   const params = grantParameters(opts, opts.resource ? { resource: opts.resource } : {});
