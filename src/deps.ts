@@ -3,22 +3,22 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, unlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic } from "./atomic-write.ts";
-import type { InstallDeps } from "./clients/install.ts";
+import { writeFileAtomic } from "./files/atomic-write.ts";
+import type { InstallDeps } from "./mcp-clients/install.ts";
 import { randomBytes } from "node:crypto";
 import { AUDIT_CHAIN_KEY, auditKey, DEFAULT_AUDIT_MAX_BYTES, FileAuditLog, type AuditKey } from "./core/audit.ts";
 import { Broker, type OAuthPort } from "./core/broker.ts";
 import { systemClock } from "./core/clock.ts";
 import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts";
 import { loadOrCreateInternalItem } from "./core/internal-item.ts";
-import { assertPrivateDataDir, readDataFile } from "./data-files.ts";
+import { assertPrivateDataDir, readDataFile } from "./files/data-files.ts";
 import { BrokerError, describeError } from "./errors.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
-import { acquireLock, type LockOptions } from "./store/lock-file.ts";
+import { acquireLock, type LockOptions } from "./files/lock-file.ts";
 import type { RemoteDeps } from "./remote/session.ts";
 import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
-import { INTERNAL_PREFIX, type Store } from "./store/store.ts";
+import { INTERNAL_PREFIX, type Store } from "./core/store.ts";
 
 export { brokerVersion } from "./build-info.ts";
 
@@ -318,7 +318,7 @@ export async function openRuntime(opts: { storeFlag?: string; env?: Record<strin
   };
   let oauth: Promise<OAuthPort> | null = null;
   const loadOAuth = () => {
-    oauth ??= Promise.all([import("./oauth/service.ts"), oauthBase()]).then(([service, base]) => service.createOAuthService(base));
+    oauth ??= Promise.all([import("./oauth/oauth-port.ts"), oauthBase()]).then(([service, base]) => service.createOAuthService(base));
     return oauth;
   };
   const broker = new Broker({

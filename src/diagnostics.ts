@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
 import { describeError, isBrokerError } from "./errors.ts";
 import { dataFiles } from "./paths.ts";
-import { TORN_KEEP, tornFiles } from "./torn-files.ts";
+import { TORN_KEEP, tornFiles } from "./files/torn-files.ts";
 import type { KeychainItems, KeychainProbe } from "./store/keychain.ts";
-import type { Store } from "./store/store.ts";
+import type { Store } from "./core/store.ts";
 
 export interface Finding {
   level: "ok" | "warn" | "fail";
@@ -127,7 +127,7 @@ async function strandedFileSecrets(opts: DiagnoseOptions): Promise<Finding[]> {
 
 /**
  * Copies of interrupted writes a writer cut off the secrets log or the audit log
- * (`*.torn-<time>`, see src/torn-files.ts): never acknowledged, but a torn secrets line may hold
+ * (`*.torn-<time>`, see src/files/torn-files.ts): never acknowledged, but a torn secrets line may hold
  * part of a value. Listed so the user knows; removed by the broker after TORN_KEEP.
  */
 function tornCopies(dir: string): Finding[] {
@@ -160,7 +160,7 @@ export function checkDataDir(dir: string, platform: string, uid?: number): Findi
   if (uid !== undefined && st.uid !== uid) {
     findings.push({ level: "fail", check: "data dir", message: `${dir} belongs to uid ${st.uid}, not to you (uid ${uid})`, fix: `use your own data dir (MCB_HOME), or chown -R ${uid} ${dir}` });
   }
-  // Writable by others: the broker refuses to use it (src/data-files.ts); readable: a warning.
+  // Writable by others: the broker refuses to use it (src/files/data-files.ts); readable: a warning.
   if (st.mode & 0o022) findings.push({ level: "fail", check: "data dir", message: `${dir} is writable by other users (mode ${mode(st.mode)}): the broker refuses to use it`, fix: `chmod 700 ${dir}` });
   else if (st.mode & 0o077) findings.push({ level: "warn", check: "data dir", message: `${dir} is open to other users (mode ${mode(st.mode)})`, fix: `chmod 700 ${dir}` });
   else findings.push({ level: "ok", check: "data dir", message: `${dir} (mode ${mode(st.mode)})` });

@@ -83,7 +83,7 @@ const FS_FIXES: Readonly<Record<string, string>> = {
   EISDIR: "it is a directory where a file belongs: move that directory aside",
   EEXIST: "something else is in the way there: move it aside",
   ENOENT: "a directory on that path does not exist",
-  // open(2) with O_NOFOLLOW: the file is a link (see src/data-files.ts).
+  // open(2) with O_NOFOLLOW: the file is a link (see src/files/data-files.ts).
   ELOOP: "it is a symbolic link, and the broker opens its data files only when they are not (a link could point anywhere): remove the link and check who made it",
   ENAMETOOLONG: "the path is too long: set MCB_HOME to a shorter one",
   EIO: "the disk reported an I/O error: check the disk (e.g. dmesg), then retry",

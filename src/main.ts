@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${formatVersion(await buildInfo())}\n`);
     return 0;
   }
-  const [{ runCli }, { rootCommand }] = await Promise.all([import("./cli/run-cli.ts"), import("./cli/root.ts")]);
+  const [{ runCli }, { rootCommand }] = await Promise.all([import("./cli/dispatch.ts"), import("./cli/root.ts")]);
   return runCli(rootCommand(await brokerVersion()), argv);
 }
 

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { openStore, storeWarningIsNew } from "../src/deps.ts";
 import { checkDataDir, diagnose } from "../src/diagnostics.ts";
 import { FileStore } from "../src/store/file.ts";
-import { keepTornBytes } from "../src/torn-files.ts";
+import { keepTornBytes } from "../src/files/torn-files.ts";
 import { KeychainStore } from "../src/store/keychain.ts";
 import { record } from "./fixtures/store-contract.ts";
 import { MemoryKeychainItems } from "./support/memory-keychain.ts";

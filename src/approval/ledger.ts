@@ -5,9 +5,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "no
 import { uptime } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { writeFileAtomic } from "../files/atomic-write.ts";
 import type { ApprovalLedger, ApproverId } from "../core/approval.ts";
-import { isProcessAlive } from "../store/lock-file.ts";
+import { isProcessAlive } from "../files/lock-file.ts";
 
 /** The directory in the data dir. */
 export const APPROVALS_DIR = "approvals";

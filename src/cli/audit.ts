@@ -1,11 +1,11 @@
 // `audit`: shows the audit log (filtered by time and secret name) and verifies its hash chain.
 import { defineCommand } from "citty";
-import { parseSince, readAuditLog, verifyAuditLog, type AuditLine, type ChainVerdict } from "../core/audit-reader.ts";
-import { readPendingLines } from "../core/audit-pending.ts";
+import { parseSince, readAuditLog, verifyAuditLog, type AuditLine, type ChainVerdict } from "../files/audit-reader.ts";
+import { readPendingLines } from "../files/audit-pending.ts";
 import { orphanedPendingFiles } from "../core/audit.ts";
 import { auditLogPath, readAuditKey } from "../deps.ts";
 import { jsonArg, note, out, storeArg } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("audit", [

@@ -1,6 +1,6 @@
 // Arguments `install` and `uninstall` share: the client, the server name, the scope.
-import { CLIENT_IDS, type ClientId, parseClientId, type Scope } from "../clients/clients.ts";
-import { UsageError } from "./run-cli.ts";
+import { CLIENT_IDS, type ClientId, parseClientId, type Scope } from "../mcp-clients/clients.ts";
+import { UsageError } from "./dispatch.ts";
 
 export const clientArgs = {
   client: { type: "positional", required: true, description: `MCP client: ${CLIENT_IDS.join(", ")}`, valueHint: "client" },

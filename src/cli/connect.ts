@@ -7,7 +7,7 @@ import type { LoginMode } from "../oauth/login.ts";
 import { storeArg, withRuntime } from "./common.ts";
 import { terminalUi } from "./login.ts";
 import { remoteClientArgs, withRemoteClientFlags } from "./remote-flags.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("connect", [
   "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",

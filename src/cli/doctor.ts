@@ -5,13 +5,13 @@
 import { defineCommand } from "citty";
 import { existsSync, realpathSync } from "node:fs";
 import { buildInfo, formatVersion } from "../build-info.ts";
-import { type ClientStatus, inspectClients } from "../clients/install.ts";
-import { resolveCommandPath } from "../clients/stable-path.ts";
+import { type ClientStatus, inspectClients } from "../mcp-clients/install.ts";
+import { resolveCommandPath } from "../mcp-clients/stable-path.ts";
 import { approvalTimeoutMs, hostContext, installDeps } from "../deps.ts";
 import { diagnose, type Finding } from "../diagnostics.ts";
 import { createLogger } from "../log.ts";
 import { jsonArg, out, storeArg } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("doctor", ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json", "mcp-credentials-broker doctor --store keychain   # would the OS keychain work here?"]);

@@ -2,12 +2,12 @@
 import { defineCommand } from "citty";
 import { existsSync } from "node:fs";
 import { buildInfo } from "../build-info.ts";
-import { installClient, type InstallOutcome } from "../clients/install.ts";
-import { resolveCommandPath } from "../clients/stable-path.ts";
+import { installClient, type InstallOutcome } from "../mcp-clients/install.ts";
+import { resolveCommandPath } from "../mcp-clients/stable-path.ts";
 import { installDeps } from "../deps.ts";
 import { clientArgs, parseClientChoice } from "./client-args.ts";
 import { out } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("install", [

@@ -3,11 +3,11 @@
 import { defineCommand } from "citty";
 import { createInterface } from "node:readline";
 import { BrokerError } from "../errors.ts";
-import type { LoginUi } from "../oauth/context.ts";
+import type { LoginUi } from "../oauth/oauth-deps.ts";
 import type { LoginMode } from "../oauth/login.ts";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../oauth/providers.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { startSpinner } from "./spinner.ts";
 import { terminalLines, terminalText } from "./terminal-text.ts";
 

@@ -1,7 +1,7 @@
 // `logout <name>`: revokes an OAuth token at its provider (RFC 7009) when it can, and deletes it.
 import { defineCommand } from "citty";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("logout", ["mcp-credentials-broker logout github-token"]);

@@ -7,7 +7,7 @@ import { presetFor, type StoredProviderSettings } from "../oauth/providers.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
 import { storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("provider add", [
   "mcp-credentials-broker provider add github --client-id Iv1.abc123          # prompts for the secret",

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { configuredProviders, loadProviderSettings } from "../oauth/provider-settings.ts";
 import { clientCredentials, PROVIDER_IDS, PROVIDERS } from "../oauth/providers.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("provider list", ["mcp-credentials-broker provider list", "mcp-credentials-broker provider list --json"]);

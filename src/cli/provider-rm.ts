@@ -4,7 +4,7 @@ import { BrokerError } from "../errors.ts";
 import { removeProviderSettings } from "../oauth/provider-settings.ts";
 import { presetFor } from "../oauth/providers.ts";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("provider rm", ["mcp-credentials-broker provider rm github"]);
 

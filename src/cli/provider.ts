@@ -1,6 +1,6 @@
 // `provider`: OAuth client settings kept in the store (when environment variables are not used).
 import { defineCommand } from "citty";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("provider", ["mcp-credentials-broker provider add github --client-id Iv1.abc123 < secret.txt", "mcp-credentials-broker provider list", "mcp-credentials-broker provider rm github"]);
 

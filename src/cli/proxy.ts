@@ -7,7 +7,7 @@ import { buildInfo } from "../build-info.ts";
 import { BrokerError } from "../errors.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
 import { REMOTE_CLIENT_VARS, remoteClientArgs } from "./remote-flags.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("proxy", [
   "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp     # then open http://127.0.0.1:5177/oauth/login",

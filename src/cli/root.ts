@@ -1,6 +1,6 @@
 // The citty root command: every sub-command, loaded lazily so start-up pays only for the one run.
 import { defineCommand } from "citty";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("", [
   "mcp-credentials-broker                        # serve MCP on stdio (what an MCP client runs)",

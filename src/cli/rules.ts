@@ -1,7 +1,7 @@
 // `rules`: prints agent rules (adapted from the original broker's) naming our tools.
 import { defineCommand } from "citty";
 import { out } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("rules", ["mcp-credentials-broker rules > .cursor/rules/credentials.md", "mcp-credentials-broker rules >> CLAUDE.md"]);
 

@@ -7,7 +7,7 @@ import { parseEnvFile, parseEnvFlag, resolveInjection, type EnvBinding } from ".
 import { isMaskable, MIN_MASK_LENGTH } from "../core/mask.ts";
 import { BrokerError } from "../errors.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
-import { examples, UsageError } from "./run-cli.ts";
+import { examples, UsageError } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("run", [

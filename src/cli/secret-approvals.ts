@@ -4,7 +4,7 @@ import { formatDuration } from "../core/approval.ts";
 import { bootId, FileApprovalLedger } from "../approval/ledger.ts";
 import { hostContext } from "../deps.ts";
 import { jsonArg, out } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret approvals", [

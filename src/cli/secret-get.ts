@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { terminalApprover } from "../approval/terminal.ts";
 import { approvalTimeoutMs } from "../deps.ts";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("secret get", ['export GITHUB_TOKEN="$(mcp-credentials-broker secret get github-token)"']);
 

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { formatDuration } from "../core/approval.ts";
 import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret list", ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"]);

@@ -6,7 +6,7 @@ import { BrokerError } from "../errors.ts";
 import { migrateStore } from "../store/migrate.ts";
 import { jsonArg, out } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("secret migrate", [
   "mcp-credentials-broker secret migrate --from file --to keychain",

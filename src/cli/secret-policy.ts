@@ -3,9 +3,9 @@
 import { defineCommand } from "citty";
 import { parseRememberDuration } from "../core/approval.ts";
 import { BrokerError } from "../errors.ts";
-import { APPROVAL_VIAS, POLICIES, type ApprovalSettings, type ApprovalVia } from "../store/store.ts";
+import { APPROVAL_VIAS, POLICIES, type ApprovalSettings, type ApprovalVia } from "../core/store.ts";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 import { parsePolicy } from "./secret-set.ts";
 

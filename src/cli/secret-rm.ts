@@ -1,7 +1,7 @@
 // `secret rm <name>`: deletes a stored secret.
 import { defineCommand } from "citty";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret rm", ["mcp-credentials-broker secret rm old-token"]);

@@ -2,10 +2,10 @@
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import { normalizeHosts } from "../core/policy.ts";
-import { POLICIES, type Policy } from "../store/store.ts";
+import { POLICIES, type Policy } from "../core/store.ts";
 import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("secret set", [

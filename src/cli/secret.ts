@@ -1,6 +1,6 @@
 // `secret`: the group of secret sub-commands, each loaded only when run.
 import { defineCommand } from "citty";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("secret", [
   "mcp-credentials-broker secret set github-token",

@@ -1,7 +1,7 @@
 // `serve`: the stdio MCP broker (also what runs with no arguments).
 import { defineCommand } from "citty";
 import { brokerVersion, openRuntime } from "../deps.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { storeArg } from "./common.ts";
 
 examples.set("serve", [

@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { brokerVersion, openRuntime, type Runtime } from "../deps.ts";
 import { REMOTE_TOKEN_PREFIX } from "../remote/config.ts";
 import { jsonArg, out, storeArg, when } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText as t } from "./terminal-text.ts";
 
 examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);

@@ -1,7 +1,7 @@
 // `token jwks`: prints the public JWKS that verifies ES256 tokens.
 import { defineCommand } from "citty";
 import { out, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("token jwks", ["mcp-credentials-broker token jwks > jwks.json"]);
 

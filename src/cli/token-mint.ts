@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import { MINT_PROVIDERS, type MintProvider } from "../core/ttl.ts";
 import { jsonArg, out, repeatedFlag, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("token mint", [
   "mcp-credentials-broker token mint github --scope repo:read",

@@ -1,7 +1,7 @@
 // `token revoke <tokenId>`: revokes a minted token for every broker process.
 import { defineCommand } from "citty";
 import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("token revoke", ["mcp-credentials-broker token revoke tok_3kT1…"]);
 

@@ -1,7 +1,7 @@
 // `token verify`: checks a token read from stdin (or given as an argument); exit 1 when invalid.
 import { defineCommand } from "citty";
 import { jsonArg, out, readStdin, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
 
 examples.set("token verify", ["mcp-credentials-broker token mint github | mcp-credentials-broker token verify", "mcp-credentials-broker token verify --json < token.jwt"]);

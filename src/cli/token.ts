@@ -1,6 +1,6 @@
 // `token`: the group of minted-token sub-commands.
 import { defineCommand } from "citty";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("token", ["mcp-credentials-broker token mint github --scope repo", "mcp-credentials-broker token jwks"]);
 

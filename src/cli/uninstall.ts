@@ -1,10 +1,10 @@
 // `uninstall <client>`: removes only our server entry from an MCP client's config.
 import { defineCommand } from "citty";
-import { uninstallClient } from "../clients/install.ts";
+import { uninstallClient } from "../mcp-clients/install.ts";
 import { installDeps } from "../deps.ts";
 import { clientArgs, parseClientChoice } from "./client-args.ts";
 import { printOutcome } from "./install.ts";
-import { examples } from "./run-cli.ts";
+import { examples } from "./dispatch.ts";
 
 examples.set("uninstall", ["mcp-credentials-broker uninstall cursor", "mcp-credentials-broker uninstall vscode --scope project --dry-run"]);
 

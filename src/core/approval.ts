@@ -2,7 +2,7 @@
 // client's form elicitation, the terminal), which of them a secret's settings choose, and
 // approvals remembered for a while per secret × MCP client name in the serving process.
 import { BrokerError } from "../errors.ts";
-import type { ApprovalSettings, ApprovalVia } from "../store/store.ts";
+import type { ApprovalSettings, ApprovalVia } from "./store.ts";
 import type { ConsentAnswer } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 

@@ -2,13 +2,13 @@
 // under a lock and rotated at a size limit. Never a value: at most its HMAC fingerprint.
 import { createHmac, hash, randomBytes } from "node:crypto";
 import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, readdirSync, readSync, renameSync, unlinkSync } from "node:fs";
-import { openDataFile } from "../data-files.ts";
+import { openDataFile } from "../files/data-files.ts";
 import { basename, dirname, join } from "node:path";
 import { BrokerError, fsFix } from "../errors.ts";
-import { acquireLock, isProcessAlive, tryAcquireLock } from "../store/lock-file.ts";
-import { PendingFile, readPendingLines } from "./audit-pending.ts";
-import { keepTornBytes, pruneTornFiles, writeWhole } from "../torn-files.ts";
-import type { Policy } from "../store/store.ts";
+import { acquireLock, isProcessAlive, tryAcquireLock } from "../files/lock-file.ts";
+import { PendingFile, readPendingLines } from "../files/audit-pending.ts";
+import { keepTornBytes, pruneTornFiles, writeWhole } from "../files/torn-files.ts";
+import type { Policy } from "./store.ts";
 
 export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
 

@@ -1,19 +1,19 @@
 // The broker's use cases: store, reference, resolve, list and delete secrets; mint and verify tokens.
 import { randomBytes } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import type { LoginUi } from "../oauth/context.ts";
-import { isUnusable, loginRequired, needsRefresh } from "../oauth/expiry.ts";
+import type { LoginUi } from "../oauth/oauth-deps.ts";
+import { isUnusable, loginRequired, needsRefresh } from "./expiry.ts";
 import type { LoginRequest, LoginResult } from "../oauth/login.ts";
 import type { RevocationOutcome } from "../oauth/revoke.ts";
-import type { LockOptions } from "../store/lock-file.ts";
-import { isInternalName, INTERNAL_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store } from "../store/store.ts";
+import type { LockOptions } from "../files/lock-file.ts";
+import { isInternalName, INTERNAL_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
 import { Approvals, type ApprovalDriver, type ApprovalLedger } from "./approval.ts";
 import type { AuditEntry, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
 import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied } from "./policy.ts";
 import type { RevocationList } from "./revocations.ts";
-import type { TokenService } from "./tokens.ts";
+import type { TokenService } from "./jwt.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
 
 export interface BrokerDeps {
@@ -39,7 +39,7 @@ export interface BrokerDeps {
 /** A login request; timeout and port default to the broker's login settings. */
 export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
 
-/** What the core needs from the OAuth modules (src/oauth/service.ts implements it). */
+/** What the core needs from the OAuth modules (src/oauth/oauth-port.ts implements it). */
 export interface OAuthPort {
   /** Returns a non-expired record for `name`, refreshing under the lock when within the skew. */
   refresh(name: string, record: SecretRecord): Promise<SecretRecord>;
@@ -294,7 +294,7 @@ export class Broker {
 
   /** The token service, loaded on first use so start-up does not pay for jose. */
   tokens(): Promise<TokenService> {
-    this.#tokens ??= import("./tokens.ts").then((m) => new m.TokenService(this.deps)).catch((e: unknown) => {
+    this.#tokens ??= import("./jwt.ts").then((m) => new m.TokenService(this.deps)).catch((e: unknown) => {
       this.#tokens = null;
       throw e;
     });

@@ -1,5 +1,5 @@
 // Broker-owned items kept in the user's store (signing key, audit HMAC key): read, or created once.
-import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
+import { INTERNAL_PREFIX, type Store } from "./store.ts";
 import type { Clock } from "./clock.ts";
 
 export interface InternalItemDeps {

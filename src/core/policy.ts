@@ -1,7 +1,7 @@
 // Resolve policy (allow / confirm / deny) and host bindings: the rules, the question asked for a
 // `confirm` secret, the refusals, and what an agent may not change about a secret the user protected.
 import { BrokerError } from "../errors.ts";
-import type { ApprovalVia, Policy, SecretRecord } from "../store/store.ts";
+import type { ApprovalVia, Policy, SecretRecord } from "./store.ts";
 import { DEFAULT_APPROVAL, formatDuration, MAX_REMEMBER_SECONDS, type ApprovalDriver, type Approvals } from "./approval.ts";
 import type { AuditEntry } from "./audit.ts";
 import { quoteOutsideText } from "./outside-text.ts";

@@ -1,10 +1,10 @@
 // Revoked token ids, kept until the token would have expired anyway, visible to every process.
 import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { openDataFile, readDataFile } from "../data-files.ts";
+import { openDataFile, readDataFile } from "../files/data-files.ts";
 import { BrokerError, fsFix } from "../errors.ts";
-import { acquireLock, tryAcquireLock } from "../store/lock-file.ts";
-import { lastByte, writeWhole } from "../torn-files.ts";
+import { acquireLock, tryAcquireLock } from "../files/lock-file.ts";
+import { lastByte, writeWhole } from "../files/torn-files.ts";
 
 /** A set of revoked `jti`s. Entries past their `exp` are dropped: the token is dead anyway. */
 export interface RevocationList {

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { MAX_NAME_LENGTH, MAX_VALUE_BYTES } from "../core/broker.ts";
 import { MAX_REFERENCE_TTL } from "../core/ttl.ts";
-import { ApprovalSettingsSchema, POLICIES } from "../store/store.ts";
+import { ApprovalSettingsSchema, POLICIES } from "../core/store.ts";
 
 export const secretName = z.string().min(1).max(MAX_NAME_LENGTH);
 export const purpose = z.string().min(1).max(512);

@@ -3,10 +3,10 @@
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { chooseAuthMethod, clientFor } from "./client-auth.ts";
-import type { LoginUi, OAuthDeps } from "./context.ts";
+import type { LoginUi, OAuthDeps } from "./oauth-deps.ts";
 import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
-import { requestedScopes, type TokenGrant } from "./flow.ts";
+import { requestedScopes, type TokenGrant } from "./authorization-code.ts";
 import { requestOptions } from "./http.ts";
 import type { ResolvedProvider } from "./providers.ts";
 import { safeHref } from "./url-policy.ts";

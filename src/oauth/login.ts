@@ -3,11 +3,11 @@
 // browser, device or paste-back flow, and store the token with its refresh token.
 import { createHash } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import type { SecretRecord } from "../store/store.ts";
-import type { LoginUi } from "./context.ts";
+import type { SecretRecord } from "../core/store.ts";
+import type { LoginUi } from "./oauth-deps.ts";
 import { runDeviceFlow } from "./device.ts";
 import { loadServerMetadata, type ServerMetadata } from "./discovery.ts";
-import { runCodeFlow, type CodeFlowOptions, type TokenGrant } from "./flow.ts";
+import { runCodeFlow, type CodeFlowOptions, type TokenGrant } from "./authorization-code.ts";
 import { loadProviderSettings } from "./provider-settings.ts";
 import { resolveProvider, type EndpointOverrides, type ProviderId, type ResolvedProvider } from "./providers.ts";
 import { REFRESH_LOCK, refreshLockName, type RefreshDeps } from "./refresh.ts";

@@ -6,7 +6,7 @@ import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { chooseAuthMethod, clientFor, importSigningKey, type ClientAuthMethod, type PrivateKeyAlg } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
-import type { TokenGrant } from "./flow.ts";
+import type { TokenGrant } from "./authorization-code.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
 import type { ResponseQuirks } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";

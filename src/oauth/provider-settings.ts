@@ -1,7 +1,7 @@
 // Client settings saved with `provider add`, kept in the store as internal items
 // (`mcb-internal:provider:<id>`), so a client secret lives wherever secrets live.
 import { z } from "zod";
-import { INTERNAL_PREFIX, type Store } from "../store/store.ts";
+import { INTERNAL_PREFIX, type Store } from "../core/store.ts";
 import { PROVIDER_IDS, PROVIDERS, type ProviderId, type StoredProviderSettings } from "./providers.ts";
 
 const SettingsSchema = z.object({

@@ -4,12 +4,12 @@
 // winner's token instead of spending the (rotated, now revoked) refresh token again.
 import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
-import type { LockOptions } from "../store/lock-file.ts";
-import type { OAuthPart, SecretRecord, Store } from "../store/store.ts";
+import type { LockOptions } from "../files/lock-file.ts";
+import type { OAuthPart, SecretRecord, Store } from "../core/store.ts";
 import { clientFor } from "./client-auth.ts";
-import type { OAuthDeps } from "./context.ts";
+import type { OAuthDeps } from "./oauth-deps.ts";
 import { translateOAuthError } from "./errors.ts";
-import { isUnusable, loginCommand, loginRequired, needsRefresh } from "./expiry.ts";
+import { isUnusable, loginCommand, loginRequired, needsRefresh } from "../core/expiry.ts";
 import { requestOptions } from "./http.ts";
 import { isProviderId, PROVIDERS, type ResponseQuirks } from "./providers.ts";
 import { recordFromRefresh } from "./token-record.ts";

@@ -1,6 +1,6 @@
 // Token revocation at the provider on logout (RFC 7009), when it has a revocation endpoint.
 import * as oauth from "oauth4webapi";
-import type { OAuthPart, SecretRecord } from "../store/store.ts";
+import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { clientFor } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions } from "./http.ts";

@@ -1,9 +1,9 @@
 // Turns token endpoint responses into stored records: the access token as the value, the
 // refresh token and what refresh needs in the record's `oauth` part (never handed out).
 import type * as oauth from "oauth4webapi";
-import type { OAuthPart, SecretRecord } from "../store/store.ts";
+import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import type { ServerMetadata } from "./discovery.ts";
-import type { TokenGrant } from "./flow.ts";
+import type { TokenGrant } from "./authorization-code.ts";
 import type { ResolvedProvider } from "./providers.ts";
 
 /** Epoch ms when a token with `expires_in` (RFC 6749 §5.1, seconds) expires; undefined when it did not say. */

@@ -7,10 +7,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "../atomic-write.ts";
-import { openDataFile, readDataFile } from "../data-files.ts";
+import { writeFileAtomic } from "../files/atomic-write.ts";
+import { openDataFile, readDataFile } from "../files/data-files.ts";
 import { BrokerError } from "../errors.ts";
-import { isProcessAlive } from "../store/lock-file.ts";
+import { isProcessAlive } from "../files/lock-file.ts";
 import { POWERSHELL_ARGS, windowsPowerShellPath } from "../store/windows.ts";
 
 export interface BackgroundFiles {
@@ -107,7 +107,7 @@ export async function startBackground(files: BackgroundFiles, argv: string[], en
   const running = runningProxy(files);
   if (running) throw new BrokerError("CONFIG_CONFLICT", `A proxy is already running on port ${running.port} (pid ${running.pid}). Stop it with \`mcp-credentials-broker proxy stop --port ${running.port}\`.`);
   mkdirSync(join(files.log, ".."), { recursive: true, mode: 0o700 });
-  // Never through a link planted in the data dir (src/data-files.ts): the log would land in its target.
+  // Never through a link planted in the data dir (src/files/data-files.ts): the log would land in its target.
   const fd = openDataFile(files.log, "a");
   try {
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ["ignore", fd, fd], env: env as NodeJS.ProcessEnv });

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { BrokerError } from "../errors.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
-import { INTERNAL_PREFIX } from "../store/store.ts";
+import { INTERNAL_PREFIX } from "../core/store.ts";
 
 type Env = Record<string, string | undefined>;
 

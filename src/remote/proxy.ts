@@ -6,7 +6,7 @@
 // site's page is refused (Sec-Fetch-Site: CSRF through the proxy's login, ANCHORS.md S6).
 import type { Server } from "bun";
 import { BrokerError, describeError } from "../errors.ts";
-import type { LoginUi } from "../oauth/context.ts";
+import type { LoginUi } from "../oauth/oauth-deps.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { callbackPage, constantTimeEqual, type CallbackServer, type CallbackServerOptions, type PageOutcome } from "../oauth/loopback.ts";
 import type { Logger } from "../log.ts";

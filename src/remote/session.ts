@@ -6,9 +6,9 @@
 // the metadata's, else none), and the login itself — a browser sign-in, or a machine's own
 // credentials — all through src/oauth, with its locks, so many processes share one login.
 import { BrokerError, isBrokerError } from "../errors.ts";
-import type { LoginUi } from "../oauth/context.ts";
+import type { LoginUi } from "../oauth/oauth-deps.ts";
 import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, type ServerMetadata } from "../oauth/discovery.ts";
-import { isUnusable, needsRefresh } from "../oauth/expiry.ts";
+import { isUnusable, needsRefresh } from "../core/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
 import { DEFAULT_CALLBACK_PATH, DEFAULT_CALLBACK_PORT } from "../oauth/loopback.ts";
@@ -18,7 +18,7 @@ import { registerClient, registrationFits, RegistrationSchema, type Registration
 import { discoverProtectedResource, parseChallenge, type Challenge } from "../oauth/resource-metadata.ts";
 import { issuerOf, recordFromGrant } from "../oauth/token-record.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
-import type { SecretRecord } from "../store/store.ts";
+import type { SecretRecord } from "../core/store.ts";
 import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
 import { remoteNames, type RemoteConfig } from "./config.ts";
 import { guardFetch, proxyMode } from "./guarded-fetch.ts";

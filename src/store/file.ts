@@ -5,13 +5,13 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:
 import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { removeDeadWritersFiles } from "../atomic-write.ts";
+import { removeDeadWritersFiles } from "../files/atomic-write.ts";
 import { BrokerError, fsFix } from "../errors.ts";
-import { openDataFile } from "../data-files.ts";
+import { openDataFile } from "../files/data-files.ts";
 import { dataFiles, fileInTheWay } from "../paths.ts";
-import { keepTornBytes, lastByte, pruneTornFiles, writeWhole } from "../torn-files.ts";
-import { acquireLock, tryAcquireLock } from "./lock-file.ts";
-import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
+import { keepTornBytes, lastByte, pruneTornFiles, writeWhole } from "../files/torn-files.ts";
+import { acquireLock, tryAcquireLock } from "../files/lock-file.ts";
+import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "../core/store.ts";
 
 const FORMAT = "mcp-credentials-broker/secrets-log";
 const Sealed = z.object({ iv: z.string(), data: z.string(), tag: z.string() });

@@ -4,7 +4,7 @@
 // 2,560-byte blob limit, the 4,096-byte line limit of `security -i`).
 import { createHash } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import { SecretRecordSchema, type SecretRecord } from "./store.ts";
+import { SecretRecordSchema, type SecretRecord } from "../core/store.ts";
 
 const SINGLE = "mcb1:";
 const MANIFEST = "mcb1p:";

@@ -2,11 +2,11 @@
 // the OS keychain (never a value), so listing needs no keychain access. Every write replaces
 // the file atomically, which also tells other broker processes to drop their cached reads.
 import { lstatSync } from "node:fs";
-import { readDataFile } from "../data-files.ts";
+import { readDataFile } from "../files/data-files.ts";
 import { z } from "zod";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { writeFileAtomic } from "../files/atomic-write.ts";
 import { BrokerError } from "../errors.ts";
-import { SecretRecordSchema } from "./store.ts";
+import { SecretRecordSchema } from "../core/store.ts";
 
 const PartsSchema = z.object({ id: z.string().regex(/^[0-9a-f]{12}$/), count: z.number().int().min(2) });
 

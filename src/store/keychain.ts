@@ -4,13 +4,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { removeDeadWritersFiles } from "../atomic-write.ts";
+import { removeDeadWritersFiles } from "../files/atomic-write.ts";
 import { BrokerError } from "../errors.ts";
 import { dataFiles } from "../paths.ts";
 import { decodeRecord, encodeRecord, joinParts, parseManifest, partService, splitPayload } from "./keychain-codec.ts";
 import { KeychainIndexFile, type IndexEntry } from "./keychain-index.ts";
-import { acquireLock } from "./lock-file.ts";
-import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
+import { acquireLock } from "../files/lock-file.ts";
+import { SecretRecordSchema, toEntry, type SecretEntry, type SecretRecord, type Store } from "../core/store.ts";
 
 /** The service name items are kept under, unless MCB_KEYCHAIN_SERVICE names another. */
 export const DEFAULT_KEYCHAIN_SERVICE = "mcp-credentials-broker";

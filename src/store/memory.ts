@@ -1,5 +1,5 @@
 // In-process store: `--store memory` and unit tests. Nothing survives the process.
-import { toEntry, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
+import { toEntry, type SecretEntry, type SecretRecord, type Store } from "../core/store.ts";
 
 /** A Store held in a Map; records are copied in and out so callers cannot alias them. */
 export class MemoryStore implements Store {

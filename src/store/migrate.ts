@@ -3,7 +3,7 @@
 // target, and only then delete from the source.
 import { isDeepStrictEqual } from "node:util";
 import { BrokerError } from "../errors.ts";
-import { isInternalName, type SecretRecord, type Store } from "./store.ts";
+import { isInternalName, type SecretRecord, type Store } from "../core/store.ts";
 
 export interface MigrateOptions {
   /** Leave the records in the source too (copy instead of move). */

@@ -7,7 +7,7 @@ import { AGENT_RULES } from "../../src/cli/rules.ts";
 import { rootCommand } from "../../src/cli/root.ts";
 import { tools } from "../../src/mcp/tools/index.ts";
 import { secretEntry } from "../../src/mcp/schemas.ts";
-import { POLICIES } from "../../src/store/store.ts";
+import { POLICIES } from "../../src/core/store.ts";
 
 /** Every field name reachable in a zod schema (objects, arrays, optionals, defaults). */
 function fieldNames(schema: unknown, into = new Set<string>()): Set<string> {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "bun:test";
 import { Approvals, formatDuration, MAX_REMEMBER_SECONDS, parseRememberDuration, type ApprovalRequest } from "../../src/core/approval.ts";
 import { ManualClock } from "../../src/core/clock.ts";
-import type { ApprovalVia } from "../../src/store/store.ts";
+import type { ApprovalVia } from "../../src/core/store.ts";
 import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";
 import { BrokerError } from "../../src/errors.ts";
 

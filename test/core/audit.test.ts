@@ -2,8 +2,8 @@ import { describe, expect, it } from "bun:test";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseSince, readAuditLog, verifyAuditLog } from "../../src/core/audit-reader.ts";
-import { PendingFile, readPendingLines } from "../../src/core/audit-pending.ts";
+import { parseSince, readAuditLog, verifyAuditLog } from "../../src/files/audit-reader.ts";
+import { PendingFile, readPendingLines } from "../../src/files/audit-pending.ts";
 import { auditKey, FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
 
 function tempLog(): string {

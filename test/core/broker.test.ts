@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { MemoryAuditLog, type AuditEntry, type ConsentAnswer } from "../../src/core/audit.ts";
 import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
 import { BrokerError } from "../../src/errors.ts";
-import type { SecretRecord, Store } from "../../src/store/store.ts";
+import type { SecretRecord, Store } from "../../src/core/store.ts";
 import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";
 import { memoryBroker } from "./fixtures.ts";
 
@@ -327,7 +327,7 @@ describe("Broker audit timing", () => {
     const { tmpdir } = await import("node:os");
     const { dirname, join } = await import("node:path");
     const { FileAuditLog } = await import("../../src/core/audit.ts");
-    const { readPendingLines } = await import("../../src/core/audit-pending.ts");
+    const { readPendingLines } = await import("../../src/files/audit-pending.ts");
     const { Broker } = await import("../../src/core/broker.ts");
     const base = memoryBroker();
     const path = join(mkdtempSync(join(tmpdir(), "mcb-broker-audit-")), "audit.jsonl");

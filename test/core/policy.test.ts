@@ -4,7 +4,7 @@ import type { AuditEntry } from "../../src/core/audit.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { consentLines, consentMessage, enforcePolicy } from "../../src/core/policy.ts";
 import type { BrokerError } from "../../src/errors.ts";
-import type { ApprovalVia } from "../../src/store/store.ts";
+import type { ApprovalVia } from "../../src/core/store.ts";
 import { scriptedDriver, type ScriptedDriver } from "../support/approval-drivers.ts";
 
 describe("consentMessage", () => {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { verifyAuditLog } from "../../src/core/audit-reader.ts";
+import { verifyAuditLog } from "../../src/files/audit-reader.ts";
 import { ARGV_LEDGER, body, connectBroker, readOr, runCli, tempHome, type Connected } from "./harness.ts";
 
 const CLIENT = "canary-client";

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { CLIENTS, type ClientId, type Scope } from "../../src/clients/clients.ts";
+import { CLIENTS, type ClientId, type Scope } from "../../src/mcp-clients/clients.ts";
 import { BINARY, runCli } from "./harness.ts";
 
 let home: string;

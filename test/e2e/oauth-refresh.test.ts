@@ -36,7 +36,7 @@ afterAll(async () => {
  * Logs in as `name` with access tokens that live `ttl` seconds (later ones live an hour).
  * A short-lived token is then dated an hour back, as one issued long ago that is now
  * within the 60 s refresh skew: a token that only ever lived 30 s gets a skew of a quarter
- * of that (src/oauth/expiry.ts) and would not be refreshed yet.
+ * of that (src/core/expiry.ts) and would not be refreshed yet.
  */
 async function login(name: string, ttl: number): Promise<void> {
   idp.accessTokenTtl = ttl;

@@ -76,7 +76,7 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       expect(w.remote.unauthorized - unauthorized).toBe(1);
 
       // Proactive refresh: the new 10 s token enters its refresh window (the last quarter of
-      // its life: a short token's skew is under 60 s, src/oauth/expiry.ts) after 7.5 s; three
+      // its life: a short token's skew is under 60 s, src/core/expiry.ts) after 7.5 s; three
       // concurrent calls share exactly one refresh and see no 401.
       await Bun.sleep(8000);
       refreshes = w.idp.counts.refresh_token;

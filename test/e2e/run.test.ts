@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "bun:test";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { readAuditLog } from "../../src/core/audit-reader.ts";
+import { readAuditLog } from "../../src/files/audit-reader.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { body, connectCommand, readOr, runCli, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
 

@@ -437,7 +437,7 @@ describe("environment mistakes are named with what to do", () => {
     }
   });
 
-  // POSIX modes and owners: on Windows, ACLs govern the data dir and the check is skipped (src/data-files.ts).
+  // POSIX modes and owners: on Windows, ACLs govern the data dir and the check is skipped (src/files/data-files.ts).
   it.skipIf(process.platform === "win32")("a data dir writable by others, or owned by another user, is refused with the fix; doctor says why", async () => {
     const h = home();
     expect((await runCli(["secret", "set", "a"], { home: h, env: FILE, input: "value-a" })).code).toBe(0);
@@ -461,7 +461,7 @@ describe("environment mistakes are named with what to do", () => {
     expect((await runCli(["secret", "get", "a"], { home: h, env: FILE })).stdout).toBe("value-a");
   });
 
-  // Windows: creating a link needs a privilege; the Windows way of refusing one runs in test/data-files.test.ts.
+  // Windows: creating a link needs a privilege; the Windows way of refusing one runs in test/files/data-files.test.ts.
   it.skipIf(process.platform === "win32")("a symbolic link planted for audit.jsonl, secrets.jsonl or revoked.jsonl is refused, never followed", async () => {
     for (const [file, args] of [
       ["audit.jsonl", ["audit"]],

@@ -13,7 +13,7 @@ import { MINT_PROVIDERS, MINT_TTL } from "../../src/core/ttl.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import type { SecretRecord, Store } from "../../src/store/store.ts";
+import type { SecretRecord, Store } from "../../src/core/store.ts";
 
 const CLIENT_NAME = "unit-test-client";
 

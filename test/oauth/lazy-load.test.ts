@@ -20,8 +20,8 @@ it("building the runtime and the MCP server loads no OAuth library", () => {
   const loaded = JSON.parse(p.stdout.toString()) as string[];
   expect(loaded.some((k) => k.includes("src/mcp/server.ts"))).toBe(true);
   expect(loaded.filter((k) => /oauth4webapi|\/jose\//.test(k))).toEqual([]);
-  // Only the pure expiry check (used on every get_secret) is loaded from src/oauth.
-  expect(loaded.filter((k) => k.includes("/src/oauth/")).map((k) => k.slice(k.indexOf("/src/oauth/")))).toEqual(["/src/oauth/expiry.ts"]);
+  // Nothing from src/oauth: the expiry rules the core checks on every get_secret live in src/core.
+  expect(loaded.filter((k) => k.includes("/src/oauth/"))).toEqual([]);
   // Remote servers (proxy, connect) and the SDK's HTTP transports are theirs alone.
   expect(loaded.filter((k) => k.includes("/src/remote/") || /sdk\/dist\/esm\/(client|server\/streamableHttp)/.test(k))).toEqual([]);
 });

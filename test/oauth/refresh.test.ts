@@ -12,12 +12,12 @@ import { systemClock } from "../../src/core/clock.ts";
 import { MemoryRevocationList } from "../../src/core/revocations.ts";
 import { isBrokerError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
-import { silentUi } from "../../src/oauth/context.ts";
+import { silentUi } from "../../src/oauth/oauth-deps.ts";
 import type { FetchLike } from "../../src/oauth/http.ts";
-import { createOAuthService } from "../../src/oauth/service.ts";
-import { acquireLock, type LockOptions } from "../../src/store/lock-file.ts";
+import { createOAuthService } from "../../src/oauth/oauth-port.ts";
+import { acquireLock, type LockOptions } from "../../src/files/lock-file.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
-import type { Store } from "../../src/store/store.ts";
+import type { Store } from "../../src/core/store.ts";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
 import { formBrowser } from "../support/form-browser.ts";
 import { freePort } from "../support/ports.ts";
@@ -63,7 +63,7 @@ function brokerProcess(store: Store, lockDir: string, fetchImpl: FetchLike = (i,
 /**
  * Logs in with a token that lives `ttlSeconds`. Unless `fresh`, it is then dated an hour
  * back — a token issued long ago, now within the 60 s refresh skew — since a token that
- * only ever lived 30 s gets a skew of a quarter of that (src/oauth/expiry.ts).
+ * only ever lived 30 s gets a skew of a quarter of that (src/core/expiry.ts).
  */
 async function loggedIn(name: string, ttlSeconds: number, opts: { fresh?: boolean } = {}) {
   const store = new MemoryStore();

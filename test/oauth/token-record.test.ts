@@ -1,10 +1,10 @@
 // The record a login stores over an existing one keeps what the user set on that name.
 import { describe, expect, it } from "bun:test";
 import type { ServerMetadata } from "../../src/oauth/discovery.ts";
-import type { TokenGrant } from "../../src/oauth/flow.ts";
+import type { TokenGrant } from "../../src/oauth/authorization-code.ts";
 import type { ResolvedProvider } from "../../src/oauth/providers.ts";
 import { recordFromGrant } from "../../src/oauth/token-record.ts";
-import type { SecretRecord } from "../../src/store/store.ts";
+import type { SecretRecord } from "../../src/core/store.ts";
 
 const grant = { tokens: { access_token: "new-token", token_type: "bearer", expires_in: 3600 }, authMethod: "client_secret_post", requestedScopes: ["repo"] } as unknown as TokenGrant;
 const provider = { preset: { id: "github" }, clientId: "cid" } as unknown as ResolvedProvider;

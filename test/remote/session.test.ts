@@ -2,7 +2,7 @@
 // indicators, JWT access tokens) and the remote MCP fixture, logged in by Chromium.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { decodeJwt } from "jose";
-import { silentUi } from "../../src/oauth/context.ts";
+import { silentUi } from "../../src/oauth/oauth-deps.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import { remoteConfig } from "../../src/remote/config.ts";
 import { RemoteSession, type RemoteDeps } from "../../src/remote/session.ts";

@@ -22,7 +22,7 @@ import { FileRevocationList } from "../../src/core/revocations.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";
-import { acquireLock } from "../../src/store/lock-file.ts";
+import { acquireLock } from "../../src/files/lock-file.ts";
 
 /** The value stored under `name`: `size` bytes that start with the name, so any mix-up shows. */
 export function faultValue(name: string, size: number): string {

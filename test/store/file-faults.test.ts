@@ -7,7 +7,7 @@ import type { Subprocess } from "bun";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { verifyAuditLog } from "../../src/core/audit-reader.ts";
+import { verifyAuditLog } from "../../src/files/audit-reader.ts";
 import { FileAuditLog } from "../../src/core/audit.ts";
 import { FileRevocationList } from "../../src/core/revocations.ts";
 import { dataFiles } from "../../src/paths.ts";

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, win32 } from "node:path";
 import { encodeRecord } from "../../src/store/keychain-codec.ts";
 import { KeychainStore } from "../../src/store/keychain.ts";
-import { SecretRecordSchema } from "../../src/store/store.ts";
+import { SecretRecordSchema } from "../../src/core/store.ts";
 import { CRED_MAX_BLOB, POWERSHELL_ARGS, WindowsCredentialManager, credScript, windowsPowerShellPath } from "../../src/store/windows.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";

@@ -2,7 +2,7 @@
 // broker's parameters and result), with the refresh token kept out of the agent's reach.
 import { z } from "zod";
 import { BrokerError } from "../../errors.ts";
-import type { LoginUi } from "../../oauth/context.ts";
+import type { LoginUi } from "../../oauth/oauth-deps.ts";
 import { defineTool, type ToolSession } from "../tool.ts";
 import { message, secretName, success } from "../schemas.ts";
 

@@ -1,7 +1,7 @@
 // When a stored OAuth token must be refreshed, and the "log in again" error. Pure and light:
 // the broker core imports this without loading any OAuth library.
 import { BrokerError } from "../errors.ts";
-import type { SecretRecord } from "../store/store.ts";
+import type { SecretRecord } from "./store.ts";
 
 /** DESIGN.md: refresh 60 s before expiry, so a token handed out is good for at least a minute. */
 export const REFRESH_SKEW_MS = 60_000;

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BrokerError } from "../../src/errors.ts";
 import { dataFiles } from "../../src/paths.ts";
-import { acquireLock } from "../../src/store/lock-file.ts";
+import { acquireLock } from "../../src/files/lock-file.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
 const dirs: string[] = [];

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { isProcessAlive } from "./store/lock-file.ts";
+import { isProcessAlive } from "./lock-file.ts";
 
 /**
  * Writes `content` to a temp file beside `path` (created with `mode`, so never wider for a

@@ -3,7 +3,7 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, errors, expor
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "./store.ts";
 import type { Clock } from "./clock.ts";
 import { loadOrCreateInternalItem } from "./internal-item.ts";
 import type { RevocationList } from "./revocations.ts";

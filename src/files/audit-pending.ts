@@ -3,8 +3,8 @@
 // `audit.jsonl.pending.<pid>.<nonce>`, with no lock, and the lines stay there until the hash
 // chain has them. The same code on every OS; a failed write is an error, never a signal.
 import { closeSync, ftruncateSync, openSync } from "node:fs";
-import { readDataFile } from "../data-files.ts";
-import { writeWhole } from "../torn-files.ts";
+import { readDataFile } from "./data-files.ts";
+import { writeWhole } from "./torn-files.ts";
 
 /** The complete lines of a pending file (a line without its newline was being written when its process died: it never answered). */
 export function readPendingLines(path: string): string[] {

@@ -4,15 +4,15 @@ import { afterEach, describe, expect, it } from "bun:test";
 import { chmodSync, chownSync, closeSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAuditLog } from "../src/core/audit.ts";
-import { FileRevocationList } from "../src/core/revocations.ts";
-import { assertPrivateDataDir, openDataFile, readDataFile } from "../src/data-files.ts";
-import { describeError } from "../src/errors.ts";
-import { dataFiles } from "../src/paths.ts";
-import { FileStore } from "../src/store/file.ts";
-import { acquireLock } from "../src/store/lock-file.ts";
-import { record } from "./fixtures/store-contract.ts";
-import { codeOf } from "./support/broker-error.ts";
+import { FileAuditLog } from "../../src/core/audit.ts";
+import { FileRevocationList } from "../../src/core/revocations.ts";
+import { assertPrivateDataDir, openDataFile, readDataFile } from "../../src/files/data-files.ts";
+import { describeError } from "../../src/errors.ts";
+import { dataFiles } from "../../src/paths.ts";
+import { FileStore } from "../../src/store/file.ts";
+import { acquireLock } from "../../src/files/lock-file.ts";
+import { record } from "../fixtures/store-contract.ts";
+import { codeOf } from "../support/broker-error.ts";
 
 /**
  * Whether this process may create symbolic links (on Windows only with the privilege or
@@ -100,7 +100,7 @@ describe.skipIf(!canLink)("no data-dir file is read or written through a planted
     const e = await codeOf(log.record({ event: "get", name: "x", outcome: "ok" }));
     expect(e.message).toMatch(/Cannot write the audit log .*audit\.jsonl: ELOOP/);
     expect(readFileSync(victim, "utf8")).toBe("VICTIM\n");
-    const { verifyAuditLog } = await import("../src/core/audit-reader.ts");
+    const { verifyAuditLog } = await import("../../src/files/audit-reader.ts");
     expect(await failure(() => verifyAuditLog(join(dir, dataFiles.audit)))).toMatch(LINK_FIX);
   });
 

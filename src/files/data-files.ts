@@ -2,7 +2,7 @@
 // refusing a data dir that other users could write: what keeps a planted link or file from
 // turning the broker's reads and writes against the user.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, statSync } from "node:fs";
-import { BrokerError } from "./errors.ts";
+import { BrokerError } from "../errors.ts";
 
 /** How a data file is opened: read, append (creating it), or create it new (O_EXCL). */
 export type DataFileMode = "r" | "a" | "a+" | "ax" | "wx";

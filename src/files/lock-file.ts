@@ -1,7 +1,7 @@
 // A cross-process exclusive lock: a hard link to a per-process holder file, with stale-lock recovery.
 import { randomBytes } from "node:crypto";
 import { linkSync, lstatSync, unlinkSync, writeFileSync } from "node:fs";
-import { readDataFile } from "../data-files.ts";
+import { readDataFile } from "./data-files.ts";
 import { BrokerError, fsFix } from "../errors.ts";
 
 export interface LockOptions {

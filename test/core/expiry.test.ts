@@ -1,8 +1,8 @@
 // The refresh skew: 60 s before expiry, but never more than a quarter of a token's lifetime,
 // so a short-lived token is not refreshed on every call.
 import { describe, expect, it } from "bun:test";
-import { isUnusable, MAX_SKEW_FRACTION, needsRefresh, REFRESH_SKEW_MS, refreshSkewMs } from "../../src/oauth/expiry.ts";
-import type { SecretRecord } from "../../src/store/store.ts";
+import { isUnusable, MAX_SKEW_FRACTION, needsRefresh, REFRESH_SKEW_MS, refreshSkewMs } from "../../src/core/expiry.ts";
+import type { SecretRecord } from "../../src/core/store.ts";
 
 const T0 = 1_800_000_000_000;
 /** An OAuth token stored at T0 that lives `lifetimeMs`. */

@@ -3,7 +3,7 @@
 // and report which clients have it (for `doctor`).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { writeFileAtomic } from "../files/atomic-write.ts";
 import { BrokerError } from "../errors.ts";
 import { type ClientEnv, type ClientId, CLIENT_IDS, CLIENTS, type ClientSpec, type Scope } from "./clients.ts";
 import { parseConfig, type ParsedConfig, readEntry, removeEntry, setEntry } from "./config-file.ts";

@@ -1,6 +1,6 @@
 // The path written into client configs survives `brew upgrade` and `scoop update`.
 import { describe, expect, it } from "bun:test";
-import { resolveCommandPath, stableCommandPath } from "../../src/clients/stable-path.ts";
+import { resolveCommandPath, stableCommandPath } from "../../src/mcp-clients/stable-path.ts";
 import { isBrokerError } from "../../src/errors.ts";
 
 describe("stableCommandPath", () => {

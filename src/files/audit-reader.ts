@@ -1,9 +1,9 @@
 // Reads the audit log back: lists entries (filtered by time and name) and verifies its hash chain.
-import { readDataFile } from "../data-files.ts";
+import { readDataFile } from "./data-files.ts";
 import { basename } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { auditFiles, checkAuditMac, GENESIS_PREV, lineHash, type AuditKey } from "./audit.ts";
+import { auditFiles, checkAuditMac, GENESIS_PREV, lineHash, type AuditKey } from "../core/audit.ts";
 
 /** The fields every chained line has; the rest of an entry is passed through as written. */
 const ChainedLineSchema = z.looseObject({

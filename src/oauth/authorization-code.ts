@@ -3,7 +3,7 @@
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { chooseAuthMethod, clientFor, type ClientAuthMethod } from "./client-auth.ts";
-import { randomSource, type LoginUi, type OAuthDeps } from "./context.ts";
+import { randomSource, type LoginUi, type OAuthDeps } from "./oauth-deps.ts";
 import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions } from "./http.ts";

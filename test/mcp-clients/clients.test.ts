@@ -1,6 +1,6 @@
 // Config locations per client, OS and scope, as RELEASE.md §6.1 lists them.
 import { describe, expect, it } from "bun:test";
-import { CLIENT_IDS, CLIENTS, type ClientEnv } from "../../src/clients/clients.ts";
+import { CLIENT_IDS, CLIENTS, type ClientEnv } from "../../src/mcp-clients/clients.ts";
 
 const ENVS: Record<string, ClientEnv> = {
   linux: { platform: "linux", home: "/home/u", cwd: "/work/p" },

@@ -2,9 +2,9 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileStore } from "../src/store/file.ts";
-import { keepTornBytes, pruneTornFiles, TORN_KEEP, tornFiles } from "../src/torn-files.ts";
-import { tempDirs } from "./support/temp-dirs.ts";
+import { FileStore } from "../../src/store/file.ts";
+import { keepTornBytes, pruneTornFiles, TORN_KEEP, tornFiles } from "../../src/files/torn-files.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
 const tempDir = tempDirs("mcb-torn-");
 const DAY = 86_400_000;

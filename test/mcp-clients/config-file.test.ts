@@ -1,7 +1,7 @@
 // Minimal edits of client configs: our entry changes, every other byte stays; strict parsing
 // refuses what it cannot read, with the position.
 import { describe, expect, it } from "bun:test";
-import { entryNames, parseConfig, readEntry, removeEntry, setEntry } from "../../src/clients/config-file.ts";
+import { entryNames, parseConfig, readEntry, removeEntry, setEntry } from "../../src/mcp-clients/config-file.ts";
 import { isBrokerError } from "../../src/errors.ts";
 
 const JSON_ = { jsonc: false };

@@ -4,8 +4,8 @@ import { beforeEach, describe, expect, it } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { CLIENTS } from "../../src/clients/clients.ts";
-import { BACKUPS_KEPT, type InstallDeps, inspectClients, installClient, uninstallClient } from "../../src/clients/install.ts";
+import { CLIENTS } from "../../src/mcp-clients/clients.ts";
+import { BACKUPS_KEPT, type InstallDeps, inspectClients, installClient, uninstallClient } from "../../src/mcp-clients/install.ts";
 import { type ErrorCode, isBrokerError } from "../../src/errors.ts";
 
 const CMD = "/opt/mcb/bin/mcp-credentials-broker";

@@ -1,7 +1,7 @@
 // The OAuth side of the broker, built once per process on first use (so `serve` starts
 // without loading oauth4webapi): login, refresh and logout behind the broker's OAuthPort.
 import type { OAuthPort } from "../core/broker.ts";
-import type { OAuthPart, SecretRecord } from "../store/store.ts";
+import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { login, type LoginDeps } from "./login.ts";
 import { loadProviderSettings } from "./provider-settings.ts";
 import { clientCredentials, isProviderId } from "./providers.ts";
