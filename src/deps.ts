@@ -13,6 +13,7 @@ import { FileRevocationList, MemoryRevocationList } from "./core/revocations.ts"
 import { loadOrCreateInternalItem } from "./core/internal-item.ts";
 import { assertPrivateDataDir, readDataFile } from "./files/data-files.ts";
 import { BrokerError, describeError } from "./errors.ts";
+import { optionalPort } from "./net/port.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { dataFiles, resolveDataDir } from "./paths.ts";
 import { acquireLock, type LockOptions } from "./files/lock-file.ts";
@@ -235,7 +236,12 @@ export function loginDefaults(env: Record<string, string | undefined>, log: Logg
     return undefined;
   };
   const timeout = int("MCB_LOGIN_TIMEOUT", 3600);
-  const port = int("MCB_CALLBACK_PORT", 65535);
+  let port: number | undefined;
+  try {
+    port = optionalPort(env.MCB_CALLBACK_PORT, "MCB_CALLBACK_PORT");
+  } catch (e) {
+    log.warn(`${(e as Error).message} Ignoring it: the default callback port is used.`);
+  }
   return { timeoutMs: (timeout ?? 300) * 1000, ...(port !== undefined ? { port } : {}) };
 }
 

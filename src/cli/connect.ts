@@ -2,7 +2,7 @@
 // server first asks for it (a 401) — or never, for a server without auth. stdout is the MCP
 // channel: every message for people goes to stderr.
 import { defineCommand } from "citty";
-import { BrokerError } from "../errors.ts";
+import { optionalPort } from "../net/port.ts";
 import type { LoginMode } from "../oauth/login.ts";
 import { storeArg, withRuntime } from "./common.ts";
 import { terminalUi } from "./login.ts";
@@ -31,8 +31,7 @@ export const connectCommand = defineCommand({
     ...storeArg,
   },
   async run({ args }) {
-    const port = args.port === undefined ? undefined : Number(args.port);
-    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new BrokerError("INVALID_INPUT", "--port must be a TCP port number (1-65535).");
+    const port = optionalPort(args.port, "--port");
     const mode: LoginMode = args.device ? "device" : "auto";
     await withRuntime(args.store, async (rt) => {
       const [{ remoteConfig }, { RemoteSession }, { runConnect }, { loginDefaults }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts"), import("../deps.ts")]);

@@ -3,6 +3,7 @@
 import { defineCommand } from "citty";
 import { createInterface } from "node:readline";
 import { BrokerError } from "../errors.ts";
+import { optionalPort } from "../net/port.ts";
 import type { LoginUi } from "../oauth/oauth-deps.ts";
 import type { LoginMode } from "../oauth/login.ts";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../oauth/providers.ts";
@@ -101,8 +102,7 @@ export const loginCommand = defineCommand({
     const name = args.name ?? target.defaultName;
     if (args.device && args.browser === false) throw new BrokerError("INVALID_INPUT", "Use either --device or --no-browser, not both.");
     const mode: LoginMode = args.device ? "device" : args.browser === false ? "paste" : "auto";
-    const port = args.port === undefined ? undefined : Number(args.port);
-    if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) throw new BrokerError("INVALID_INPUT", "--port must be a TCP port number (1-65535).");
+    const port = optionalPort(args.port, "--port");
     const timeout = args.timeout === undefined ? undefined : Number(args.timeout);
     if (timeout !== undefined && !(timeout > 0 && timeout <= 3600)) throw new BrokerError("INVALID_INPUT", "--timeout must be 1 to 3600 seconds.");
     const spinner = startSpinner(process.stderr);

@@ -4,7 +4,8 @@
 // environment only (argv is visible to every user of the machine).
 import { defineCommand } from "citty";
 import { buildInfo } from "../build-info.ts";
-import { BrokerError } from "../errors.ts";
+import { optionalPort } from "../net/port.ts";
+import { DEFAULT_PROXY_PORT } from "../remote/proxy-config.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
 import { REMOTE_CLIENT_VARS, remoteClientArgs } from "./remote-flags.ts";
 import { examples } from "./dispatch.ts";
@@ -95,10 +96,7 @@ const startCommand = defineCommand({
 const portArg = { port: { type: "string", description: "Port of the proxy (PORT, default 5177)", valueHint: "port" } } as const;
 
 function portOf(env: Record<string, string | undefined>, flag: string | undefined): number {
-  const raw = flag ?? env.PORT ?? "5177";
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new BrokerError("INVALID_INPUT", "--port must be a TCP port number (1-65535).");
-  return n;
+  return optionalPort(flag, "--port") ?? optionalPort(env.PORT, "PORT") ?? DEFAULT_PROXY_PORT;
 }
 
 const stopCommand = defineCommand({

@@ -1,6 +1,7 @@
 // The proxy's own settings, named as in mcp_auth_proxy (flags mirror them): where it
 // listens, the address browsers and clients use, and the callback path.
 import { BrokerError } from "../errors.ts";
+import { optionalPort } from "../net/port.ts";
 import { isLoopbackHostname } from "../oauth/url-policy.ts";
 import { classifyAddress } from "./address-policy.ts";
 
@@ -59,9 +60,7 @@ export function checkRedirectPath(path: string): string {
  * a non-loopback BIND is honoured only because it was set explicitly, with a warning.
  */
 export function proxyConfig(env: Env): ProxyConfig {
-  const rawPort = value(env, "PORT");
-  const port = rawPort === undefined ? DEFAULT_PROXY_PORT : Number(rawPort);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new BrokerError("CONFIG_INVALID", `PORT must be a TCP port number (got '${rawPort!.slice(0, 20)}').`);
+  const port: number = optionalPort(value(env, "PORT"), "PORT") ?? DEFAULT_PROXY_PORT;
   const bind = value(env, "BIND") ?? DEFAULT_BIND;
   const redirectPath = checkRedirectPath(value(env, "REDIRECT_PATH") ?? DEFAULT_REDIRECT_PATH);
   const rawBase = value(env, "PUBLIC_BASE_URL");
