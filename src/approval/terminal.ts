@@ -1,9 +1,10 @@
 // The terminal's approval driver (`secret get`): a y/N question on stderr, answered on stdin.
 import type { ApprovalDriver } from "../core/approval.ts";
 
+/** The process's stdin and stderr, or the CLI's IO handles (src/cli/command.ts). */
 export interface TerminalStreams {
-  stdin: NodeJS.ReadStream;
-  stderr: NodeJS.WriteStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stderr: { write(s: string): unknown; isTTY?: boolean };
 }
 
 /**

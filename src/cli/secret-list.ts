@@ -1,16 +1,14 @@
 // `secret list`: names and metadata of stored secrets, never values.
-import { defineCommand } from "citty";
 import { formatDuration } from "../core/approval.ts";
-import { jsonArg, out, storeArg, when, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { jsonArg, storeArg, when } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 
-examples.set("secret list", ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"]);
-
-export const secretListCommand = defineCommand({
+export const secretListCommand = command({
+  examples: ["mcp-credentials-broker secret list", "mcp-credentials-broker secret list --json | jq -r '.[].name'"],
   meta: { name: "list", description: "List stored secrets (names, policy, hosts, tags, dates). Values are never shown." },
   args: { ...jsonArg, ...storeArg },
-  async run({ args }) {
+  async run({ args, out, withRuntime }) {
     const list = await withRuntime(args.store, (rt) => rt.broker.listSecrets());
     if (args.json) return out(JSON.stringify(list, null, 2));
     if (list.length === 0) return out("No secrets stored. Add one with: mcp-credentials-broker secret set <name>");

@@ -1,19 +1,11 @@
 // `secret set <name>`: stores a secret read from stdin or a hidden prompt — never from argv.
-import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
 import { normalizeHosts } from "../core/policy.ts";
 import { POLICIES, type Policy } from "../core/store.ts";
-import { repeatedFlag, storeArg, withRuntime } from "./common.ts";
+import { command } from "./command.ts";
+import { repeatedFlag, storeArg } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
-import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
-
-examples.set("secret set", [
-  "mcp-credentials-broker secret set github-token            # prompts, input hidden",
-  "gh auth token | mcp-credentials-broker secret set github-token",
-  "mcp-credentials-broker secret set api-key --tag env=prod < key.txt",
-  "mcp-credentials-broker secret set github-token --policy deny --host api.github.com   # only `run` may use it",
-]);
 
 /** Parses a policy name, or throws a usage error listing the choices. */
 export function parsePolicy(raw: string): Policy {
@@ -33,7 +25,13 @@ export function parseTags(raw: string[]): Record<string, string> | undefined {
   return tags;
 }
 
-export const secretSetCommand = defineCommand({
+export const secretSetCommand = command({
+  examples: [
+    "mcp-credentials-broker secret set github-token            # prompts, input hidden",
+    "gh auth token | mcp-credentials-broker secret set github-token",
+    "mcp-credentials-broker secret set api-key --tag env=prod < key.txt",
+    "mcp-credentials-broker secret set github-token --policy deny --host api.github.com   # only `run` may use it",
+  ],
   meta: { name: "set", description: "Store a secret. The value is read from stdin when piped, else from a hidden prompt; it is never taken from the command line." },
   args: {
     name: { type: "positional", required: true, description: "Secret name" },
@@ -42,18 +40,18 @@ export const secretSetCommand = defineCommand({
     host: { type: "string", description: "A host the secret is for, shown to agents (repeatable)", valueHint: "api.example.com" },
     ...storeArg,
   },
-  async run({ args, rawArgs }) {
+  async run({ args, rawArgs, io, withRuntime, note }) {
     if (args._.length > 1) {
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
     const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
     // Checked before the value is typed, so a typo in a flag does not waste the prompt.
     const hosts = normalizeHosts(repeatedFlag(rawArgs, "host"));
-    const value = await readSecretValue(`Value for '${terminalText(args.name)}'`);
+    const value = await readSecretValue(io, `Value for '${terminalText(args.name)}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
       await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli", user: true });
     });
-    process.stderr.write(`Stored secret '${terminalText(args.name)}'.\n`);
+    note(`Stored secret '${terminalText(args.name)}'.`);
   },
 });

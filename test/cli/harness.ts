@@ -1,0 +1,91 @@
+// Runs CLI commands in-process (gh's pattern: fake IO streams and factories): stdout and
+// stderr into buffers, stdin from a string, the broker's runtime over a temp MCB_HOME.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach } from "bun:test";
+import { openRuntime } from "../../src/deps.ts";
+import type { CliDeps, Io } from "../../src/cli/command.ts";
+import { runCli } from "../../src/cli/dispatch.ts";
+import { rootCommand } from "../../src/cli/root.ts";
+import type { InstallDeps } from "../../src/mcp-clients/install.ts";
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Piped to stdin (default: nothing). */
+  input?: string;
+  /** Variables besides MCB_HOME (default: MCB_STORE=file with a fixed MCB_STORE_KEY). */
+  env?: Record<string, string | undefined>;
+  /** stdout is a terminal (secret get adds a newline). */
+  tty?: boolean;
+  installDeps?: () => Promise<InstallDeps>;
+}
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const d of homes.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh data dir (0700), removed after the test. */
+export function tempHome(): string {
+  const d = mkdtempSync(join(tmpdir(), "mcb-cli-"));
+  homes.push(d);
+  return d;
+}
+
+class Buffered {
+  text = "";
+  write(chunk: string | Uint8Array): boolean {
+    this.text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    return true;
+  }
+}
+
+/** The environment of a test CLI: the file store (no keychain probing) in `home`. */
+export function cliEnv(home: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return { MCB_HOME: home, MCB_STORE: "file", MCB_STORE_KEY: "test-store-key-0123456789abcdef", PATH: process.env.PATH, ...extra };
+}
+
+/** Runs `argv` in-process against the data dir `home`. */
+export async function cli(home: string, argv: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const stdout = new Buffered();
+  const stderr = new Buffered();
+  const io: Io = {
+    stdout,
+    stderr,
+    stdin: Readable.from(opts.input === undefined ? [] : [Buffer.from(opts.input)]),
+    stdinIsTTY: false,
+    stdoutIsTTY: opts.tty === true,
+    stderrIsTTY: false,
+    color: false,
+  };
+  const env = cliEnv(home, opts.env);
+  const deps: CliDeps = {
+    io,
+    env,
+    openRuntime: (o) => openRuntime({ ...o, env }),
+    installDeps: opts.installDeps ?? (() => Promise.reject(new Error("this test gives no InstallDeps"))),
+  };
+  const code = await runCli(rootCommand("0.0.0-test"), argv, deps);
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** The audit lines in `home`, parsed (the outcome lines, pending ones included once flushed by close). */
+export function auditLines(home: string): Record<string, unknown>[] {
+  let text = "";
+  try {
+    text = readFileSync(join(home, "audit.jsonl"), "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
