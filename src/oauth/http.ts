@@ -5,7 +5,8 @@ import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { fetchFailureMessage } from "../net-errors.ts";
 import type { ResponseQuirks } from "./providers.ts";
-import { isLoopbackUrl, parseSafeUrl } from "./url-policy.ts";
+import { isLoopbackUrl } from "../net/loopback.ts";
+import { parseSafeUrl } from "./url-policy.ts";
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 

@@ -3,10 +3,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Server } from "bun";
 import { BrokerError } from "../errors.ts";
+import { isLoopbackAddress, LOOPBACK_IPV4, loopbackHosts } from "../net/loopback.ts";
 
 /** The original broker's callback port and path, so existing app registrations keep working. */
 export const DEFAULT_CALLBACK_PORT = 9876;
 export const DEFAULT_CALLBACK_PATH = "/oauth/callback";
+
+/** The loopback redirect URI (RFC 8252 §7.3) a callback server on `port` receives at `path`. */
+export function loopbackRedirectUri(port: number, path = DEFAULT_CALLBACK_PATH, host: "localhost" | "127.0.0.1" = LOOPBACK_IPV4): string {
+  return `http://${host}:${port}${path}`;
+}
 
 /** How the flow wants the browser tab to end: shown on the page, escaped. */
 export interface PageOutcome {
@@ -72,18 +78,6 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(h(a), h(b));
 }
 
-/** True for a peer address on this machine (127.0.0.0/8, ::1, IPv4-mapped loopback). */
-export function isLoopbackPeer(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
-  return v4 === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
-}
-
-/** The Host header values a browser sends for our redirect URI (RFC 9110 §7.2). */
-export function allowedHosts(port: number): Set<string> {
-  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-}
-
 function isAddrInUse(e: unknown): boolean {
   return (e as { code?: string })?.code === "EADDRINUSE";
 }
@@ -92,7 +86,7 @@ type Handler = (req: Request, server: Server<undefined>) => Response | Promise<R
 
 /** Binds 127.0.0.1 (and [::1] when the redirect host is `localhost`, so no other program can take that address instead). */
 function listen(port: number, withV6: boolean, fetch: Handler): Server<undefined>[] {
-  const v4 = Bun.serve({ hostname: "127.0.0.1", port, fetch, idleTimeout: 10 });
+  const v4 = Bun.serve({ hostname: LOOPBACK_IPV4, port, fetch, idleTimeout: 10 });
   if (!withV6) return [v4];
   try {
     return [v4, Bun.serve({ hostname: "::1", port: v4.port, fetch, idleTimeout: 10 })];
@@ -126,10 +120,10 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
     if (req.method !== "GET" || url.pathname !== path) return callbackPage("Not found", ["This address only receives OAuth sign-in callbacks."], 404);
     // DNS rebinding (ANCHORS.md S2): a page on another site that resolves to 127.0.0.1
     // carries its own host name.
-    if (!allowedHosts(port).has(req.headers.get("host") ?? "")) return callbackPage("Wrong host", ["This callback only answers requests addressed to 127.0.0.1 or localhost."], 421);
-    if (!isLoopbackPeer(server.requestIP(req)?.address)) return callbackPage("Forbidden", ["Only this machine may call back."], 403);
+    if (!loopbackHosts(port).has(req.headers.get("host") ?? "")) return callbackPage("Wrong host", ["This callback only answers requests addressed to 127.0.0.1 or localhost."], 421);
+    if (!isLoopbackAddress(server.requestIP(req)?.address)) return callbackPage("Forbidden", ["Only this machine may call back."], 403);
     const origin = req.headers.get("origin");
-    if (origin !== null && origin !== "null" && !allowedHosts(port).has(origin.replace(/^https?:\/\//, ""))) return callbackPage("Forbidden", ["Cross-site requests are refused."], 403);
+    if (origin !== null && origin !== "null" && !loopbackHosts(port).has(origin.replace(/^https?:\/\//, ""))) return callbackPage("Forbidden", ["Cross-site requests are refused."], 403);
     const state = url.searchParams.get("state") ?? "";
     // A callback without our state is someone else's (or forged): refuse it and keep
     // waiting for ours (QwenLM/qwen-code PR #7510: a wrong state must not cancel the flow).
@@ -196,7 +190,7 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
   result.promise.catch(() => {});
 
   return {
-    redirectUri: `http://${opts.redirectHost}:${port}${path}`,
+    redirectUri: loopbackRedirectUri(port, path, opts.redirectHost),
     port,
     result: result.promise,
     complete: (o) => outcome.resolve(o),

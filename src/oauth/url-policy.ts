@@ -2,24 +2,10 @@
 // Pure functions, so the policy is tested as a table (CVE-2025-6514 was a shell injection
 // through a server-supplied authorization_endpoint).
 import { BrokerError } from "../errors.ts";
+import { isLoopbackHostname } from "../net/loopback.ts";
 
 /** Longest URL we accept; authorization URLs with PKCE and a few scopes are far below this. */
 export const MAX_URL_LENGTH = 8192;
-
-/**
- * True for hostnames that name this machine: 127.0.0.0/8, [::1] and `localhost`.
- * `hostname` is a WHATWG-parsed one, so decimal and hex IPv4 forms are already dotted quads.
- */
-export function isLoopbackHostname(hostname: string): boolean {
-  if (hostname === "localhost" || hostname === "[::1]") return true;
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(hostname);
-  return m !== null && m.slice(1).every((o) => Number(o) <= 255) && m[1] === "127";
-}
-
-/** True when `url` is http: or https: on a loopback host (the only case where http: is allowed). */
-export function isLoopbackUrl(url: URL): boolean {
-  return (url.protocol === "http:" || url.protocol === "https:") && isLoopbackHostname(url.hostname);
-}
 
 function refuse(what: string, why: string): BrokerError {
   return new BrokerError("UNSAFE_URL", `Refusing the ${what}: ${why}. Only https: URLs (or http: on 127.0.0.1/localhost) are used. Check the provider's configuration.`);

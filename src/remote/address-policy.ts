@@ -5,6 +5,7 @@
 // sending a packet anywhere.
 import { BrokerError } from "../errors.ts";
 import { networkErrorCode } from "../net-errors.ts";
+import { parseIPv4, parseIPv6 } from "../net/ip.ts";
 
 /** Where an address points. `reserved` covers multicast, broadcast and the unspecified address. */
 export type AddressClass = "loopback" | "private" | "link-local" | "reserved" | "public";
@@ -20,36 +21,6 @@ function v4Class(o: number[]): AddressClass {
   if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 198 && (b === 18 || b === 19))) return "private";
   if (a >= 224) return "reserved";
   return "public";
-}
-
-function parseV4(s: string): number[] | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
-  if (!m) return null;
-  const o = m.slice(1).map(Number);
-  return o.every((n) => n <= 255) ? o : null;
-}
-
-/** The eight 16-bit groups of an IPv6 address (with or without an embedded dotted quad), or null. */
-function parseV6(s: string): number[] | null {
-  let text = s.toLowerCase();
-  const zone = text.indexOf("%");
-  if (zone >= 0) text = text.slice(0, zone);
-  const tail = /:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(text);
-  if (tail) {
-    const v4 = parseV4(tail[1]!);
-    if (!v4) return null;
-    text = `${text.slice(0, tail.index)}:${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
-  }
-  const halves = text.split("::");
-  if (halves.length > 2) return null;
-  const part = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = part(halves[0]!);
-  const rest = halves.length === 2 ? part(halves[1]!) : [];
-  const missing = 8 - head.length - rest.length;
-  if (halves.length === 1 ? head.length !== 8 : missing < 1) return null;
-  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...rest];
-  if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  return groups.map((g) => Number.parseInt(g, 16));
 }
 
 function v6Class(g: number[]): AddressClass {
@@ -74,10 +45,10 @@ function v6Class(g: number[]): AddressClass {
  */
 export function classifyAddress(host: string): AddressClass | null {
   const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-  const v4 = parseV4(bare);
+  const v4 = parseIPv4(bare);
   if (v4) return v4Class(v4);
   if (bare.includes(":")) {
-    const v6 = parseV6(bare);
+    const v6 = parseIPv6(bare);
     return v6 ? v6Class(v6) : "reserved";
   }
   return null;

@@ -2,13 +2,12 @@
 // listens, the address browsers and clients use, and the callback path.
 import { BrokerError } from "../errors.ts";
 import { optionalPort } from "../net/port.ts";
-import { isLoopbackHostname } from "../oauth/url-policy.ts";
-import { classifyAddress } from "./address-policy.ts";
+import { isLoopbackAddress, LOOPBACK_IPV4, loopbackHosts } from "../net/loopback.ts";
 
 type Env = Record<string, string | undefined>;
 
 export const DEFAULT_PROXY_PORT = 5177;
-export const DEFAULT_BIND = "127.0.0.1";
+export const DEFAULT_BIND = LOOPBACK_IPV4;
 export const DEFAULT_REDIRECT_PATH = "/oauth/callback";
 
 export interface ProxyConfig {
@@ -30,8 +29,7 @@ function value(env: Env, name: string): string | undefined {
 
 /** True for a bind address that only this machine can reach. */
 export function isLoopbackBind(address: string): boolean {
-  const cls = classifyAddress(address);
-  return address === "localhost" || (cls === "loopback" && address !== "0.0.0.0" && address !== "::" && address !== "[::]") || isLoopbackHostname(address);
+  return address === "localhost" || isLoopbackAddress(address);
 }
 
 /** Paths the proxy answers itself, before the callback: a callback there would never be reached. */
@@ -66,12 +64,12 @@ export function proxyConfig(env: Env): ProxyConfig {
   const rawBase = value(env, "PUBLIC_BASE_URL");
   let publicBaseUrl: URL;
   try {
-    publicBaseUrl = new URL(rawBase ?? `http://${isLoopbackBind(bind) && !bind.includes(":") ? bind : "127.0.0.1"}:${port}`);
+    publicBaseUrl = new URL(rawBase ?? `http://${isLoopbackBind(bind) && !bind.includes(":") ? bind : LOOPBACK_IPV4}:${port}`);
   } catch {
     throw new BrokerError("CONFIG_INVALID", "PUBLIC_BASE_URL must be an absolute URL such as https://mcp-proxy.example.com.");
   }
   if (publicBaseUrl.protocol !== "http:" && publicBaseUrl.protocol !== "https:") throw new BrokerError("CONFIG_INVALID", "PUBLIC_BASE_URL must be an http: or https: URL.");
-  const hosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, publicBaseUrl.host]);
+  const hosts = loopbackHosts(port).add(publicBaseUrl.host);
   if (!isLoopbackBind(bind)) hosts.add(bind.includes(":") && !bind.startsWith("[") ? `[${bind}]:${port}` : `${bind}:${port}`);
   // Containers and PaaS often set HOST=0.0.0.0 for every program; that is not consent to expose a login.
   const host = value(env, "HOST");

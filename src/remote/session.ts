@@ -11,7 +11,7 @@ import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, type ServerMeta
 import { isUnusable, needsRefresh } from "../core/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
-import { DEFAULT_CALLBACK_PATH, DEFAULT_CALLBACK_PORT } from "../oauth/loopback.ts";
+import { DEFAULT_CALLBACK_PORT, loopbackRedirectUri } from "../oauth/loopback.ts";
 import { PROVIDERS, type ProviderPreset, type ResolvedProvider } from "../oauth/providers.ts";
 import { REFRESH_LOCK, refreshLockName, TokenRefresher } from "../oauth/refresh.ts";
 import { registerClient, registrationFits, RegistrationSchema, type Registration } from "../oauth/registration.ts";
@@ -330,7 +330,7 @@ export class RemoteSession {
     if (this.machine) return this.machineLogin(opts.scopes);
     const d = await this.discover(true);
     const scopes = this.#scopes(d, opts.scopes);
-    const redirectUri = opts.redirectUri ?? `http://127.0.0.1:${opts.port ?? DEFAULT_CALLBACK_PORT}${DEFAULT_CALLBACK_PATH}`;
+    const redirectUri = opts.redirectUri ?? loopbackRedirectUri(opts.port ?? DEFAULT_CALLBACK_PORT);
     // Under a lock: several processes starting at once register one client, not one each.
     const reg = await this.deps.withLock(`remote-register-${this.names.client.slice(-24)}`, () => this.#client(d, redirectUri), { timeoutMs: 60_000, staleMs: 90_000 });
     const provider: ResolvedProvider = {

@@ -4,7 +4,8 @@ import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { isBrokerError } from "../../src/errors.ts";
-import { allowedHosts, callbackPage, constantTimeEqual, escapeHtml, isLoopbackPeer, startCallbackServer } from "../../src/oauth/loopback.ts";
+import { isLoopbackAddress, loopbackHosts } from "../../src/net/loopback.ts";
+import { callbackPage, constantTimeEqual, escapeHtml, startCallbackServer } from "../../src/oauth/loopback.ts";
 import { freePort } from "../support/ports.ts";
 
 /** Sends one raw HTTP/1.1 request and returns everything the server sent until it closed. */
@@ -55,8 +56,8 @@ describe("callback server", () => {
   });
 
   it("checks peers: only loopback addresses may call back", () => {
-    for (const a of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackPeer(a)).toBe(true);
-    for (const a of ["10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "", undefined]) expect(isLoopbackPeer(a)).toBe(false);
+    for (const a of ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"]) expect(isLoopbackAddress(a)).toBe(true);
+    for (const a of ["10.0.0.5", "192.168.1.2", "::ffff:10.0.0.1", "fe80::1", "", undefined]) expect(isLoopbackAddress(a)).toBe(false);
   });
 
   it("answers a callback with Host: evil.example with 421 and keeps waiting (DNS rebinding)", async () => {
@@ -79,7 +80,7 @@ describe("callback server", () => {
       expect((await fetch(`http://127.0.0.1:${cb.port}/oauth/callback?state=the-state&code=c`, { headers: { origin: "https://evil.example" } })).status).toBe(403);
       expect((await fetch(`http://127.0.0.1:${cb.port}/other?state=the-state&code=c`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.1:${cb.port}/oauth/callback?state=the-state&code=c`, { method: "POST" })).status).toBe(404);
-      expect(allowedHosts(cb.port).has(`localhost:${cb.port}`)).toBe(true);
+      expect(loopbackHosts(cb.port).has(`localhost:${cb.port}`)).toBe(true);
     } finally {
       cb.stop();
     }

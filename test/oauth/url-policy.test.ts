@@ -1,7 +1,8 @@
 // The URL policy as a table: what may be opened in a browser or fetched (DESIGN.md security
 // invariant 4; ANCHORS.md S1, S3).
 import { describe, expect, it } from "bun:test";
-import { isLoopbackHostname, isLoopbackUrl, parseSafeUrl, safeHref } from "../../src/oauth/url-policy.ts";
+import { isLoopbackHostname, isLoopbackUrl } from "../../src/net/loopback.ts";
+import { parseSafeUrl, safeHref } from "../../src/oauth/url-policy.ts";
 import { isBrokerError } from "../../src/errors.ts";
 
 const allowed: [string, string][] = [
