@@ -3,15 +3,17 @@ import { statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 
 /**
- * Returns the data directory. MCB_HOME wins; otherwise XDG_DATA_HOME (or
- * ~/.local/share) on Linux, Application Support on macOS, %APPDATA% on Windows.
+ * Returns the data directory from the variables that choose it (src/config.ts reads them).
+ * MCB_HOME wins; otherwise XDG_DATA_HOME (or ~/.local/share) on Linux, Application Support
+ * on macOS, %APPDATA% on Windows. An empty MCB_HOME is unset (an MCP Bundle host passes a
+ * cleared settings field as "").
  */
-export function resolveDataDir(env: Record<string, string | undefined>, platform: string, home: string): string {
-  if (env.MCB_HOME) return env.MCB_HOME;
+export function resolveDataDir(vars: { readonly MCB_HOME?: string; readonly APPDATA?: string; readonly XDG_DATA_HOME?: string }, platform: string, home: string): string {
+  if (vars.MCB_HOME) return vars.MCB_HOME;
   const app = "mcp-credentials-broker";
   if (platform === "darwin") return join(home, "Library", "Application Support", app);
-  if (platform === "win32") return join(env.APPDATA ?? join(home, "AppData", "Roaming"), app);
-  return join(env.XDG_DATA_HOME || join(home, ".local", "share"), app);
+  if (platform === "win32") return join(vars.APPDATA ?? join(home, "AppData", "Roaming"), app);
+  return join(vars.XDG_DATA_HOME || join(home, ".local", "share"), app);
 }
 
 /** File names inside the data dir, in one place. */
