@@ -20,7 +20,7 @@ examples.set("login", [
   "mcp-credentials-broker login okta --no-browser            # print the URL, paste the redirect URL back",
 ]);
 
-/** `--scopes` takes a space- or comma-separated list (DESIGN.md conventions). */
+/** `--scopes` takes a space- or comma-separated list (RFC 6749 §3.3 joins scopes with spaces; commas need no quoting). */
 export function parseScopes(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
   const list = raw.split(/[\s,]+/).filter(Boolean);

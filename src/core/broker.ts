@@ -322,7 +322,7 @@ export class Broker {
 
   /**
    * The one place a secret's value is read for use (get, resolve, `secret get`, `run`): the
-   * record — an OAuth token refreshed first when it expires within 60 s (DESIGN.md) — or
+   * record — an OAuth token refreshed first when it expires within 60 s (docs/security.md §Refresh skew) — or
    * NOT_FOUND, LOGIN_REQUIRED for a token that expired and cannot be refreshed, or
    * SECRET_EXPIRED for any other value past its `expiresAt`.
    */

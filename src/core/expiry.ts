@@ -3,7 +3,7 @@
 import { BrokerError } from "../errors.ts";
 import type { SecretRecord } from "./store.ts";
 
-/** DESIGN.md: refresh 60 s before expiry, so a token handed out is good for at least a minute. */
+/** docs/security.md §Refresh skew: refresh 60 s before expiry, so a token handed out is good for at least a minute. */
 export const REFRESH_SKEW_MS = 60_000;
 
 /**

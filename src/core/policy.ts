@@ -98,7 +98,7 @@ export function policyDenied(name: string): BrokerError {
 /**
  * An agent (any MCP caller) may not replace or delete a secret the user protected with
  * `deny` or `confirm`: replacing a `deny` secret would make `run` inject the agent's value,
- * and deleting then re-storing it would drop the policy (DESIGN.md "Approval"). The user
+ * and deleting then re-storing it would drop the policy (docs/security.md §Policies). The user
  * does both from the CLI (`user` set by the commands, never by an MCP client, whose name is
  * its own choice). Throws POLICY_DENIED saying so.
  */

@@ -1,5 +1,5 @@
 // The MCP clients `install` knows: where each keeps its config per OS and scope, the shape
-// of our entry, and the client's own CLI when it has one (RELEASE.md §6.1).
+// of our entry, and the client's own CLI when it has one (README.md §Add it to your MCP client).
 import { posix, win32 } from "node:path";
 
 export const CLIENT_IDS = ["claude", "claude-code", "cursor", "vscode", "windsurf", "amazonq"] as const;

@@ -1,5 +1,5 @@
 // Minimal text edits of an MCP client's JSON / JSONC config: add, replace or remove one
-// server entry and leave every other byte of the file as it was (RELEASE.md §6.2).
+// server entry and leave every other byte of the file as it was (README.md §Add it to your MCP client).
 import { findNodeAtLocation, getNodeValue, type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import { BrokerError } from "../errors.ts";
 

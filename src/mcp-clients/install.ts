@@ -128,7 +128,7 @@ function commit(spec: ClientSpec, file: string, cfg: ConfigFile, text: string, d
   try {
     if (!cfg.exists) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const saved = cfg.exists ? backup(file, cfg, deps.now()) : undefined;
-    // Default 0600: entries may carry `env` values (RELEASE.md §6.2 step 5).
+    // Default 0600: entries may carry `env` values (docs/security.md §Client configs).
     writeFileAtomic(file, cfg.bom + text, cfg.mode ?? 0o600);
     return saved;
   } catch (e) {

@@ -1,6 +1,6 @@
 // Which path to write into a client's config: one that survives package-manager upgrades.
 // A compiled Bun binary's process.execPath has symlinks resolved, so under Homebrew it names
-// the versioned Cellar folder that `brew upgrade` + cleanup deletes (RELEASE.md §6.3).
+// the versioned Cellar folder that `brew upgrade` + cleanup deletes (README.md §Add it to your MCP client).
 import { posix } from "node:path";
 import { BrokerError } from "../errors.ts";
 

@@ -13,7 +13,7 @@ import { resolveProvider, type EndpointOverrides, type ProviderId, type Resolved
 import { REFRESH_LOCK, refreshLockName, type RefreshDeps } from "./refresh.ts";
 import { issuerOf, recordFromGrant } from "./token-record.ts";
 
-/** Default time a login waits for the browser or the device approval (DESIGN.md: 5 minutes). */
+/** Default time a login waits for the browser or the device approval (MCB_LOGIN_TIMEOUT, README.md §Configuration: 5 minutes). */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
 export type LoginMode = "auto" | "browser" | "device" | "paste";
@@ -63,7 +63,7 @@ export function loginLockName(provider: string, secretName: string): string {
 /**
  * Logs in and stores the token under `secretName`. A process that finds another one
  * already logging in to the same provider and name waits for it and returns its token
- * instead of opening a second browser tab (ANCHORS.md pain point 1).
+ * instead of opening a second browser tab (docs/security.md §OAuth).
  */
 export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Promise<LoginResult> {
   const provider = req.target?.provider ?? resolveProvider(req.provider, deps.env, await loadProviderSettings(deps.store, req.provider), req.overrides);

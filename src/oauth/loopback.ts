@@ -60,7 +60,7 @@ export function callbackPage(title: string, lines: string[], status: number): Re
     status,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
-      // ANCHORS.md S11: nothing on this page may run or load anything.
+      // docs/security.md §Local listeners: nothing on this page may run or load anything.
       "Content-Security-Policy": "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
       "X-Content-Type-Options": "nosniff",
       "Referrer-Policy": "no-referrer",
@@ -118,7 +118,7 @@ export async function startCallbackServer(opts: CallbackServerOptions): Promise<
   const handle: Handler = async (req, server) => {
     const url = new URL(req.url);
     if (req.method !== "GET" || url.pathname !== path) return callbackPage("Not found", ["This address only receives OAuth sign-in callbacks."], 404);
-    // DNS rebinding (ANCHORS.md S2): a page on another site that resolves to 127.0.0.1
+    // DNS rebinding (docs/security.md §Local listeners): a page on another site that resolves to 127.0.0.1
     // carries its own host name.
     if (!loopbackHosts(port).has(req.headers.get("host") ?? "")) return callbackPage("Wrong host", ["This callback only answers requests addressed to 127.0.0.1 or localhost."], 421);
     if (!isLoopbackAddress(server.requestIP(req)?.address)) return callbackPage("Forbidden", ["Only this machine may call back."], 403);

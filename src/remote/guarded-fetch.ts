@@ -4,7 +4,7 @@
 //
 // A name is connected to at an address the policy decided on, not looked up a second time
 // by fetch: otherwise a hostile DNS server can answer the check with a public address and
-// the connection with 169.254.169.254 (DNS rebinding past the SSRF check, ANCHORS.md S4).
+// the connection with 169.254.169.254 (DNS rebinding past the SSRF check, docs/security.md §Remote discovery).
 // The request goes to the IP with the name in Host and, over TLS, as the SNI name the
 // certificate must match (RFC 9110 §7.2, RFC 6066 §3), so the server sees the same request.
 import { BrokerError } from "../errors.ts";

@@ -54,7 +54,7 @@ export function checkRedirectPath(path: string): string {
 
 /**
  * Reads PORT, BIND, PUBLIC_BASE_URL and REDIRECT_PATH. The listening address is BIND and
- * nothing else: a non-loopback PUBLIC_BASE_URL never widens it (DESIGN.md invariant 2);
+ * nothing else: a non-loopback PUBLIC_BASE_URL never widens it (docs/security.md §Local listeners);
  * a non-loopback BIND is honoured only because it was set explicitly, with a warning.
  */
 export function proxyConfig(env: Env): ProxyConfig {

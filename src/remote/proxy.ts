@@ -2,8 +2,8 @@
 // mcp_auth_proxy (endpoints /health, /, /oauth/status, /oauth/login, REDIRECT_PATH,
 // /oauth/logout, /mcp/health, /mcp/*, /*). Bodies stream both ways unbuffered; the
 // client's Authorization header is dropped and ours injected; Host and Origin must name
-// the proxy itself (DNS rebinding, ANCHORS.md S2), and a browser's request from another
-// site's page is refused (Sec-Fetch-Site: CSRF through the proxy's login, ANCHORS.md S6).
+// the proxy itself (DNS rebinding), and a browser's request from another
+// site's page is refused (Sec-Fetch-Site: CSRF through the proxy's login; docs/security.md §Local listeners).
 import type { Server } from "bun";
 import { BrokerError, describeError } from "../errors.ts";
 import type { LoginUi } from "../oauth/oauth-deps.ts";

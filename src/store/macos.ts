@@ -17,7 +17,7 @@ export interface MacKeychainOptions {
   timeoutMs?: number;
 }
 
-// `security` exits with the low byte of the OSStatus (TESTING.md).
+// `security` exits with the low byte of the OSStatus (docs/architecture.md §Keychain backends).
 const ITEM_NOT_FOUND = 44; // errSecItemNotFound (-25300)
 const INTERACTION_NOT_ALLOWED = 36; // errSecInteractionNotAllowed (-25308): locked, or no UI to ask
 const AUTH_FAILED = 51; // errSecAuthFailed (-25293)
