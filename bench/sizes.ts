@@ -40,7 +40,7 @@ const [start, end] = BLOCKS.sizes;
 const block = `${start}
 ### Per release target (bench/sizes.ts, ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}, Bun ${Bun.version})
 
-Ours: \`scripts/release.ts\` builds (the flags of DESIGN.md "Build", with \`--sourcemap\` embedded). Floor: Bun's
+Ours: \`scripts/release.ts\` builds (the flags of docs/release.md §Build flags, with \`--sourcemap\` embedded). Floor: Bun's
 hello-world (\`bench/hello-bare.ts\`, \`bun ${HELLO_FLAGS.join(" ")} --target=…\`) for the same target, i.e. the
 runtime alone. Archives hold the binary, README.md and LICENSE.
 

@@ -1,4 +1,4 @@
-// `npm run build`: compiles the host binary to dist/mcp-credentials-broker (see DESIGN.md "Build").
+// `npm run build`: compiles the host binary to dist/mcp-credentials-broker (flags: docs/release.md §Build flags).
 import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
@@ -17,7 +17,7 @@ export interface BuildStamp {
 
 /** Flags shared with scripts/release.ts. --no-compile-autoload-* keep a stray .env or
  * bunfig.toml in the MCP client's working directory from configuring a credentials broker.
- * --format=esm because --bytecode alone switches to CommonJS (RELEASE.md §1.1). */
+ * --format=esm because --bytecode alone switches to CommonJS (docs/release.md §Build flags). */
 export function compileArgs(outfile: string, stamp: BuildStamp): string[] {
   return [
     "build",

@@ -99,7 +99,7 @@ export function buildTarget(out: string, t: ReleaseTarget, stamp: { version: str
   return first;
 }
 
-/** The reproducibility gate (RELEASE.md §4): same Bun, flags and outfile basename → same bytes. */
+/** The reproducibility gate (docs/release.md §Build flags): same Bun, flags and outfile basename → same bytes. */
 export function checkReproducible(name: string, first: string, second: string): void {
   if (first !== second) throw new ReleaseError(`${name} is not reproducible: two builds gave ${first} and ${second}`);
 }

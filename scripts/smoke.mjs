@@ -2,7 +2,7 @@
 //   node scripts/smoke.mjs <binary> [--expect-version X]
 // Checks `--version`, then a real MCP session over stdio: initialize → initialized →
 // tools/list, then closes stdin and expects a clean exit. Bun 1.4.x has open stdin bugs on
-// Linux (oven-sh/bun#42509) and Windows (#41850) that only show on the real OS (RELEASE.md §1.3).
+// Linux (oven-sh/bun#42509) and Windows (#41850) that only show on the real OS (docs/release.md §Build flags).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,5 @@
 // Renders the Homebrew formula (tap file Formula/mcp-credentials-broker.rb) from SHA256SUMS.
-// Shape per RELEASE.md §3.1: on_macos/on_linux × on_arm/on_intel, bin.install, a version test.
+// Shape per docs/release.md §Homebrew and Scoop: on_macos/on_linux × on_arm/on_intel, bin.install, a version test.
 import { PLACEHOLDER_SHA256 } from "./checksums.ts";
 import { archiveName, type ReleaseTarget, TARGETS } from "./targets.ts";
 
@@ -13,7 +13,7 @@ export interface PackageInput {
   allowMissing: boolean;
 }
 
-/** The hash for `t`'s archive; refuses a missing one unless allowMissing (RELEASE.md §2: a
+/** The hash for `t`'s archive; refuses a missing one unless allowMissing (docs/release.md §Homebrew and Scoop: a
  * formula with a missing platform must never be pushed). */
 export function hashFor(input: PackageInput, t: ReleaseTarget): string {
   return hashOf(input, archiveName(t));

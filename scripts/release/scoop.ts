@@ -1,6 +1,6 @@
 // Renders the Scoop manifest (bucket file bucket/mcp-credentials-broker.json) from SHA256SUMS.
 // Keys per ScoopInstaller/Scoop schema.json; autoupdate reads the hash from the release's
-// SHA256SUMS with an explicit regex (RELEASE.md §3.2).
+// SHA256SUMS with an explicit regex (docs/release.md §Homebrew and Scoop).
 import { archiveName, TARGETS } from "./targets.ts";
 import { hashFor, type PackageInput, releaseBase } from "./formula.ts";
 

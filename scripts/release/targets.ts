@@ -4,7 +4,7 @@ export interface ReleaseTarget {
   /** Our name: the dist/ folder, the asset suffix and BUILD_TARGET (`--version`). */
   name: string;
   /** Bun's `--target`. x64 uses the baseline (Nehalem) runtime: an I/O-bound broker loses
-   * nothing, and it runs on CPUs and VMs without AVX2 (RELEASE.md §1.1). */
+   * nothing, and it runs on CPUs and VMs without AVX2 (docs/release.md §Build flags). */
   bunTarget: string;
   os: "linux" | "darwin" | "windows";
   arch: "x64" | "arm64";
@@ -22,7 +22,7 @@ export const BINARY = "mcp-credentials-broker";
 
 /** The executable's file name inside dist/<target>/ and inside the archive. The same basename
  * for every build matters: Bun embeds it (`/$bunfs/root/<name>`), so a different name gives
- * different bytes (RELEASE.md §1.2). */
+ * different bytes (docs/release.md §Build flags). */
 export function exeName(t: ReleaseTarget): string {
   return t.os === "windows" ? `${BINARY}.exe` : BINARY;
 }

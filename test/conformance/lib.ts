@@ -83,7 +83,7 @@ export interface BrokerOptions {
 }
 
 /**
- * The broker's user-facing options for a scenario's context (DESIGN.md "Remote MCP"): the CIMD
+ * The broker's user-facing options for a scenario's context (docs/conformance.md §The drivers): the CIMD
  * URL always; a pre-registered client id as a flag, its secret in CLIENT_SECRET; client
  * credentials with a secret or a private key file (0600); cross-app access with the IdP's
  * token endpoint and client id as flags and the ID token in IDP_ID_TOKEN.

@@ -1,4 +1,4 @@
-// Bad-input sweep against the compiled binary (DESIGN.md security invariant 6): every malformed
+// Bad-input sweep against the compiled binary (docs/security.md §Bad input): every malformed
 // call gets a clear error — a tool error in the seed's JSON shape, or, where the SDK rejects
 // the request itself, a JSON-RPC error — and the server keeps serving with nothing stored.
 import { McpError, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";

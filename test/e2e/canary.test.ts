@@ -1,4 +1,4 @@
-// Security invariant 1 (DESIGN.md): no secret value in argv, logs, stderr, the audit log, the
+// docs/security.md §No value in argv, logs or errors: no secret value in argv, logs, stderr, the audit log, the
 // data dir, an error message or a tool error. Plants marker values through store_secret and
 // through `secret set` on stdin, drives every tool (failures included), then greps everything.
 //

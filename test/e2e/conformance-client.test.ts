@@ -1,6 +1,6 @@
 // The official MCP conformance suite (@modelcontextprotocol/conformance 0.1.16), CLIENT mode:
 // every client scenario the suite lists, through `connect` and through `proxy` of the compiled
-// binary (DESIGN.md "Remote MCP": "client mode, every scenario, through connect and proxy").
+// binary (docs/conformance.md §The MCP conformance suite).
 // The suite starts its mock MCP server (and authorization server), then runs our driver
 // (test/conformance/*-driver.ts) with the server URL; the driver starts the binary and an SDK
 // Client that uses it, signing in through a loopback-only redirect-following "browser".

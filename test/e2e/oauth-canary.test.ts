@@ -41,7 +41,7 @@ function canaries(): string[] {
   return [json, form].flatMap((fx) => [...fx.issued, ...fx.issuedOther, fx.clientSecret, fx.errorCanary]);
 }
 
-/** `value` and every 8-character window of its random part (ANCHORS.md S7). */
+/** `value` and every 8-character window of its random part (docs/testing.md §Rules). */
 function forms(value: string): string[] {
   const tail = value.replace(/^CANARY-/, "");
   const out = [value];

@@ -61,7 +61,7 @@ describe.if(canRun)("connect", () => {
     const home = tempHome("mcb-connect-");
     const hook = createBrowserHook();
     const port = await freePort();
-    // 10 s tokens are refreshed from 7.5 s on: 60 s before expiry (DESIGN.md), but never more
+    // 10 s tokens are refreshed from 7.5 s on: 60 s before expiry (docs/security.md §Refresh skew), but never more
     // than a quarter of a token's life (src/core/expiry.ts).
     w.idp.accessTokenTtl = 10;
     const clients: Connected[] = [];

@@ -1,4 +1,4 @@
-// Config locations per client, OS and scope, as RELEASE.md §6.1 lists them.
+// Config locations per client, OS and scope, as README.md §Add it to your MCP client lists them.
 import { describe, expect, it } from "bun:test";
 import { CLIENT_IDS, CLIENTS, type ClientEnv } from "../../src/mcp-clients/clients.ts";
 

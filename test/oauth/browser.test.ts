@@ -1,5 +1,5 @@
 // Opening the browser: the helper by absolute path, the re-serialised URL as its one argv
-// element, never a shell, no credentials in its environment (ANCHORS.md S1).
+// element, never a shell, no credentials in its environment (docs/security.md §Child processes).
 import { afterAll, describe, expect, it } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,5 @@
-// The URL policy as a table: what may be opened in a browser or fetched (DESIGN.md security
-// invariant 4; ANCHORS.md S1, S3).
+// The URL policy as a table: what may be opened in a browser or fetched
+// (docs/security.md §Outbound URLs).
 import { describe, expect, it } from "bun:test";
 import { isLoopbackHostname, isLoopbackUrl } from "../../src/net/loopback.ts";
 import { parseSafeUrl, safeHref } from "../../src/oauth/url-policy.ts";

@@ -1,5 +1,5 @@
-// The Linux backend against a real GNOME Keyring on a private D-Bus session (TESTING.md's
-// headless recipe): the Store contract, a locked collection, a missing Secret Service,
+// The Linux backend against a real GNOME Keyring on a private D-Bus session (as in
+// docs/testing.md §Headless GNOME Keyring): the Store contract, a locked collection, a missing Secret Service,
 // concurrent writer processes, and no secret in any process's argv.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
 import type { Subprocess } from "bun";

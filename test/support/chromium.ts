@@ -1,4 +1,4 @@
-// Debian Chromium via playwright-core (TESTING.md): one headless browser per suite, one
+// Debian Chromium via playwright-core (docs/testing.md §Browser): one headless browser per suite, one
 // persistent profile (so kept-alive loopback connections are shared between flows), and
 // helpers that sign in on oidc-provider's dev pages and enter device codes.
 import { mkdtempSync, rmSync } from "node:fs";
