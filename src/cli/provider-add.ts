@@ -2,7 +2,6 @@
 // hidden prompt — never argv) in the store, for use when its environment variables are unset.
 import { defineCommand } from "citty";
 import { BrokerError } from "../errors.ts";
-import { saveProviderSettings } from "../oauth/provider-settings.ts";
 import { presetFor, type StoredProviderSettings } from "../oauth/providers.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
 import { storeArg, withRuntime } from "./common.ts";
@@ -40,7 +39,7 @@ export const providerAddCommand = defineCommand({
       ...(args.host ? { host: args.host } : {}),
     };
     if (preset.id === "okta" && !settings.domain) throw new BrokerError("INVALID_INPUT", "okta needs --domain (your Okta domain, e.g. dev-1.okta.com).");
-    await withRuntime(args.store, (rt) => saveProviderSettings(rt.broker.deps.store, preset.id, settings, rt.broker.deps.clock.now()));
+    await withRuntime(args.store, (rt) => rt.broker.saveProviderSettings(preset.id, settings, { client: "cli", user: true }));
     process.stderr.write(`Saved the ${preset.title} client${secret ? " and its secret" : " (public, no secret)"}. Environment variables, when set, still take precedence.\n`);
   },
 });

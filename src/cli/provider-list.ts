@@ -1,6 +1,6 @@
 // `provider list`: which providers are configured, and from where — never a secret.
 import { defineCommand } from "citty";
-import { configuredProviders, loadProviderSettings } from "../oauth/provider-settings.ts";
+import { configuredProviders } from "../oauth/provider-settings.ts";
 import { clientCredentials, PROVIDER_IDS, PROVIDERS } from "../oauth/providers.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
 import { examples } from "./dispatch.ts";
@@ -13,13 +13,15 @@ export const providerListCommand = defineCommand({
   args: { ...jsonArg, ...storeArg },
   async run({ args }) {
     const rows = await withRuntime(args.store, async (rt) => {
-      const sources = new Map((await configuredProviders(rt.broker.deps.store, rt.env)).map((c) => [c.provider, c.source]));
-      return Promise.all(
-        PROVIDER_IDS.map(async (id) => {
-          const creds = clientCredentials(id, rt.env, await loadProviderSettings(rt.broker.deps.store, id));
-          return { provider: id, configured: creds !== null, source: sources.get(id) ?? null, clientId: creds?.clientId ?? null, hasSecret: creds?.clientSecret !== undefined };
-        }),
-      );
+      const saved = new Map((await rt.broker.savedProviders()).map((p) => [p.provider, p]));
+      const sources = new Map(configuredProviders([...saved.keys()], rt.env).map((c) => [c.provider, c.source]));
+      return PROVIDER_IDS.map((id) => {
+        // The environment's client wins (clientCredentials); else the saved one, whose secret the core never hands out.
+        const fromEnv = clientCredentials(id, rt.env, null);
+        const s = saved.get(id);
+        const creds = fromEnv ? { clientId: fromEnv.clientId, hasSecret: fromEnv.clientSecret !== undefined } : s ? { clientId: s.clientId, hasSecret: s.hasSecret } : null;
+        return { provider: id, configured: creds !== null, source: sources.get(id) ?? null, clientId: creds?.clientId ?? null, hasSecret: creds?.hasSecret ?? false };
+      });
     });
     if (args.json) return out(JSON.stringify(rows, null, 2));
     for (const r of rows) out(r.configured ? `${r.provider}\t${r.source}\tclient ${terminalText(r.clientId ?? "")}${r.hasSecret ? " (with secret)" : " (public)"}` : `${r.provider}\tnot configured (set ${PROVIDERS[r.provider].clientIdVars.join(" or ")}, or run provider add ${r.provider})`);

@@ -1,7 +1,5 @@
 // `provider rm <name>`: forgets a client saved with `provider add`.
 import { defineCommand } from "citty";
-import { BrokerError } from "../errors.ts";
-import { removeProviderSettings } from "../oauth/provider-settings.ts";
 import { presetFor } from "../oauth/providers.ts";
 import { storeArg, withRuntime } from "./common.ts";
 import { examples } from "./dispatch.ts";
@@ -13,8 +11,7 @@ export const providerRmCommand = defineCommand({
   args: { name: { type: "positional", required: true, description: "github, google, azure, okta or oauth2" }, ...storeArg },
   async run({ args }) {
     const preset = presetFor(args.name);
-    const removed = await withRuntime(args.store, (rt) => removeProviderSettings(rt.broker.deps.store, preset.id));
-    if (!removed) throw new BrokerError("NOT_FOUND", `No saved client for ${preset.id}. See: mcp-credentials-broker provider list`);
+    await withRuntime(args.store, (rt) => rt.broker.removeProviderSettings(preset.id, { client: "cli", user: true }));
     process.stderr.write(`Removed the saved ${preset.title} client.\n`);
   },
 });

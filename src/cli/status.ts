@@ -1,7 +1,6 @@
 // `status`: which backend and data dir are in use, how many secrets, how tokens are signed.
 import { defineCommand } from "citty";
 import { brokerVersion, openRuntime, type Runtime } from "../deps.ts";
-import { REMOTE_TOKEN_PREFIX } from "../remote/config.ts";
 import { jsonArg, out, storeArg, when } from "./common.ts";
 import { examples } from "./dispatch.ts";
 import { terminalText as t } from "./terminal-text.ts";
@@ -15,19 +14,17 @@ export const statusCommand = defineCommand({
     const version = await brokerVersion();
     // The fallback warning is part of the report, every time, instead of a stderr line said once.
     const s = await withQuietRuntime(args.store, async (rt) => {
-      const secrets = await rt.broker.listSecrets();
+      const core = await rt.broker.status();
       const { configuredProviders } = await import("../oauth/provider-settings.ts");
       return {
         version,
         dataDir: rt.dataDir,
-        store: { backend: rt.broker.deps.store.backend, description: rt.broker.deps.store.description, reason: rt.storeReason, ...(rt.storeWarning ? { warning: rt.storeWarning } : {}) },
-        secrets: secrets.map((e) => e.name),
-        providers: await configuredProviders(rt.broker.deps.store, rt.env),
+        store: { ...core.store, reason: rt.storeReason, ...(rt.storeWarning ? { warning: rt.storeWarning } : {}) },
+        secrets: core.secrets,
+        providers: configuredProviders(core.savedProviders, rt.env),
         // Remote MCP logins (proxy, connect): the server and expiry only; `proxy status` has the rest.
-        remote: (await rt.broker.deps.store.list())
-          .filter((e) => e.name.startsWith(REMOTE_TOKEN_PREFIX) && e.tags?.upstream)
-          .map((e) => ({ upstream: e.tags!.upstream!, ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}) })),
-        tokenSigning: rt.broker.deps.jwtSecret ? "HS256 (JWT_SECRET)" : "ES256 (key pair kept in the store)",
+        remote: core.remoteLogins,
+        tokenSigning: core.tokenSigning,
       };
     });
     if (args.json) return out(JSON.stringify(s, null, 2));

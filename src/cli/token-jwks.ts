@@ -9,7 +9,7 @@ export const tokenJwksCommand = defineCommand({
   meta: { name: "jwks", description: "Print the public JSON Web Key Set (RFC 7517) for the broker's ES256 tokens, to verify them elsewhere." },
   args: { ...storeArg },
   async run({ args }) {
-    const jwks = await withRuntime(args.store, async (rt) => (await rt.broker.tokens()).jwks());
+    const jwks = await withRuntime(args.store, async (rt) => rt.broker.jwks());
     out(JSON.stringify(jwks, null, 2));
   },
 });

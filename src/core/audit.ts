@@ -10,7 +10,32 @@ import { PendingFile, readPendingLines } from "../files/audit-pending.ts";
 import { keepTornBytes, pruneTornFiles, writeWhole } from "../files/torn-files.ts";
 import type { Policy } from "./store.ts";
 
-export type AuditEvent = "get" | "resolve" | "store" | "delete" | "mint" | "revoke" | "inject" | "policy" | "login" | "logout";
+export type AuditEvent =
+  | "get"
+  | "resolve"
+  | "store"
+  | "delete"
+  | "mint"
+  | "revoke"
+  | "inject"
+  | "policy"
+  | "login"
+  | "logout"
+  // Client settings saved or removed with `provider add` / `provider rm` (Broker.saveProviderSettings).
+  | "provider-add"
+  | "provider-rm"
+  // Changes the CLI makes outside the store, audited through Broker.auditChange: an MCP
+  // client's config (install, uninstall), a background proxy (proxy start/stop), secrets moved
+  // between stores (secret migrate), remembered approvals revoked (secret approvals --clear),
+  // a remote MCP server's login (connect, proxy login/logout).
+  | "install"
+  | "uninstall"
+  | "proxy-start"
+  | "proxy-stop"
+  | "migrate"
+  | "approvals-clear"
+  | "remote-login"
+  | "remote-logout";
 
 /** The user's answer to a `confirm` policy prompt ("unsupported": nobody can be asked; "timeout": nobody answered, a no). */
 export type ConsentAnswer = "accept" | "decline" | "cancel" | "timeout" | "unsupported";
@@ -24,6 +49,8 @@ export interface AuditEntry {
   reference?: string;
   tokenId?: string;
   provider?: string;
+  /** A change outside the store (Broker.auditChange): what was changed — an MCP client app, a server origin. Never a value. */
+  target?: string;
   /** `run`: the environment variable a secret was injected as. */
   env?: string;
   /** `policy`: the new policy. */
@@ -159,7 +186,7 @@ function escapeRegExp(s: string): string {
 
 /** The keys of AuditEntry (kept in step by the `satisfies` check below). */
 const AUDIT_FIELDS: ReadonlySet<string> = new Set(
-  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, env: 0, policy: 0, consent: 0, approver: 0, rememberFor: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
+  Object.keys({ event: 0, name: 0, purpose: 0, client: 0, reference: 0, tokenId: 0, provider: 0, target: 0, env: 0, policy: 0, consent: 0, approver: 0, rememberFor: 0, fp: 0, outcome: 0, error: 0 } satisfies Record<Exclude<keyof AuditEntry, "recovered">, 0>),
 );
 
 /** One line of a write-ahead file: the entry and its time, not yet chained. */

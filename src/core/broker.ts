@@ -6,9 +6,10 @@ import { isUnusable, loginRequired, needsRefresh } from "./expiry.ts";
 import type { LoginRequest, LoginResult } from "../oauth/login.ts";
 import type { RevocationOutcome } from "../oauth/revoke.ts";
 import type { LockOptions } from "../files/lock-file.ts";
-import { isInternalName, INTERNAL_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store } from "./store.ts";
+import { isInternalName, INTERNAL_PREFIX, REMOTE_TOKEN_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store, type StoreBackend } from "./store.ts";
+import { loadProviderSettings, providerSettingsName, ProviderSettingsSchema, savedProviderIds, type ProviderSettings, type SavedProvider } from "./provider-settings.ts";
 import { Approvals, type ApprovalDriver, type ApprovalLedger } from "./approval.ts";
-import type { AuditEntry, AuditLog } from "./audit.ts";
+import type { AuditEntry, AuditEvent, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
 import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied } from "./policy.ts";
@@ -35,6 +36,35 @@ export interface BrokerDeps {
    */
   approval?: { os: ApprovalDriver | null; ledger?: ApprovalLedger; remember?: boolean };
 }
+
+/** What `status` shows from the core (Broker.status). */
+export interface BrokerStatus {
+  store: { backend: StoreBackend; description: string };
+  /** User secret names, sorted. */
+  secrets: string[];
+  /** Remote MCP servers logged in to (proxy, connect): the server and the token's expiry. */
+  remoteLogins: { upstream: string; expiresAt?: number }[];
+  /** Provider ids with a client saved by `provider add`. */
+  savedProviders: string[];
+  tokenSigning: "HS256 (JWT_SECRET)" | "ES256 (key pair kept in the store)";
+}
+
+/** Events of changes the CLI makes outside the broker and audits through Broker.auditChange. */
+export const OUTSIDE_CHANGE_EVENTS: ReadonlySet<OutsideChangeEvent> = new Set(["install", "uninstall", "proxy-start", "proxy-stop", "migrate", "approvals-clear", "remote-login", "remote-logout"] as const);
+export type OutsideChangeEvent = Extract<AuditEvent, "install" | "uninstall" | "proxy-start" | "proxy-stop" | "migrate" | "approvals-clear" | "remote-login" | "remote-logout">;
+
+/** A change made outside the broker: its event, and what it changed (never a value). */
+export interface OutsideChange {
+  event: OutsideChangeEvent;
+  /** A secret name, when the change concerns one. */
+  name?: string;
+  /** What was changed: an MCP client app (install), a remote server's origin (proxy, connect), "file → keychain" (migrate). */
+  target?: string;
+  provider?: string;
+}
+
+/** A login's result, with the token's remaining lifetime in seconds (absent: the provider gave none). */
+export type BrokerLoginResult = LoginResult & { expiresIn?: number };
 
 /** A login request; timeout and port default to the broker's login settings. */
 export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
@@ -104,6 +134,11 @@ export function checkSecretName(name: string): void {
   }
 }
 
+/** Throws INVALID_INPUT unless `provider` looks like a provider id (the OAuth side knows which exist). */
+function checkProviderId(provider: string): void {
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(provider)) throw new BrokerError("INVALID_INPUT", `'${provider.slice(0, 64)}' is not a provider id (lowercase letters, digits and '-').`);
+}
+
 /**
  * The credential core shared by the MCP tools and the CLI. References live only in
  * this object (this process); secrets and revocations live in the injected store.
@@ -113,8 +148,11 @@ export class Broker {
   readonly #fingerprints: Fingerprinter;
   readonly #approvals: Approvals;
   #tokens: Promise<TokenService> | null = null;
+  /** Private: every caller goes through the audited calls below, never around them to the store. */
+  readonly #deps: BrokerDeps;
 
-  constructor(readonly deps: BrokerDeps) {
+  constructor(deps: BrokerDeps) {
+    this.#deps = deps;
     this.#fingerprints = new Fingerprinter(deps);
     this.#approvals = new Approvals({ clock: deps.clock, os: deps.approval?.os ?? null, ledger: deps.approval?.ledger, remember: deps.approval?.remember });
   }
@@ -132,8 +170,8 @@ export class Broker {
         throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
       }
       const hosts = meta?.hosts ? normalizeHosts(meta.hosts) : undefined;
-      const now = this.deps.clock.now();
-      const prev = await this.deps.store.get(name);
+      const now = this.#deps.clock.now();
+      const prev = await this.#deps.store.get(name);
       if (prev) checkAgentChange(prev.policy, { name, action: "replace", user: ctx.user });
       const policy = meta?.policy ?? prev?.policy;
       const approval = policy === "confirm" && policy === prev?.policy ? prev.approval : undefined;
@@ -142,7 +180,7 @@ export class Broker {
       // created; the intent line written), so a refusal means "nothing stored".
       entry.fp = await this.#fingerprints.of(value);
       await intent();
-      await this.deps.store.set(name, {
+      await this.#deps.store.set(name, {
         value,
         ...(meta?.tags ? { tags: meta.tags } : {}),
         ...(policy ? { policy } : {}),
@@ -164,12 +202,12 @@ export class Broker {
     await this.#audited({ event: "policy", name, policy, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
       if (approval && policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
-      const record = await this.deps.store.get(name);
+      const record = await this.#deps.store.get(name);
       if (!record) throw this.#notFound(name);
       const { approval: _old, ...rest } = record;
       const keep = approval && (approval.via !== "any" || approval.rememberSeconds !== undefined) ? { approval } : {};
       await intent();
-      await this.deps.store.set(name, { ...rest, policy, ...keep, updatedAt: this.deps.clock.now() });
+      await this.#deps.store.set(name, { ...rest, policy, ...keep, updatedAt: this.#deps.clock.now() });
       this.#approvals.forget(name);
     });
   }
@@ -184,7 +222,7 @@ export class Broker {
       if ((await this.#usableRecord(name)).policy === "deny") throw policyDenied(name);
       this.#sweepReferences();
       const id = `ref_${randomBytes(24).toString("base64url")}`;
-      const expiresAt = this.deps.clock.now() + ttl * 1000;
+      const expiresAt = this.#deps.clock.now() + ttl * 1000;
       this.#refs.set(id, { name, purpose, expiresAt });
       entry.reference = id;
       return { id, name, purpose, expiresAt, expiresIn: ttl };
@@ -204,7 +242,7 @@ export class Broker {
       }
       // Single use: the reference is gone before the value is read, whatever happens next.
       this.#refs.delete(id);
-      if (this.deps.clock.now() >= ref.expiresAt) {
+      if (this.#deps.clock.now() >= ref.expiresAt) {
         throw new BrokerError("REFERENCE_EXPIRED", `The reference to '${ref.name}' has expired. Call get_secret again (ttl_seconds sets how long a reference lives).`);
       }
       const record = await this.#usableRecord(ref.name);
@@ -243,7 +281,7 @@ export class Broker {
 
   /** Names and metadata of user secrets, sorted by name, with the effective policy. Never values. */
   async listSecrets(): Promise<ListedSecret[]> {
-    const all = await this.deps.store.list();
+    const all = await this.#deps.store.list();
     return all
       .filter((e) => !isInternalName(e.name))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -254,11 +292,11 @@ export class Broker {
   async deleteSecret(name: string, ctx: CallContext): Promise<void> {
     await this.#audited({ event: "delete", name, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
-      const record = await this.deps.store.get(name);
+      const record = await this.#deps.store.get(name);
       if (!record) throw this.#notFound(name);
       if (ctx.user !== true) checkAgentChange(record.policy, { name, action: "delete" });
       await intent();
-      if (!(await this.deps.store.delete(name))) throw this.#notFound(name);
+      if (!(await this.#deps.store.delete(name))) throw this.#notFound(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
       this.#approvals.forget(name);
     });
@@ -266,7 +304,7 @@ export class Broker {
 
   async mintToken(input: { provider: MintProvider; scopes: string[]; resource?: string; ttlSeconds?: number }, ctx: CallContext) {
     return this.#audited({ event: "mint", provider: input.provider, client: ctx.client }, async (entry) => {
-      const t = await (await this.tokens()).mint(input);
+      const t = await (await this.#tokenService()).mint(input);
       entry.tokenId = t.tokenId;
       return t;
     });
@@ -275,14 +313,14 @@ export class Broker {
   async revokeToken(tokenId: string, ctx: CallContext) {
     return this.#audited({ event: "revoke", client: ctx.client }, async (entry, intent) => {
       await intent();
-      const r = await (await this.tokens()).revoke(tokenId);
+      const r = await (await this.#tokenService()).revoke(tokenId);
       entry.tokenId = r.tokenId;
       return r;
     });
   }
 
   async verifyToken(token: string) {
-    return (await this.tokens()).verify(token);
+    return (await this.#tokenService()).verify(token);
   }
 
   /** Counts for get_broker_stats. */
@@ -292,9 +330,95 @@ export class Broker {
     return { activeTokens, activeReferences: this.#refs.size, storedSecrets: (await this.listSecrets()).length };
   }
 
+  /** The public JSON Web Key Set (RFC 7517) that verifies the broker's ES256 tokens (`token jwks`). */
+  async jwks() {
+    return (await this.#tokenService()).jwks();
+  }
+
+  /**
+   * What `status` reports from the core: the store backend, user secret names, remote MCP
+   * logins (server and expiry: never a token), the providers saved with `provider add` and
+   * how tokens are signed. Reads metadata only, so nothing is audited.
+   */
+  async status(): Promise<BrokerStatus> {
+    const all = await this.#deps.store.list();
+    return {
+      store: { backend: this.#deps.store.backend, description: this.#deps.store.description },
+      secrets: (await this.listSecrets()).map((e) => e.name),
+      remoteLogins: all
+        .filter((e) => e.name.startsWith(REMOTE_TOKEN_PREFIX) && e.tags?.upstream)
+        .map((e) => ({ upstream: e.tags!.upstream!, ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}) })),
+      savedProviders: await savedProviderIds(this.#deps.store),
+      tokenSigning: this.#deps.jwtSecret ? "HS256 (JWT_SECRET)" : "ES256 (key pair kept in the store)",
+    };
+  }
+
+  /** The clients saved with `provider add`, by provider id: client id and settings, never the secret. */
+  async savedProviders(): Promise<SavedProvider[]> {
+    const out: SavedProvider[] = [];
+    for (const provider of await savedProviderIds(this.#deps.store)) {
+      const s = await loadProviderSettings(this.#deps.store, provider);
+      if (!s) continue;
+      const { clientSecret, ...rest } = s;
+      out.push({ provider, ...rest, hasSecret: clientSecret !== undefined && clientSecret !== "" });
+    }
+    return out;
+  }
+
+  /**
+   * Saves an OAuth client for `provider` (`provider add`), replacing earlier settings. Audited
+   * like every change (event `provider-add`, an intent line first); the line names the
+   * provider, never the client secret.
+   */
+  async saveProviderSettings(provider: string, settings: ProviderSettings, ctx: CallContext): Promise<void> {
+    await this.#audited({ event: "provider-add", provider, client: ctx.client }, async (_entry, intent) => {
+      checkProviderId(provider);
+      const parsed = ProviderSettingsSchema.safeParse(settings);
+      if (!parsed.success) {
+        const fields = parsed.error.issues.map((i) => i.path.join(".") || "settings").join(", ");
+        throw new BrokerError("INVALID_INPUT", `Invalid client settings for ${provider} (${fields}): the client id must be 1 to 1024 characters, URLs and hosts at most 2048 and 253.`);
+      }
+      const name = providerSettingsName(provider);
+      const prev = await this.#deps.store.get(name);
+      const now = this.#deps.clock.now();
+      await intent();
+      await this.#deps.store.set(name, { value: JSON.stringify(parsed.data), provider, createdAt: prev?.createdAt ?? now, updatedAt: now });
+    });
+  }
+
+  /** Forgets the client saved for `provider` (`provider rm`, audited as `provider-rm`); NOT_FOUND when there is none. */
+  async removeProviderSettings(provider: string, ctx: CallContext): Promise<void> {
+    await this.#audited({ event: "provider-rm", provider, client: ctx.client }, async (_entry, intent) => {
+      checkProviderId(provider);
+      const name = providerSettingsName(provider);
+      const missing = () => new BrokerError("NOT_FOUND", `No saved client for ${provider}. See: mcp-credentials-broker provider list`);
+      if (!(await this.#deps.store.get(name))) throw missing();
+      await intent();
+      if (!(await this.#deps.store.delete(name))) throw missing();
+    });
+  }
+
+  /**
+   * Audits a change the broker does not make itself — an MCP client's config edited by
+   * `install`/`uninstall`, a background proxy started or stopped, secrets migrated between
+   * stores: an intent line is written (and waited for) before `fn` runs, then its outcome, as
+   * for the broker's own changes (see #audited). `target` says what was changed (an app name,
+   * a server origin): never a value.
+   */
+  async auditChange<T>(change: OutsideChange, ctx: CallContext, fn: () => Promise<T>): Promise<T> {
+    const { event, name, target, provider } = change;
+    if (!OUTSIDE_CHANGE_EVENTS.has(event)) {
+      throw new BrokerError("INVALID_INPUT", `'${String(event).slice(0, 64)}' is not an event of a change made outside the broker (${[...OUTSIDE_CHANGE_EVENTS].join(", ")}).`);
+    }
+    return this.#audited({ event, name, target, provider, client: ctx.client }, async (_entry, intent) => {
+      await intent();
+      return fn();
+    });
+  }
+
   /** The token service, loaded on first use so start-up does not pay for jose. */
-  tokens(): Promise<TokenService> {
-    this.#tokens ??= import("./jwt.ts").then((m) => new m.TokenService(this.deps)).catch((e: unknown) => {
+  #tokenService(): Promise<TokenService> {
+    this.#tokens ??= import("./jwt.ts").then((m) => new m.TokenService(this.#deps)).catch((e: unknown) => {
       this.#tokens = null;
       throw e;
     });
@@ -306,17 +430,17 @@ export class Broker {
    * outcome line was lost (its intent line, written before the change, is in the log).
    */
   auditFailure(): BrokerError | null {
-    return this.deps.audit.failure;
+    return this.#deps.audit.failure;
   }
 
   async close(): Promise<void> {
     this.#refs.clear();
-    await this.deps.store.close();
-    await this.deps.audit.close();
+    await this.#deps.store.close();
+    await this.#deps.audit.close();
   }
 
   #sweepReferences(): void {
-    const now = this.deps.clock.now();
+    const now = this.#deps.clock.now();
     for (const [id, r] of this.#refs) if (r.expiresAt <= now) this.#refs.delete(id);
   }
 
@@ -327,13 +451,13 @@ export class Broker {
    * SECRET_EXPIRED for any other value past its `expiresAt`.
    */
   async #usableRecord(name: string): Promise<SecretRecord> {
-    const record = await this.deps.store.get(name);
+    const record = await this.#deps.store.get(name);
     if (!record) throw this.#notFound(name);
-    const now = this.deps.clock.now();
+    const now = this.#deps.clock.now();
     if (record.oauth) {
       if (!needsRefresh(record, now)) return record;
-      const canRefresh = record.oauth.refreshToken !== undefined && !record.oauth.loginRequired && this.deps.oauth !== undefined;
-      if (canRefresh) return (await this.deps.oauth!()).refresh(name, record);
+      const canRefresh = record.oauth.refreshToken !== undefined && !record.oauth.loginRequired && this.#deps.oauth !== undefined;
+      if (canRefresh) return (await this.#deps.oauth!()).refresh(name, record);
       if (isUnusable(record, now)) {
         throw loginRequired(name, record, record.oauth.loginRequired ? "was rejected by the provider (its refresh token is no longer valid)" : "has expired and cannot be refreshed");
       }
@@ -347,20 +471,25 @@ export class Broker {
     return record;
   }
 
-  /** Logs in with an OAuth provider and stores the token (and its refresh token) under `req.secretName`. */
-  async login(req: BrokerLoginRequest, ui: LoginUi, ctx: CallContext): Promise<LoginResult> {
+  /**
+   * Logs in with an OAuth provider and stores the token (and its refresh token) under
+   * `req.secretName`; `expiresIn` is the token's remaining lifetime in seconds, by the broker's clock.
+   */
+  async login(req: BrokerLoginRequest, ui: LoginUi, ctx: CallContext): Promise<BrokerLoginResult> {
     return this.#audited({ event: "login", name: req.secretName, provider: req.provider, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(req.secretName);
       if (ctx.user !== true) {
         // Signing in again to the token's own provider keeps the record (and its policy);
         // anything else under a protected name would replace the user's secret.
-        const existing = await this.deps.store.get(req.secretName);
+        const existing = await this.#deps.store.get(req.secretName);
         if (existing && existing.oauth?.provider !== req.provider) checkAgentChange(existing.policy, { name: req.secretName, action: "replace" });
       }
-      const defaults = this.deps.loginDefaults;
+      const defaults = this.#deps.loginDefaults;
       const full: LoginRequest = { ...req, timeoutMs: req.timeoutMs ?? defaults?.timeoutMs ?? 5 * 60_000, port: req.port ?? defaults?.port };
       await intent();
-      return (await this.#oauthPort()).login(full, ui);
+      const result = await (await this.#oauthPort()).login(full, ui);
+      const exp = result.record.expiresAt;
+      return { ...result, ...(exp !== undefined ? { expiresIn: Math.max(0, Math.floor((exp - this.#deps.clock.now()) / 1000)) } : {}) };
     });
   }
 
@@ -371,11 +500,11 @@ export class Broker {
   async logout(name: string, ctx: CallContext): Promise<{ revocation: RevocationOutcome | "not-oauth" }> {
     return this.#audited({ event: "logout", name, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
-      const record = await this.deps.store.get(name);
+      const record = await this.#deps.store.get(name);
       if (!record) throw this.#notFound(name);
       await intent();
       const revocation = record.oauth ? await (await this.#oauthPort()).revoke(record) : ("not-oauth" as const);
-      await this.deps.store.delete(name);
+      await this.#deps.store.delete(name);
       for (const [id, r] of this.#refs) if (r.name === name) this.#refs.delete(id);
       this.#approvals.forget(name);
       return { revocation };
@@ -383,8 +512,8 @@ export class Broker {
   }
 
   #oauthPort(): Promise<OAuthPort> {
-    if (!this.deps.oauth) throw new BrokerError("BACKEND_UNAVAILABLE", "OAuth login is not available in this broker configuration.");
-    return this.deps.oauth();
+    if (!this.#deps.oauth) throw new BrokerError("BACKEND_UNAVAILABLE", "OAuth login is not available in this broker configuration.");
+    return this.#deps.oauth();
   }
 
 
@@ -394,7 +523,7 @@ export class Broker {
 
   /** Queues an audit line without waiting; a failed write makes every later operation fail (fail closed). */
   #recordLater(line: AuditEntry): void {
-    this.deps.audit.record(line).catch(() => {
+    this.#deps.audit.record(line).catch(() => {
       /* the log keeps the failure and rejects the next record */
     });
   }
@@ -411,9 +540,9 @@ export class Broker {
    */
   async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">, intent: () => Promise<void>) => Promise<T>): Promise<T> {
     // Names, purposes and client names are capped so a hostile 1 MB input cannot bloat the log.
-    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256) };
-    this.deps.audit.assertWritable();
-    const intent = () => this.deps.audit.record(dropUndefined({ ...entry, outcome: "intent" as const }), { urgent: true });
+    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256), target: base.target?.slice(0, 512), provider: base.provider?.slice(0, 64) };
+    this.#deps.audit.assertWritable();
+    const intent = () => this.#deps.audit.record(dropUndefined({ ...entry, outcome: "intent" as const }), { urgent: true });
     let result: T;
     try {
       result = await fn(entry, intent);
@@ -424,7 +553,7 @@ export class Broker {
     const line = dropUndefined({ ...entry, outcome: "ok" as const });
     // A value or a credential is handed out only once its audit line is written; a failed
     // write fails the call. Other lines are written in the batch just after the answer.
-    if (HANDS_OUT_A_CREDENTIAL.has(entry.event)) await this.deps.audit.record(line, { urgent: true });
+    if (HANDS_OUT_A_CREDENTIAL.has(entry.event)) await this.#deps.audit.record(line, { urgent: true });
     else this.#recordLater(line);
     return result;
   }

@@ -80,6 +80,12 @@ export type StoreBackend = "memory" | "file" | "keychain";
  */
 export const INTERNAL_PREFIX = "mcb-internal:";
 
+/**
+ * The internal items holding a remote MCP server's token (proxy, connect; src/remote/config.ts
+ * names them), tagged with the server as `upstream`: `status` lists them without reading one.
+ */
+export const REMOTE_TOKEN_PREFIX = `${INTERNAL_PREFIX}remote-token:`;
+
 /** True for names the broker keeps for itself. */
 export function isInternalName(name: string): boolean {
   return name.startsWith(INTERNAL_PREFIX);

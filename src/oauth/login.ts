@@ -8,7 +8,7 @@ import type { LoginUi } from "./oauth-deps.ts";
 import { runDeviceFlow } from "./device.ts";
 import { loadServerMetadata, type ServerMetadata } from "./discovery.ts";
 import { runCodeFlow, type CodeFlowOptions, type TokenGrant } from "./authorization-code.ts";
-import { loadProviderSettings } from "./provider-settings.ts";
+import { loadProviderSettings } from "../core/provider-settings.ts";
 import { resolveProvider, type EndpointOverrides, type ProviderId, type ResolvedProvider } from "./providers.ts";
 import { REFRESH_LOCK, refreshLockName, type RefreshDeps } from "./refresh.ts";
 import { issuerOf, recordFromGrant } from "./token-record.ts";

@@ -3,7 +3,7 @@
 import type { OAuthPort } from "../core/broker.ts";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { login, type LoginDeps } from "./login.ts";
-import { loadProviderSettings } from "./provider-settings.ts";
+import { loadProviderSettings } from "../core/provider-settings.ts";
 import { clientCredentials, isProviderId } from "./providers.ts";
 import { TokenRefresher } from "./refresh.ts";
 import { revokeAtProvider } from "./revoke.ts";

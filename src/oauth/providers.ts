@@ -2,6 +2,7 @@
 // resolution of a preset plus the environment (or `provider add` settings) into a client.
 import { BrokerError } from "../errors.ts";
 import { parseSafeUrl } from "./url-policy.ts";
+import type { ProviderSettings } from "../core/provider-settings.ts";
 
 export const PROVIDER_IDS = ["github", "google", "azure", "okta", "oauth2"] as const;
 export type ProviderId = (typeof PROVIDER_IDS)[number];
@@ -21,16 +22,8 @@ export interface ServerEndpoints {
   userinfo?: string;
 }
 
-/** Settings a user saved with `provider add` (kept in the store, never in a file of its own). */
-export interface StoredProviderSettings {
-  clientId: string;
-  clientSecret?: string;
-  /** oauth2: issuer; okta: domain; azure: tenant; github: host (GitHub Enterprise Server). */
-  issuer?: string;
-  domain?: string;
-  tenant?: string;
-  host?: string;
-}
+/** Settings a user saved with `provider add` (kept in the store, never in a file of its own; the core owns the record). */
+export type StoredProviderSettings = ProviderSettings;
 
 /** Overrides a caller may give: `login --issuer`, or start_oauth_flow's endpoints. */
 export interface EndpointOverrides {

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { BrokerError } from "../errors.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
-import { INTERNAL_PREFIX } from "../core/store.ts";
+import { INTERNAL_PREFIX, REMOTE_TOKEN_PREFIX } from "../core/store.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -135,7 +135,7 @@ function digest(key: string): string {
 }
 
 /** Prefix of stored remote logins (their `upstream` tag names the server). */
-export const REMOTE_TOKEN_PREFIX = `${INTERNAL_PREFIX}remote-token:`;
+export { REMOTE_TOKEN_PREFIX };
 
 /** Store names of a remote server's token and client registration (internal: never listed or handed to agents). */
 export function remoteNames(cfg: RemoteConfig): { token: string; client: string } {

@@ -99,7 +99,7 @@ describe("Broker secrets", () => {
     const { broker } = memoryBroker();
     await broker.storeSecret("b", "vb", { tags: { k: "v" } }, cli);
     await broker.storeSecret("a", "va", undefined, cli);
-    await (await broker.tokens()).jwks(); // creates the internal signing key
+    await broker.jwks(); // creates the internal signing key
     const list = await broker.listSecrets();
     expect(list.map((e) => e.name)).toEqual(["a", "b"]);
     expect(JSON.stringify(list)).not.toContain("va");
@@ -313,9 +313,10 @@ describe("Broker fingerprints", () => {
   it("keeps the HMAC key in the store, so another broker on the same store gives the same fingerprints", async () => {
     const first = memoryBroker();
     await first.broker.storeSecret("a", "v", undefined, cli);
-    const second = new Broker({ ...first.broker.deps, audit: new MemoryAuditLog() });
+    const secondAudit = new MemoryAuditLog();
+    const second = new Broker({ ...first.deps, audit: secondAudit });
     await second.storeSecret("b", "v", undefined, cli);
-    expect((second.deps.audit as MemoryAuditLog).entries[0]!.fp).toBe(first.audit.entries[0]!.fp);
+    expect(secondAudit.entries[0]!.fp).toBe(first.audit.entries[0]!.fp);
     expect((await first.store.list()).map((e) => e.name)).toContain("mcb-internal:audit-hmac-key");
     expect((await first.broker.listSecrets()).map((e) => e.name)).toEqual(["a", "b"]);
   });
@@ -332,7 +333,7 @@ describe("Broker audit timing", () => {
     const base = memoryBroker();
     const path = join(mkdtempSync(join(tmpdir(), "mcb-broker-audit-")), "audit.jsonl");
     const audit = new FileAuditLog({ path, now: Date.now });
-    const broker = new Broker({ ...base.broker.deps, audit });
+    const broker = new Broker({ ...base.deps, audit });
     await broker.storeSecret("gh", "v1", undefined, cli);
     const ref = await broker.issueReference("gh", "p", 60, cli);
     expect(await broker.resolveReference(ref.id, cli)).toBe("v1");
@@ -390,7 +391,7 @@ describe("Broker: a change is made only once its intent line is written", () => 
       },
       delete: async (name: string) => (seen.push(`delete ${name} after ${audit.entries.map((e) => `${e.event}:${e.outcome}`).join(",")}`), base.store.delete(name)),
     });
-    const broker = new Broker({ ...base.broker.deps, store, audit });
+    const broker = new Broker({ ...base.deps, store, audit });
     await broker.storeSecret("gh", "v1", undefined, user);
     await broker.setPolicy("gh", "deny", user);
     await broker.deleteSecret("gh", user);
@@ -405,7 +406,7 @@ describe("Broker: a change is made only once its intent line is written", () => 
   it("refuses a store, a policy change and a delete with nothing changed when the intent line cannot be written", async () => {
     const base = memoryBroker();
     const audit = new FailingAuditLog();
-    const broker = new Broker({ ...base.broker.deps, audit });
+    const broker = new Broker({ ...base.deps, audit });
     await broker.storeSecret("kept", "v1", { policy: "allow" }, user);
     audit.failing = true;
     for (const op of [broker.storeSecret("new", "v2", undefined, user), broker.storeSecret("kept", "v3", undefined, user), broker.setPolicy("kept", "deny", user), broker.deleteSecret("kept", user)]) {
@@ -423,7 +424,7 @@ describe("Broker: a change is made only once its intent line is written", () => 
         return base.store.set(name, r);
       },
     });
-    const broker = new Broker({ ...base.broker.deps, store });
+    const broker = new Broker({ ...base.deps, store });
     expect(await code(broker.storeSecret("gh", "v1", undefined, user))).toBe("IO_ERROR");
     expect(await base.store.get("gh")).toBeNull();
     expect(base.audit.entries.map((e) => `${e.event}:${e.outcome}`)).toEqual(["store:error"]);

@@ -10,6 +10,8 @@ export function memoryBroker(opts: { jwtSecret?: string; clock?: ManualClock; ap
   const audit = new MemoryAuditLog();
   const store = new MemoryStore();
   const revocations = new MemoryRevocationList(() => clock.now());
-  const broker = new Broker({ store, clock, audit, revocations, jwtSecret: opts.jwtSecret, withLock: (_n, fn) => fn(), approval: opts.approval });
-  return { broker, clock, audit, store, revocations };
+  // The deps are returned beside the broker (which keeps its own private): tests build a second broker on them.
+  const deps: BrokerDeps = { store, clock, audit, revocations, jwtSecret: opts.jwtSecret, withLock: (_n, fn) => fn(), approval: opts.approval };
+  const broker = new Broker(deps);
+  return { broker, deps, clock, audit, store, revocations };
 }

@@ -152,7 +152,7 @@ describe("signing keys verify with a standard JWT library (jsonwebtoken)", () =>
     const { broker } = memoryBroker({ clock: new ManualClock(Date.now()) });
     const t = await broker.mintToken({ provider: "aws", scopes: ["s3:get"] }, cli);
     expect(JSON.parse(Buffer.from(t.token.split(".")[0]!, "base64url").toString())).toMatchObject({ alg: "ES256" });
-    const { keys } = await (await broker.tokens()).jwks();
+    const { keys } = await broker.jwks();
     expect(keys).toHaveLength(1);
     expect(keys[0]).not.toHaveProperty("d");
     const pem = createPublicKey({ key: keys[0] as never, format: "jwk" }).export({ type: "spki", format: "pem" });
@@ -164,7 +164,7 @@ describe("signing keys verify with a standard JWT library (jsonwebtoken)", () =>
     const a = memoryBroker();
     const t = await a.broker.mintToken({ provider: "aws", scopes: [] }, cli);
     const { Broker } = await import("../../src/core/broker.ts");
-    const b = new Broker({ ...a.broker.deps });
+    const b = new Broker({ ...a.deps });
     expect((await b.verifyToken(t.token)).valid).toBe(true);
   });
 

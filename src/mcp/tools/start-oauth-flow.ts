@@ -70,7 +70,6 @@ export const startOAuthFlow = defineTool({
       throw e;
     }
     const r = result.record;
-    const expiresIn = r.expiresAt !== undefined ? Math.max(0, Math.floor((r.expiresAt - ctx.broker.deps.clock.now()) / 1000)) : undefined;
     return {
       success: true as const,
       message: result.byOtherProcess
@@ -78,7 +77,7 @@ export const startOAuthFlow = defineTool({
         : `OAuth flow completed. Access token stored as '${input.secret_name}'. Use get_secret then resolve_secret to retrieve it.`,
       tokenType: r.oauth?.tokenType ?? "Bearer",
       ...(r.oauth?.scope ? { scope: r.oauth.scope } : {}),
-      ...(expiresIn !== undefined ? { expiresIn } : {}),
+      ...(result.expiresIn !== undefined ? { expiresIn: result.expiresIn } : {}),
       hasRefreshToken: r.oauth?.refreshToken !== undefined,
     };
   },
