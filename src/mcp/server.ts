@@ -1,20 +1,39 @@
-// The stdio MCP server: registers every tool on an McpServer and serves it over stdin/stdout.
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ElicitResultSchema, ErrorCode, McpError, type CallToolResult, type JSONRPCRequest, type ServerNotification, type ServerRequest } from "@modelcontextprotocol/sdk/types.js";
-import { getParseErrorMessage } from "@modelcontextprotocol/sdk/server/zod-compat.js";
+// The stdio MCP server: answers tools/list and tools/call for every tool, over stdin/stdout.
+//
+// Built on the SDK's low-level `Server` and its public `setRequestHandler`, so the broker owns
+// the tools/call answer (the seed's JSON error shape) without touching any
+// private member of the SDK: a security tool's input validation must not hang on another
+// library's internals, which can change in any release (test/mcp/sdk-public-api.test.ts).
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  ElicitResultSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type ListToolsResult,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
 import { randomUUID } from "node:crypto";
+import { z } from "zod";
 import type { Broker } from "../core/broker.ts";
 import { BrokerError, describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { elicitationApprover } from "./consent.ts";
-import type { ToolSession } from "./tool.ts";
 import { StdioTransport } from "./stdio-transport.ts";
-import { tools } from "./tools/index.ts";
+import type { ToolDefinition, ToolSession } from "./tool.ts";
+import { tools as brokerTools } from "./tools/index.ts";
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+// The shapes differ per tool; the server only hands each its own parsed input.
+type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 /**
- * The seed's error shape: `{ success: false, error }` as JSON text. No structuredContent:
- * the SDK Client validates it against the tool's (success) output schema even on errors.
+ * The seed's error shape: `{ success: false, error }` as JSON text. No structuredContent: the SDK Client validates it against the tool's (success) output schema
+ * even on errors.
  */
 export function toolError(message: string): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify({ success: false, error: message }, null, 2) }], isError: true };
@@ -24,56 +43,131 @@ function toolResult(body: Record<string, unknown>): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify(body, null, 2) }], structuredContent: body };
 }
 
+/**
+ * Messages built from the request echo its inputs (a 1 MB tool name, a 1 MB tag key in a zod
+ * path): kept to 1 KB, head and tail, so an answer never carries a megabyte back.
+ */
+function capped(m: string): string {
+  return m.length > 1024 ? `${m.slice(0, 768)} … (truncated) … ${m.slice(-256)}` : m;
+}
+
+/** The SDK McpServer's wording of a request problem reported as a tool error: "MCP error -32602: …". */
+function invalidParams(m: string): string {
+  return new McpError(ErrorCode.InvalidParams, m).message;
+}
+
+/**
+ * A zod error as the SDK's McpServer worded it ("<message> at <path>", one issue per line),
+ * so the messages agents and tests know stay the same.
+ */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      if (i.path.length === 0) return i.message;
+      const path = i.path.reduce<string>((acc, seg, n) => (n === 0 ? String(seg) : typeof seg === "number" ? `${acc}[${seg}]` : `${acc}.${String(seg)}`), "");
+      return `${i.message} at ${path}`;
+    })
+    .join("\n");
+}
+
+/**
+ * tools/call's request as the protocol layer sees it: the method, everything else passed on.
+ * The params are checked by the SDK's `Server` itself (CallToolRequestSchema, answered with
+ * JSON-RPC -32602 Invalid params) before our handler runs; giving the protocol layer
+ * CallToolRequestSchema too would parse the request twice and answer a malformed one with
+ * -32603 Internal error (it throws the bare ZodError).
+ */
+const ToolsCallRequest = z.looseObject({ method: z.literal("tools/call") });
+
 export interface ServerHandle {
-  server: McpServer;
+  server: Server;
   /** Resolves when every tool call in flight has finished and its response has been sent. */
   idle(): Promise<void>;
 }
 
-/** Builds an McpServer exposing the broker's tools. Tool errors never end the session. */
-export function createMcpServer(broker: Broker, version: string, log: Logger): ServerHandle {
-  const server = new McpServer(
+/**
+ * Builds an MCP server exposing the broker's tools (`tools` is for tests that need a tool of
+ * their own). Tool errors never end the session.
+ */
+export function createMcpServer(broker: Broker, version: string, log: Logger, tools: readonly AnyTool[] = brokerTools as unknown as readonly AnyTool[]): ServerHandle {
+  const server = new Server(
     { name: "mcp-credentials-broker", title: "MCP Credentials Broker", version },
     {
-      // logging: login progress and the URL to open reach the client as notifications/message.
-      capabilities: { tools: {}, logging: {} },
+      // logging: login progress and the URL to open reach the client as notifications/message
+      // (the SDK's Server answers logging/setLevel when this capability is declared).
+      // tools.listChanged as the SDK's McpServer declared it: the list never changes, so no
+      // notification is ever due, and clients see the same capabilities as before.
+      capabilities: { tools: { listChanged: true }, logging: {} },
       instructions:
         "Credentials broker. Never ask the user to paste a secret into the chat. Tool servers wrapped by `mcp-credentials-broker run` already hold their tokens: use their tools directly. Otherwise: list_secrets → get_secret (a single-use reference) → resolve_secret only when the raw value is unavoidable (policy 'confirm' asks the user; 'deny' is refused), and never repeat a value in a reply.",
     },
   );
-  // The SDK reports unknown tools and schema violations as plain text through this
-  // private hook; the seed's contract is a JSON `{ success: false, error }` body, so
-  // every error, ours or the SDK's, has that one shape. The SDK's messages echo inputs (a
-  // 1 MB tool name, a 1 MB tag key in a zod path), so they are capped (head and tail kept).
-  (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError = (m) => toolError(m.length > 1024 ? `${m.slice(0, 768)} … (truncated) … ${m.slice(-256)}` : m);
+  const confirm = elicitationApprover(server, log);
+  // One zod object per tool, built once: each call's arguments are parsed exactly once, here.
+  const byName = new Map(tools.map((t) => [t.name, { tool: t, input: z.object(t.input) }]));
+
+  // tools/list: the JSON Schemas are derived once, on the first list (cold start does not pay
+  // for them), by zod's public z.toJSONSchema with the options the SDK's McpServer used
+  // (draft-07; the input side of transforms for arguments, the output side for results).
+  let listed: ListToolsResult | null = null;
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    listed ??= {
+      tools: tools.map((t) => ({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        inputSchema: z.toJSONSchema(byName.get(t.name)!.input, { target: "draft-7", io: "input" }) as ListToolsResult["tools"][number]["inputSchema"],
+        // MCP 2025-11-25 Tool.execution: these tools answer in the call, never as a task.
+        execution: { taskSupport: "forbidden" as const },
+        outputSchema: z.toJSONSchema(z.object(t.output), { target: "draft-7", io: "output" }) as ListToolsResult["tools"][number]["outputSchema"],
+      })),
+    };
+    return listed;
+  });
 
   const inFlight = new Set<Promise<unknown>>();
-  const confirm = elicitationApprover(server.server, log);
-  const handlers = new Map<string, ToolHandler>();
-  for (const tool of tools) {
-    const handler: ToolHandler = async (input, extra) => {
-      const client = server.server.getClientVersion()?.name;
-      const session = toolSession(server, extra);
-      const run = (async () => {
-        try {
-          return toolResult(await tool.run(input, { broker, client, confirm, session }));
-        } catch (e) {
-          if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
-          return toolError(describeError(e));
-        }
-      })();
-      inFlight.add(run);
-      try {
-        return await run;
-      } finally {
-        inFlight.delete(run);
-      }
-    };
-    handlers.set(tool.name, handler);
-    // Registered with the SDK for tools/list (names, descriptions, JSON schemas).
-    server.registerTool(tool.name, { title: tool.title, description: tool.description, inputSchema: tool.input, outputSchema: tool.output }, handler as never);
+  /**
+   * tools/call. What the SDK's McpServer handler did, and what became of it:
+   * - unknown tool, invalid arguments: a tool error (isError) with the SDK's wording, now in
+   *   the seed's JSON shape. Tools are looked up in
+   *   a Map, so `__proto__` or `constructor` is simply not found.
+   * - an McpError with UrlElicitationRequired (-32042, MCP 2025-11-25 "Elicitation", URL
+   *   mode) thrown by a tool passes through as a JSON-RPC error, as the SDK let it; any other
+   *   failure is a tool error.
+   * - the `enabled` check: every tool here is always enabled.
+   * - validating structuredContent against the output schema: dropped, as the results are
+   *   built by the typed handlers; the SDK Client validates them against the listed
+   *   outputSchema (test/mcp/server.test.ts drives every tool through it).
+   * The Server itself still checks the request (CallToolRequestSchema) and the result
+   * (CallToolResultSchema) around this handler.
+   */
+  server.setRequestHandler(ToolsCallRequest, async (request, extra) => {
+    // Checked by the Server (CallToolRequestSchema) before this handler runs.
+    const { name, arguments: args } = request.params as CallToolRequest["params"];
+    const entry = byName.get(name);
+    if (!entry) return toolError(capped(invalidParams(`Tool ${name} not found`)));
+    const parsed = entry.input.safeParse(args ?? {});
+    if (!parsed.success) return toolError(capped(invalidParams(`Input validation error: Invalid arguments for tool ${name}: ${describeIssues(parsed.error)}`)));
+    const run = runTool(entry.tool, parsed.data, extra);
+    inFlight.add(run);
+    try {
+      return await run;
+    } finally {
+      inFlight.delete(run);
+    }
+  });
+
+  async function runTool(tool: AnyTool, input: Record<string, unknown>, extra: Extra): Promise<CallToolResult> {
+    const client = server.getClientVersion()?.name;
+    try {
+      return toolResult(await tool.run(input as never, { broker, client, confirm, session: toolSession(server, extra) }));
+    } catch (e) {
+      if (e instanceof McpError && e.code === ErrorCode.UrlElicitationRequired) throw e;
+      if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
+      return toolError(describeError(e));
+    }
   }
-  handleToolCalls(server, handlers);
+
   return {
     server,
     idle: async () => {
@@ -84,51 +178,15 @@ export function createMcpServer(broker: Broker, version: string, log: Logger): S
   };
 }
 
-type ToolHandler = (input: never, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => Promise<CallToolResult>;
-
-/**
- * Answers tools/call with the tools' own input schemas and handlers, in place of the SDK's
- * chain, which parses each call six times with zod (the JSON-RPC envelope, the request
- * twice, the arguments, the structured output, and the whole result against every content
- * type) and awaits between each: ≈20 µs of a ≈25 µs call here. What stays: the arguments
- * are validated against the tool's schema exactly as the SDK registered it, errors keep the
- * SDK's wording and the seed's `{ success: false, error }` shape. What goes: re-validating
- * results we build ourselves (the client validates structuredContent against outputSchema).
- */
-function handleToolCalls(server: McpServer, handlers: Map<string, ToolHandler>): void {
-  const registered = (server as unknown as { _registeredTools: Record<string, { inputSchema?: { safeParse(v: unknown): { success: boolean; data?: unknown; error?: unknown } } }> })._registeredTools;
-  const toolError = (server as unknown as { createToolError: (m: string) => CallToolResult }).createToolError;
-  const requestHandlers = (server.server as unknown as { _requestHandlers: Map<string, (request: JSONRPCRequest, extra: RequestHandlerExtra<ServerRequest, ServerNotification>) => Promise<unknown>> })._requestHandlers;
-  requestHandlers.set("tools/call", async (request, extra) => {
-    const params = request.params as { name?: unknown; arguments?: unknown } | undefined;
-    // What CallToolRequestSchema checked: an object with a string name and an object of arguments.
-    if (!isPlainObject(params) || typeof params.name !== "string" || (params.arguments !== undefined && !isPlainObject(params.arguments))) {
-      throw new McpError(ErrorCode.InvalidParams, "Invalid tools/call request: params must be an object with a string `name` and an object of `arguments`.");
-    }
-    const name = params.name;
-    const handler = Object.hasOwn(registered, name) ? handlers.get(name) : undefined;
-    if (!handler) return toolError(new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`).message);
-    const parsed = registered[name]!.inputSchema!.safeParse(params.arguments ?? {});
-    if (!parsed.success) {
-      return toolError(new McpError(ErrorCode.InvalidParams, `Input validation error: Invalid arguments for tool ${name}: ${getParseErrorMessage(parsed.error)}`).message);
-    }
-    return handler(parsed.data as never, extra);
-  });
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** Notifications and URL elicitation for one tool call. Failures to notify never fail the call. */
-function toolSession(server: McpServer, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): ToolSession {
+function toolSession(server: Server, extra: Extra): ToolSession {
   const progressToken = extra._meta?.progressToken;
   let progress = 0;
-  const canElicitUrl = server.server.getClientCapabilities()?.elicitation?.url !== undefined;
+  const canElicitUrl = server.getClientCapabilities()?.elicitation?.url !== undefined;
   return {
     signal: extra.signal,
     async notify(message) {
-      await server.server.sendLoggingMessage({ level: "notice", logger: "mcp-credentials-broker", data: message }, extra.sessionId).catch(() => {});
+      await server.sendLoggingMessage({ level: "notice", logger: "mcp-credentials-broker", data: message }, extra.sessionId).catch(() => {});
       if (progressToken !== undefined) {
         await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: ++progress, message } }).catch(() => {});
       }

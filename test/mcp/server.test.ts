@@ -2,8 +2,9 @@
 // memory store and a ManualClock, so expiry is tested by moving time instead of sleeping.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, ErrorCode, LoggingMessageNotificationSchema, McpError, UrlElicitationRequiredError, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "bun:test";
+import { z } from "zod";
 import { randomUUID } from "node:crypto";
 import { MemoryAuditLog } from "../../src/core/audit.ts";
 import { Broker } from "../../src/core/broker.ts";
@@ -12,6 +13,8 @@ import { MemoryRevocationList } from "../../src/core/revocations.ts";
 import { MINT_PROVIDERS, MINT_TTL } from "../../src/core/ttl.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
+import { defineTool } from "../../src/mcp/tool.ts";
+import { tools as brokerTools } from "../../src/mcp/tools/index.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
 import type { SecretRecord, Store } from "../../src/core/store.ts";
 
@@ -37,7 +40,7 @@ interface ToolResult {
 /** What the test client's user answers to an elicitation; absent → the client declares no elicitation support. */
 type Elicit = (params: ElicitRequest["params"]) => ElicitResult;
 
-async function setup(opts: { store?: Store; jwtSecret?: string; elicit?: Elicit; elicitationCapability?: Record<string, unknown> } = {}): Promise<Setup> {
+async function setup(opts: { store?: Store; jwtSecret?: string; elicit?: Elicit; elicitationCapability?: Record<string, unknown>; tools?: Parameters<typeof createMcpServer>[3] } = {}): Promise<Setup> {
   const clock = new ManualClock();
   const store = opts.store ?? new MemoryStore();
   const audit = new MemoryAuditLog();
@@ -51,7 +54,7 @@ async function setup(opts: { store?: Store; jwtSecret?: string; elicit?: Elicit;
   });
   const logLines: string[] = [];
   const log = createLogger({ debug: true, write: (l) => logLines.push(l) });
-  const handle = createMcpServer(broker, "0.0.0-test", log);
+  const handle = createMcpServer(broker, "0.0.0-test", log, opts.tools);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await handle.server.connect(serverSide);
   const elicitation = opts.elicitationCapability ?? (opts.elicit ? { form: {} } : undefined);
@@ -101,7 +104,7 @@ describe("MCP server (in-process)", () => {
 
   it("reports the client's name from initialize to the server", async () => {
     const { handle } = await setup();
-    expect(handle.server.server.getClientVersion()?.name).toBe(CLIENT_NAME);
+    expect(handle.server.getClientVersion()?.name).toBe(CLIENT_NAME);
   });
 
   it("stores, issues a reference and resolves it to the value", async () => {
@@ -476,5 +479,57 @@ describe("MCP server (in-process)", () => {
     expect(answered).toBe(true);
     ok(await pending);
     expect(await inner.get("slow")).not.toBeNull();
+  });
+
+  describe("what the SDK's McpServer tools/call handler did, kept on the public Server API", () => {
+    /** A tool of the test's own beside the broker's: it reports progress, then does what `then` says. */
+    const probe = (then: () => Promise<never> | Promise<{ success: true }>) =>
+      defineTool({
+        name: "probe",
+        title: "Probe",
+        description: "A test tool that notifies, then succeeds or throws as the test says.",
+        input: { n: z.number().int() },
+        output: { success: z.literal(true) },
+        async run(_input, ctx) {
+          await ctx.session?.notify("step one");
+          return then();
+        },
+      });
+    const withProbe = (then: () => Promise<never> | Promise<{ success: true }>) => [...brokerTools, probe(then)] as unknown as Parameters<typeof createMcpServer>[3];
+
+    it("passes an McpError UrlElicitationRequired (-32042) thrown by a tool through as a JSON-RPC error", async () => {
+      const s = await setup({
+        tools: withProbe(async () => {
+          throw new UrlElicitationRequiredError([{ mode: "url", message: "Sign in first", url: "https://idp.example/authorize", elicitationId: "e1" }]);
+        }),
+      });
+      const err = await s.client.callTool({ name: "probe", arguments: { n: 1 } }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(McpError);
+      expect((err as McpError).code).toBe(ErrorCode.UrlElicitationRequired);
+    });
+
+    it("turns any other McpError a tool throws into a tool error, without its text", async () => {
+      const s = await setup({
+        tools: withProbe(async () => {
+          throw new McpError(ErrorCode.InternalError, "upstream said: hunter2");
+        }),
+      });
+      const err = fail((await s.client.callTool({ name: "probe", arguments: { n: 1 } })) as ToolResult);
+      expect(err).toMatch(/Internal error in the broker/);
+      expect(err).not.toContain("hunter2");
+    });
+
+    it("validates a tool's arguments with its own schema, and sends notifications/message (after logging/setLevel) and progress", async () => {
+      const s = await setup({ tools: withProbe(async () => ({ success: true })) });
+      expect(fail((await s.client.callTool({ name: "probe", arguments: { n: 1.5 } })) as ToolResult)).toMatch(/Invalid arguments for tool probe: .* at n/);
+      const logged: unknown[] = [];
+      s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logged.push(n.params.data));
+      await s.client.setLoggingLevel("info");
+      const progress: unknown[] = [];
+      const r = (await s.client.callTool({ name: "probe", arguments: { n: 1 } }, undefined, { onprogress: (p) => void progress.push(p.message) })) as ToolResult;
+      expect(ok(r)).toEqual({ success: true });
+      expect(progress).toEqual(["step one"]);
+      expect(logged).toEqual(["step one"]);
+    });
   });
 });
