@@ -37,6 +37,8 @@ export type ErrorCode =
   | "OAUTH_TIMEOUT"
   | "CALLBACK_PORT_BUSY"
   | "LOGIN_REQUIRED"
+  /** An MCP tools/call named a tool this server does not have (the arguments' problems are INVALID_INPUT). */
+  | "UNKNOWN_TOOL"
   | "INTERNAL";
 
 /** An error the user can act on. Its message never contains a secret value or a token. */
@@ -66,6 +68,12 @@ export function describeError(e: unknown): string {
   const fs = fsFailure(e);
   if (fs) return `Cannot ${fs.verb} ${fs.path}: ${fs.code} (${fs.fix}).`;
   return "Internal error in the broker. Run `mcp-credentials-broker status` and report the issue if it persists.";
+}
+
+/** The stable code for any thrown value, matching describeError's message: IO_ERROR for a file-system failure it names, else INTERNAL. */
+export function errorCodeOf(e: unknown): ErrorCode {
+  if (e instanceof BrokerError) return e.code;
+  return fsFailure(e) ? "IO_ERROR" : "INTERNAL";
 }
 
 /**

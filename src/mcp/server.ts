@@ -1,7 +1,7 @@
 // The stdio MCP server: answers tools/list and tools/call for every tool, over stdin/stdout.
 //
 // Built on the SDK's low-level `Server` and its public `setRequestHandler`, so the broker owns
-// the tools/call answer (the seed's JSON error shape) without touching any
+// the tools/call answer (the seed's JSON error shape with a stable code) without touching any
 // private member of the SDK: a security tool's input validation must not hang on another
 // library's internals, which can change in any release (test/mcp/sdk-public-api.test.ts).
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
@@ -20,7 +20,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { Broker } from "../core/broker.ts";
-import { BrokerError, describeError } from "../errors.ts";
+import { BrokerError, describeError, errorCodeOf, type ErrorCode as BrokerErrorCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { elicitationApprover } from "./consent.ts";
 import { StdioTransport } from "./stdio-transport.ts";
@@ -32,11 +32,13 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 type AnyTool = ToolDefinition<z.ZodRawShape, z.ZodRawShape>;
 
 /**
- * The seed's error shape: `{ success: false, error }` as JSON text. No structuredContent: the SDK Client validates it against the tool's (success) output schema
+ * The seed's error shape: `{ success: false, error, code }` as JSON text, `code` being the
+ * BrokerError's stable code (README "Tools": agents branch on it, never on the wording). No
+ * structuredContent: the SDK Client validates it against the tool's (success) output schema
  * even on errors.
  */
-export function toolError(message: string): CallToolResult {
-  return { content: [{ type: "text", text: JSON.stringify({ success: false, error: message }, null, 2) }], isError: true };
+export function toolError(message: string, code: BrokerErrorCode): CallToolResult {
+  return { content: [{ type: "text", text: JSON.stringify({ success: false, error: message, code }, null, 2) }], isError: true };
 }
 
 function toolResult(body: Record<string, unknown>): CallToolResult {
@@ -129,7 +131,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger, to
   /**
    * tools/call. What the SDK's McpServer handler did, and what became of it:
    * - unknown tool, invalid arguments: a tool error (isError) with the SDK's wording, now in
-   *   the seed's JSON shape. Tools are looked up in
+   *   the seed's JSON shape with a code (UNKNOWN_TOOL, INVALID_INPUT). Tools are looked up in
    *   a Map, so `__proto__` or `constructor` is simply not found.
    * - an McpError with UrlElicitationRequired (-32042, MCP 2025-11-25 "Elicitation", URL
    *   mode) thrown by a tool passes through as a JSON-RPC error, as the SDK let it; any other
@@ -145,9 +147,9 @@ export function createMcpServer(broker: Broker, version: string, log: Logger, to
     // Checked by the Server (CallToolRequestSchema) before this handler runs.
     const { name, arguments: args } = request.params as CallToolRequest["params"];
     const entry = byName.get(name);
-    if (!entry) return toolError(capped(invalidParams(`Tool ${name} not found`)));
+    if (!entry) return toolError(capped(invalidParams(`Tool ${name} not found`)), "UNKNOWN_TOOL");
     const parsed = entry.input.safeParse(args ?? {});
-    if (!parsed.success) return toolError(capped(invalidParams(`Input validation error: Invalid arguments for tool ${name}: ${describeIssues(parsed.error)}`)));
+    if (!parsed.success) return toolError(capped(invalidParams(`Input validation error: Invalid arguments for tool ${name}: ${describeIssues(parsed.error)}`)), "INVALID_INPUT");
     const run = runTool(entry.tool, parsed.data, extra);
     inFlight.add(run);
     try {
@@ -164,7 +166,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger, to
     } catch (e) {
       if (e instanceof McpError && e.code === ErrorCode.UrlElicitationRequired) throw e;
       if (!(e instanceof BrokerError)) log.error(`tool ${tool.name} failed unexpectedly`, e);
-      return toolError(describeError(e));
+      return toolError(describeError(e), errorCodeOf(e));
     }
   }
 

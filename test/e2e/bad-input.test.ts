@@ -5,6 +5,7 @@ import { McpError, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import type { ErrorCode } from "../../src/errors.ts";
 import { ARGV_LEDGER, body, connectBroker, jsonLineReader, readOr, spawnBroker, tempHome, type Connected } from "./harness.ts";
 
 const MB = "x".repeat(1024 * 1024);
@@ -18,8 +19,11 @@ const manyTags = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}
 const manyScopes = Array.from({ length: 65 }, (_, i) => `s${i}`);
 
 type Expect =
-  /** isError with `{ success: false, error }`; `match` checks the message says what to fix. */
-  | { tool: RegExp }
+  /**
+   * isError with `{ success: false, error, code }`; `tool` checks the message says what to fix,
+   * `code` the stable code agents branch on (INVALID_INPUT unless given).
+   */
+  | { tool: RegExp; code?: ErrorCode }
   /** A JSON-RPC error from the SDK before any tool runs. */
   | { rpc: number };
 
@@ -70,14 +74,14 @@ const cases: Case[] = [
   c("get_secret: ttl NaN (JSON null)", SG({ name: "a", purpose: "p", ttl_seconds: Number.NaN }), { tool: /ttl_seconds/ }),
   c("get_secret: ttl true", SG({ name: "a", purpose: "p", ttl_seconds: true }), { tool: /ttl_seconds/ }),
   c("get_secret: ttl []", SG({ name: "a", purpose: "p", ttl_seconds: [] }), { tool: /ttl_seconds/ }),
-  c("get_secret: unknown name", SG({ name: "never-stored", purpose: "p" }), { tool: /No secret named 'never-stored'/ }),
+  c("get_secret: unknown name", SG({ name: "never-stored", purpose: "p" }), { tool: /No secret named 'never-stored'/, code: "NOT_FOUND" }),
   // resolve_secret
   c("resolve_secret: no arguments", RS({}), { tool: /reference_id/ }),
   c("resolve_secret: reference_id is a number", RS({ reference_id: 7 }), { tool: /reference_id/ }),
   c("resolve_secret: reference_id is an object", RS({ reference_id: { id: "ref_x" } }), { tool: /reference_id/ }),
   c("resolve_secret: empty reference_id", RS({ reference_id: "" }), { tool: /reference_id/ }),
   c("resolve_secret: 1 MB reference_id", RS({ reference_id: MB }), { tool: /reference_id/ }),
-  c("resolve_secret: unknown reference", RS({ reference_id: "ref_nope" }), { tool: /Unknown secret reference/ }),
+  c("resolve_secret: unknown reference", RS({ reference_id: "ref_nope" }), { tool: /Unknown secret reference/, code: "REFERENCE_NOT_FOUND" }),
   // store_secret
   c("store_secret: no arguments", SS({}), { tool: INVALID }),
   c("store_secret: missing value", SS({ name: "a" }), { tool: /value/ }),
@@ -123,34 +127,34 @@ const cases: Case[] = [
   c("mint_token: ttl 0", MT({ provider: "github", scopes: [], ttl_seconds: 0 }), { tool: /ttl_seconds/ }),
   c("mint_token: ttl -5", MT({ provider: "aws", scopes: [], ttl_seconds: -5 }), { tool: /ttl_seconds/ }),
   c("mint_token: ttl 1.5", MT({ provider: "gcp", scopes: [], ttl_seconds: 1.5 }), { tool: /ttl_seconds/ }),
-  c("mint_token: ttl 1e12", MT({ provider: "oauth2", scopes: [], ttl_seconds: 1e12 }), { tool: /maximum of 86400/ }),
+  c("mint_token: ttl 1e12", MT({ provider: "oauth2", scopes: [], ttl_seconds: 1e12 }), { tool: /maximum of 86400/, code: "TTL_OUT_OF_RANGE" }),
   c("mint_token: ttl 1e300", MT({ provider: "azure", scopes: [], ttl_seconds: 1e300 }), { tool: /ttl_seconds/ }),
   c("mint_token: ttl as a string", MT({ provider: "okta", scopes: [], ttl_seconds: "60" }), { tool: /ttl_seconds/ }),
   c("mint_token: ttl NaN (JSON null)", MT({ provider: "custom", scopes: [], ttl_seconds: Number.NaN }), { tool: /ttl_seconds/ }),
-  c("mint_token: github ttl above 8 h", MT({ provider: "github", scopes: [], ttl_seconds: 28_801 }), { tool: /maximum of 28800/ }),
+  c("mint_token: github ttl above 8 h", MT({ provider: "github", scopes: [], ttl_seconds: 28_801 }), { tool: /maximum of 28800/, code: "TTL_OUT_OF_RANGE" }),
   // revoke_token, verify_token, delete_secret
   c("revoke_token: no arguments", RT({}), { tool: /token_id/ }),
   c("revoke_token: empty token_id", RT({ token_id: "" }), { tool: /token_id/ }),
   c("revoke_token: token_id is a number", RT({ token_id: 5 }), { tool: /token_id/ }),
   c("revoke_token: 1 MB token_id", RT({ token_id: MB }), { tool: /token_id/ }),
-  c("revoke_token: not a token id", RT({ token_id: "not-a-token" }), { tool: /Unknown token id/ }),
-  c("revoke_token: malformed JWT", RT({ token_id: "a.b.c" }), { tool: /neither a token id nor a readable JWT/ }),
+  c("revoke_token: not a token id", RT({ token_id: "not-a-token" }), { tool: /Unknown token id/, code: "NOT_FOUND" }),
+  c("revoke_token: malformed JWT", RT({ token_id: "a.b.c" }), { tool: /neither a token id nor a readable JWT/, code: "TOKEN_INVALID" }),
   c("verify_token: no arguments", VT({}), { tool: /token/ }),
   c("verify_token: token is a number", VT({ token: 1 }), { tool: /token/ }),
   c("verify_token: 1 MB token", VT({ token: MB }), { tool: /token/ }),
   c("delete_secret: no arguments", DS({}), { tool: /name/ }),
   c("delete_secret: empty name", DS({ name: "" }), { tool: /name/ }),
   c("delete_secret: 1 MB name", DS({ name: MB }), { tool: /name/ }),
-  c("delete_secret: unknown name", DS({ name: "never-stored" }), { tool: /No secret named/ }),
+  c("delete_secret: unknown name", DS({ name: "never-stored" }), { tool: /No secret named/, code: "NOT_FOUND" }),
   c("delete_secret: the signing key", DS({ name: "mcb-internal:jwt-es256-key" }), { tool: /reserved/ }),
-  // unknown tools: the SDK's own message, wrapped in the seed's JSON error shape by server.ts
-  c("unknown tool", { tool: "no_such_tool", args: {} }, { tool: /Tool no_such_tool not found/ }),
-  c("tool name in another case", { tool: "GET_SECRET", args: {} }, { tool: /not found/ }),
-  c("empty tool name", { tool: "", args: {} }, { tool: /not found/ }),
-  c("1 MB tool name", { tool: MB, args: {} }, { tool: /not found/ }),
-  // Object.prototype names: the SDK looks tools up in a plain object and says "disabled".
-  c("tool named __proto__", { tool: "__proto__", args: {} }, { tool: /Tool __proto__ (not found|disabled)/ }),
-  c("tool named constructor", { tool: "constructor", args: {} }, { tool: /Tool constructor (not found|disabled)/ }),
+  // unknown tools: the SDK's wording, in the seed's JSON error shape with UNKNOWN_TOOL (server.ts)
+  c("unknown tool", { tool: "no_such_tool", args: {} }, { tool: /Tool no_such_tool not found/, code: "UNKNOWN_TOOL" }),
+  c("tool name in another case", { tool: "GET_SECRET", args: {} }, { tool: /not found/, code: "UNKNOWN_TOOL" }),
+  c("empty tool name", { tool: "", args: {} }, { tool: /not found/, code: "UNKNOWN_TOOL" }),
+  c("1 MB tool name", { tool: MB, args: {} }, { tool: /not found/, code: "UNKNOWN_TOOL" }),
+  // Object.prototype names are not tools (the SDK's McpServer looked tools up in a plain object).
+  c("tool named __proto__", { tool: "__proto__", args: {} }, { tool: /Tool __proto__ not found/, code: "UNKNOWN_TOOL" }),
+  c("tool named constructor", { tool: "constructor", args: {} }, { tool: /Tool constructor not found/, code: "UNKNOWN_TOOL" }),
   // Malformed tools/call params are not a tool's error but the request's: a JSON-RPC
   // error, -32602 Invalid params (JSON-RPC 2.0 §5.1).
   c("arguments: null", { tool: "store_secret", args: null }, { rpc: -32602 }),
@@ -204,10 +208,11 @@ describe("bad-input sweep", () => {
       expect(result!.structuredContent).toBeUndefined();
       expect(result!.content).toHaveLength(1);
       const b = body(result);
-      expect(Object.keys(b).sort()).toEqual(["error", "success"]);
+      expect(Object.keys(b).sort()).toEqual(["code", "error", "success"]);
       expect(b.success).toBe(false);
       expect(typeof b.error).toBe("string");
       expect(b.error).toMatch(k.expect.tool);
+      expect(b.code).toBe(k.expect.code ?? "INVALID_INPUT");
       // A 1 MB input is never echoed back whole.
       expect(b.error.length).toBeLessThan(4096);
     });
@@ -316,6 +321,7 @@ describe("raw JSON-RPC lines", () => {
       const b = JSON.parse(m.result.content[0].text);
       expect(b.success).toBe(false);
       expect(b.error).toMatch(match);
+      expect(b.code).toBe("INVALID_INPUT");
     });
   }
 

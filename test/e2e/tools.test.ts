@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ErrorCode } from "../../src/errors.ts";
 import { ARGV_LEDGER, body, connectBroker, readOr, tempHome, type Connected } from "./harness.ts";
 
 // Secret values in e2e suites are CANARY-<uuid>, so the argv ledger can be grepped for any of them.
@@ -42,12 +43,12 @@ async function ok(name: string, args: Record<string, unknown> = {}): Promise<Rec
   return parsed;
 }
 
-/** An error message, checked against the seed's `{ success: false, error }` JSON text with isError. */
-async function fail(name: string, args: Record<string, unknown> = {}): Promise<string> {
+/** An error message, checked against the seed's `{ success: false, error, code }` JSON text with isError (and `code`). */
+async function fail(name: string, args: Record<string, unknown>, code: ErrorCode): Promise<string> {
   const r = await call(name, args);
   expect(r.isError).toBe(true);
   const parsed = body(r);
-  expect(parsed).toEqual({ success: false, error: expect.any(String) });
+  expect(parsed).toEqual({ success: false, error: expect.any(String), code });
   expect(parsed.error.length).toBeGreaterThan(10);
   return parsed.error;
 }
@@ -154,13 +155,13 @@ describe("references", () => {
     await ok("store_secret", { name: "once", value: canary() });
     const ref = (await ok("get_secret", { name: "once", purpose: "p" })).reference.id;
     await ok("resolve_secret", { reference_id: ref });
-    const err = await fail("resolve_secret", { reference_id: ref });
+    const err = await fail("resolve_secret", { reference_id: ref }, "REFERENCE_NOT_FOUND");
     expect(err).toMatch(/single-use|already used/i);
     expect(err).toContain("get_secret");
   });
 
   it("refuses an unknown reference", async () => {
-    expect(await fail("resolve_secret", { reference_id: `ref_${randomUUID()}` })).toMatch(/unknown secret reference/i);
+    expect(await fail("resolve_secret", { reference_id: `ref_${randomUUID()}` }, "REFERENCE_NOT_FOUND")).toMatch(/unknown secret reference/i);
   });
 
   it("refuses a reference after its TTL (ttl_seconds: 1)", async () => {
@@ -169,13 +170,13 @@ describe("references", () => {
     expect(ref.expiresIn).toBe(1);
     // Wait until the broker's own expiresAt has passed (same machine clock), plus a margin.
     while (Date.now() < ref.expiresAt + 100) await Bun.sleep(ref.expiresAt + 100 - Date.now());
-    const err = await fail("resolve_secret", { reference_id: ref.id });
+    const err = await fail("resolve_secret", { reference_id: ref.id }, "REFERENCE_EXPIRED");
     expect(err).toMatch(/expired/i);
     expect(err).toContain("'expiring'");
   });
 
   it("refuses get_secret for a missing name, saying how to fix it", async () => {
-    const err = await fail("get_secret", { name: "never-stored", purpose: "p" });
+    const err = await fail("get_secret", { name: "never-stored", purpose: "p" }, "NOT_FOUND");
     expect(err).toContain("No secret named 'never-stored'");
     expect(err).toMatch(/list_secrets|secret set/);
   });
@@ -225,9 +226,9 @@ describe("list_secrets, delete_secret and get_broker_stats", () => {
     await ok("store_secret", { name: "doomed", value: canary() });
     const ref = (await ok("get_secret", { name: "doomed", purpose: "p" })).reference.id;
     expect((await ok("delete_secret", { name: "doomed" })).message).toContain("doomed");
-    await fail("resolve_secret", { reference_id: ref });
-    expect(await fail("get_secret", { name: "doomed", purpose: "p" })).toContain("No secret named 'doomed'");
-    expect(await fail("delete_secret", { name: "doomed" })).toContain("No secret named 'doomed'");
+    await fail("resolve_secret", { reference_id: ref }, "REFERENCE_NOT_FOUND");
+    expect(await fail("get_secret", { name: "doomed", purpose: "p" }, "NOT_FOUND")).toContain("No secret named 'doomed'");
+    expect(await fail("delete_secret", { name: "doomed" }, "NOT_FOUND")).toContain("No secret named 'doomed'");
   });
 });
 
@@ -256,7 +257,7 @@ describe("minted tokens", () => {
   });
 
   it("refuses a TTL above the provider's maximum, naming it", async () => {
-    const err = await fail("mint_token", { provider: "github", scopes: [], ttl_seconds: 8 * 3600 + 1 });
+    const err = await fail("mint_token", { provider: "github", scopes: [], ttl_seconds: 8 * 3600 + 1 }, "TTL_OUT_OF_RANGE");
     expect(err).toContain("28800");
   });
 

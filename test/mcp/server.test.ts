@@ -11,6 +11,7 @@ import { Broker } from "../../src/core/broker.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { MemoryRevocationList } from "../../src/core/revocations.ts";
 import { MINT_PROVIDERS, MINT_TTL } from "../../src/core/ttl.ts";
+import type { ErrorCode as BrokerErrorCode } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
 import { defineTool } from "../../src/mcp/tool.ts";
@@ -78,13 +79,16 @@ function ok(r: ToolResult): Record<string, any> {
   return parsed;
 }
 
-/** The error message of a failed call, checking the seed's `{ success: false, error }` shape. */
-function fail(r: ToolResult): string {
+/** The error message of a failed call, checking the seed's `{ success: false, error, code }` shape (and `code` when given). */
+function fail(r: ToolResult, code?: BrokerErrorCode): string {
   expect(r.isError).toBe(true);
   const parsed = JSON.parse(r.content[0]!.text);
+  expect(Object.keys(parsed).sort()).toEqual(["code", "error", "success"]);
   expect(parsed.success).toBe(false);
   expect(typeof parsed.error).toBe("string");
   expect(parsed.error.length).toBeGreaterThan(0);
+  expect(parsed.code).toMatch(/^[A-Z_]+$/);
+  if (code) expect(parsed.code).toBe(code);
   return parsed.error as string;
 }
 
@@ -130,7 +134,7 @@ describe("MCP server (in-process)", () => {
     ok(await s.call("store_secret", { name: "k", value: "v1" }));
     const ref = ok(await s.call("get_secret", { name: "k", purpose: "p" })).reference.id;
     ok(await s.call("resolve_secret", { reference_id: ref }));
-    const err = fail(await s.call("resolve_secret", { reference_id: ref }));
+    const err = fail(await s.call("resolve_secret", { reference_id: ref }), "REFERENCE_NOT_FOUND");
     expect(err).toMatch(/single-use|already used/i);
     expect(err).toContain("get_secret");
   });
@@ -152,7 +156,7 @@ describe("MCP server (in-process)", () => {
     s.clock.advance(59_999);
     expect(ok(await s.call("resolve_secret", { reference_id: early.id })).value).toBe("v1");
     s.clock.advance(1);
-    const err = fail(await s.call("resolve_secret", { reference_id: late.id }));
+    const err = fail(await s.call("resolve_secret", { reference_id: late.id }), "REFERENCE_EXPIRED");
     expect(err).toMatch(/expired/i);
     expect(err).toContain("'k'");
     // An expired reference is consumed too: a retry is "unknown", not a second expiry check.
@@ -177,7 +181,7 @@ describe("MCP server (in-process)", () => {
     expect(ok(await s.call("get_secret", { name: "k", purpose: "p", ttl_seconds: 1 })).reference.expiresIn).toBe(1);
     expect(ok(await s.call("get_secret", { name: "k", purpose: "p", ttl_seconds: 86_400 })).reference.expiresIn).toBe(86_400);
     for (const ttl of [0, -1, 86_401, 1.5]) {
-      expect(fail(await s.call("get_secret", { name: "k", purpose: "p", ttl_seconds: ttl }))).toContain("ttl_seconds");
+      expect(fail(await s.call("get_secret", { name: "k", purpose: "p", ttl_seconds: ttl }), "INVALID_INPUT")).toContain("ttl_seconds");
     }
   });
 
@@ -187,8 +191,8 @@ describe("MCP server (in-process)", () => {
     const ref = ok(await s.call("get_secret", { name: "k", purpose: "p" })).reference.id;
     ok(await s.call("delete_secret", { name: "k" }));
     fail(await s.call("resolve_secret", { reference_id: ref }));
-    expect(fail(await s.call("get_secret", { name: "k", purpose: "p" }))).toContain("No secret named 'k'");
-    expect(fail(await s.call("delete_secret", { name: "k" }))).toContain("No secret named 'k'");
+    expect(fail(await s.call("get_secret", { name: "k", purpose: "p" }), "NOT_FOUND")).toContain("No secret named 'k'");
+    expect(fail(await s.call("delete_secret", { name: "k" }), "NOT_FOUND")).toContain("No secret named 'k'");
   });
 
   it("lists names and tags but never values, and hides the broker's own entries", async () => {
@@ -342,7 +346,7 @@ describe("MCP server (in-process)", () => {
 
     it("refuses with a clear message when the client does not support elicitation", async () => {
       const s = await setup();
-      const err = fail(await s.call("resolve_secret", { reference_id: await confirmSecret(s) }));
+      const err = fail(await s.call("resolve_secret", { reference_id: await confirmSecret(s) }), "CONSENT_UNAVAILABLE");
       expect(err).toContain("does not support MCP form elicitation");
       expect(s.audit.entries.at(-1)).toMatchObject({ consent: "unsupported", error: "CONSENT_UNAVAILABLE" });
     });
@@ -388,20 +392,20 @@ describe("MCP server (in-process)", () => {
     ]);
   });
 
-  it("returns SDK validation failures in the seed's JSON error shape, without structuredContent", async () => {
+  it("returns validation failures and unknown tools in the seed's JSON error shape with their codes, without structuredContent", async () => {
     const s = await setup();
     const r = await s.call("store_secret", { name: 42, value: "v" });
-    const err = fail(r);
+    const err = fail(r, "INVALID_INPUT");
     expect(err).toContain("name");
     expect(r.structuredContent).toBeUndefined();
-    expect(fail(await s.call("no_such_tool"))).toContain("no_such_tool");
+    expect(fail(await s.call("no_such_tool"), "UNKNOWN_TOOL")).toContain("no_such_tool");
   });
 
   it("caps SDK error messages that echo a huge input (tool name, zod path)", async () => {
     const s = await setup();
     const MB = "k".repeat(1024 * 1024);
-    const unknownTool = fail(await s.call(MB));
-    const bigTagKey = fail(await s.call("store_secret", { name: "a", value: "v", tags: { [MB]: "v" } }));
+    const unknownTool = fail(await s.call(MB), "UNKNOWN_TOOL");
+    const bigTagKey = fail(await s.call("store_secret", { name: "a", value: "v", tags: { [MB]: "v" } }), "INVALID_INPUT");
     for (const err of [unknownTool, bigTagKey]) {
       expect(err.length).toBeLessThan(2048);
       expect(err).toContain("truncated");
@@ -431,7 +435,7 @@ describe("MCP server (in-process)", () => {
     ok(await s.call("store_secret", { name: "k", value }));
     const ref = ok(await s.call("get_secret", { name: "k", purpose: "p" })).reference.id;
     broken = true;
-    const err = fail(await s.call("resolve_secret", { reference_id: ref }));
+    const err = fail(await s.call("resolve_secret", { reference_id: ref }), "INTERNAL");
     expect(err).toMatch(/internal error/i);
     expect(err).not.toContain(value);
     expect(err).not.toContain("disk exploded");
@@ -440,6 +444,23 @@ describe("MCP server (in-process)", () => {
     expect(s.audit.entries.at(-1)).toMatchObject({ event: "resolve", outcome: "error", error: "INTERNAL" });
     broken = false;
     expect(ok(await s.call("get_broker_stats")).stats.storedSecrets).toBe(1);
+  });
+
+  it("gives a file-system failure the code IO_ERROR, with the file and the fix", async () => {
+    const inner = new MemoryStore();
+    const store: Store = {
+      backend: "memory",
+      description: "unreadable",
+      get: async () => {
+        throw Object.assign(new Error("EACCES: permission denied, open '/data/secrets.jsonl'"), { code: "EACCES", syscall: "open", path: "/data/secrets.jsonl" });
+      },
+      set: (n, r) => inner.set(n, r),
+      delete: (n) => inner.delete(n),
+      list: () => inner.list(),
+      close: () => inner.close(),
+    };
+    const s = await setup({ store });
+    expect(fail(await s.call("get_secret", { name: "k", purpose: "p" }), "IO_ERROR")).toContain("Cannot open /data/secrets.jsonl: EACCES");
   });
 
   it("idle() waits for a tool call in flight until its response is sent", async () => {
