@@ -3,7 +3,8 @@
 // locked), and whether the data dir and its files are private to the user.
 import { lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { openStore, parseStoreChoice, platformKeychain, probeKeychain } from "./deps.ts";
+import type { Config } from "./config.ts";
+import { openStore, parseStoreChoice, platformKeychain, probeKeychain, storeSettings } from "./store/select.ts";
 import { describeError, isBrokerError } from "./errors.ts";
 import { dataFiles } from "./paths.ts";
 import { TORN_KEEP, tornFiles } from "./files/torn-files.ts";
@@ -26,7 +27,8 @@ export interface Diagnosis {
 
 export interface DiagnoseOptions {
   storeFlag?: string;
-  env: Record<string, string | undefined>;
+  /** MCB_STORE, MCB_STORE_KEY, MCB_KEYCHAIN_SERVICE and the keychain helpers' environment. */
+  config: Pick<Config, "store" | "inherited">;
   platform: string;
   dataDir: string;
   /** The keychain to probe instead of the platform's (tests); null = none. */
@@ -38,19 +40,19 @@ export interface DiagnoseOptions {
 /** Runs every check; never throws for a failed check (it becomes a "fail" finding). */
 export async function diagnose(opts: DiagnoseOptions): Promise<Diagnosis> {
   const findings: Finding[] = [];
-  const choice = parseStoreChoice(opts.storeFlag ?? opts.env.MCB_STORE);
-  const items = opts.keychain !== undefined ? opts.keychain : await platformKeychain(opts.platform, opts.env);
+  const choice = parseStoreChoice(opts.storeFlag ?? opts.config.store.choice);
+  const items = opts.keychain !== undefined ? opts.keychain : await platformKeychain(opts.platform, opts.config.inherited);
   const keychain = await probeKeychain(items, opts.platform, true);
   const store: Diagnosis["store"] = { choice };
   // Before opening a store, which would create the data dir.
   const dataDirFindings = checkDataDir(opts.dataDir, opts.platform, opts.uid);
 
   try {
-    const s = await openStore(choice, opts.dataDir, opts.env, { platform: opts.platform, keychain: items });
+    const s = await openStore(choice, opts.dataDir, storeSettings(opts.config), { platform: opts.platform, keychain: items });
     Object.assign(store, { backend: s.store.backend, description: s.store.description, reason: s.reason });
     const message = `${s.store.description} — ${s.reason}`;
     findings.push(s.warning ? { level: "warn", check: "store", message, fix: "make the OS keychain answer (see below), or set MCB_STORE=file to use the file store on purpose" } : { level: "ok", check: "store", message });
-    // The rest of the fallback warning, which other commands say only once (src/deps.ts storeWarningIsNew).
+    // The rest of the fallback warning, which other commands say only once (src/store/select.ts storeWarningIsNew).
     if (s.stranded) findings.push({ level: "warn", check: "store", message: `${s.stranded} secret(s) stored in the OS keychain earlier are out of reach until it answers`, fix: "make the OS keychain answer (see below)" });
     try {
       findings.push(await readEveryRecord(s.store, opts.dataDir));
@@ -117,7 +119,7 @@ async function strandedFileSecrets(opts: DiagnoseOptions): Promise<Finding[]> {
     return [];
   }
   try {
-    const file = (await openStore("file", opts.dataDir, opts.env)).store;
+    const file = (await openStore("file", opts.dataDir, storeSettings(opts.config))).store;
     const n = (await file.list()).length;
     return n === 0 ? [] : [{ level: "warn", check: "file store", message: `${n} record(s) are still in ${join(opts.dataDir, dataFiles.secrets)} and not used by this backend`, fix: "mcp-credentials-broker secret migrate --from file --to keychain" }];
   } catch (e) {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from "bun:test";
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openStore, storeWarningIsNew } from "../src/deps.ts";
+import { loadConfig } from "../src/config.ts";
+import { openStore, storeWarningIsNew } from "../src/store/select.ts";
 import { checkDataDir, diagnose } from "../src/diagnostics.ts";
 import { FileStore } from "../src/store/file.ts";
 import { keepTornBytes } from "../src/files/torn-files.ts";
@@ -18,7 +19,7 @@ function keychain(probe: MemoryKeychainItems["probeResult"]): MemoryKeychainItem
   k.probeResult = probe;
   return k;
 }
-const base = { env: {}, platform: "linux" };
+const base = { config: loadConfig({}), platform: "linux" };
 
 describe("diagnose", () => {
   it("reports the keychain in use, why, and that it answers", async () => {
@@ -71,7 +72,7 @@ describe("diagnose", () => {
   it("reads every record: a healthy store is ok, naming how many", async () => {
     const dir = tempDir();
     await new FileStore({ dir }).set("a", record("v"));
-    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    const d = await diagnose({ ...base, config: loadConfig({ MCB_STORE: "file" }), dataDir: dir, keychain: null });
     expect(d.findings.find((f) => f.check === "store data")).toEqual({ level: "ok", check: "store data", message: "1 record(s) read and parsed" });
   });
 
@@ -79,7 +80,7 @@ describe("diagnose", () => {
     const dir = tempDir();
     await new FileStore({ dir }).set("a", record("v"));
     writeFileSync(join(dir, "secrets.jsonl"), "this is not a secrets file\n{\"set\":\n");
-    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    const d = await diagnose({ ...base, config: loadConfig({ MCB_STORE: "file" }), dataDir: dir, keychain: null });
     expect(d.findings.find((f) => f.check === "store")?.level).toBe("ok");
     const data = d.findings.find((f) => f.check === "store data");
     // The message is the store's STORE_CORRUPT text (it names the file); the fix is doctor's.
@@ -91,9 +92,9 @@ describe("diagnose", () => {
     const s = new FileStore({ dir, passphrase: "the right passphrase" });
     await s.set("a", record("v"));
     await s.close();
-    const d = await diagnose({ ...base, env: { MCB_STORE: "file", MCB_STORE_KEY: "a wrong passphrase" }, dataDir: dir, keychain: null });
+    const d = await diagnose({ ...base, config: loadConfig({ MCB_STORE: "file", MCB_STORE_KEY: "a wrong passphrase" }), dataDir: dir, keychain: null });
     expect(d.findings.find((f) => f.check === "store data")).toMatchObject({ level: "fail", fix: "set MCB_STORE_KEY to the passphrase the store was written with" });
-    const right = await diagnose({ ...base, env: { MCB_STORE: "file", MCB_STORE_KEY: "the right passphrase" }, dataDir: dir, keychain: null });
+    const right = await diagnose({ ...base, config: loadConfig({ MCB_STORE: "file", MCB_STORE_KEY: "the right passphrase" }), dataDir: dir, keychain: null });
     expect(right.findings.find((f) => f.check === "store data")?.level).toBe("ok");
   });
 
@@ -102,7 +103,7 @@ describe("diagnose", () => {
     const k = keychain({ state: "ready", detail: "ok" });
     const first = await diagnose({ ...base, dataDir: dir, keychain: k });
     expect(first.findings.find((f) => f.check === "store data")?.level).toBe("ok");
-    const { openStore } = await import("../src/deps.ts");
+    const { openStore } = await import("../src/store/select.ts");
     const opened = await openStore("keychain", dir, {}, { platform: "linux", keychain: k });
     await opened.store.set("gh", record("v"));
     await opened.store.close();
@@ -164,7 +165,7 @@ describe("doctor: data dir safety and torn writes", () => {
     const store = new FileStore({ dir });
     await store.set("a", record("value-a"));
     keepTornBytes(join(dir, "secrets.jsonl"), [Buffer.from('{"set":"x","record":{"value":"half')]);
-    const d = await diagnose({ ...base, env: { MCB_STORE: "file" }, dataDir: dir, keychain: null });
+    const d = await diagnose({ ...base, config: loadConfig({ MCB_STORE: "file" }), dataDir: dir, keychain: null });
     const torn = d.findings.filter((x) => x.check === "torn writes");
     expect(torn).toEqual([
       {

@@ -4,7 +4,8 @@
 // a runtime factory. dispatch.ts builds the real ones from the process; the in-process tests
 // in test/cli/ build fake ones (buffers, a fake stdin, a runtime over a temp data dir).
 import { defineCommand, type ArgsDef, type CommandDef, type CommandMeta, type ParsedArgs, type SubCommandsDef } from "citty";
-import type { Runtime } from "../deps.ts";
+import type { Config } from "../config.ts";
+import type { Runtime } from "../runtime.ts";
 import type { InstallDeps } from "../mcp-clients/install.ts";
 import { terminalLines } from "./terminal-text.ts";
 
@@ -36,8 +37,8 @@ export interface CliDeps {
   io: Io;
   /** The broker's runtime: the real one from deps.ts, or a test's over a temp MCB_HOME. */
   openRuntime: RuntimeFactory;
-  /** The environment the CLI reads (data dir, MCB_STORE, provider and remote variables). */
-  env: Record<string, string | undefined>;
+  /** The configuration (src/config.ts): the process's, or a test's over a temp MCB_HOME. */
+  config: Config;
   /** What `install`, `uninstall` and `doctor` need from the machine. */
   installDeps: () => Promise<InstallDeps>;
 }

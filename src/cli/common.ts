@@ -1,5 +1,5 @@
 // Pieces every CLI command shares: the --store/--json flags, opening the runtime, output.
-import { openRuntime, type Runtime } from "../deps.ts";
+import { openRuntime, type Runtime } from "../runtime.ts";
 import { terminalLines } from "./terminal-text.ts";
 
 export const storeArg = {

@@ -34,10 +34,10 @@ export const connectCommand = defineCommand({
     const port = optionalPort(args.port, "--port");
     const mode: LoginMode = args.device ? "device" : "auto";
     await withRuntime(args.store, async (rt) => {
-      const [{ remoteConfig }, { RemoteSession }, { runConnect }, { loginDefaults }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts"), import("../deps.ts")]);
-      const cfg = remoteConfig(args.url, withRemoteClientFlags(rt.env, args));
+      const [{ remoteConfig }, { RemoteSession }, { runConnect }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts")]);
+      const cfg = remoteConfig(args.url, withRemoteClientFlags(rt.config.remoteVars, args));
       const session = new RemoteSession(cfg, await rt.remoteDeps());
-      const defaults = loginDefaults(rt.env, rt.log);
+      const defaults = rt.config.login;
       const login = async (scopes?: string[]): Promise<string | null> => {
         process.stderr.write(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…\n`);
         const rec = await session.login(terminalUi(mode, quietSpinner), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) });

@@ -2,6 +2,7 @@
 // examples, unknown flags refused. The process's streams and the real runtime factory are built
 // here (processCliDeps) and handed to the command (command.ts); tests hand in their own.
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { config as processConfig } from "../config.ts";
 import { BrokerError, describeError } from "../errors.ts";
 import type { CliCommand, CliDeps, Io } from "./command.ts";
 import { terminalLines } from "./terminal-text.ts";
@@ -98,7 +99,6 @@ function plainText(s: string, color: boolean): string {
 
 /** The process's streams, as commands see them. */
 export function processIo(): Io {
-  const noColor = process.env.NO_COLOR !== undefined;
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -106,7 +106,7 @@ export function processIo(): Io {
     stdinIsTTY: process.stdin.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    color: !noColor && process.stdout.isTTY === true,
+    color: !processConfig().noColor && process.stdout.isTTY === true,
   };
 }
 
@@ -114,9 +114,9 @@ export function processIo(): Io {
 export function processCliDeps(): CliDeps {
   return {
     io: processIo(),
-    openRuntime: async (opts) => (await import("../deps.ts")).openRuntime(opts),
-    env: process.env,
-    installDeps: async () => (await import("../deps.ts")).installDeps(),
+    openRuntime: async (opts) => (await import("../runtime.ts")).openRuntime(opts),
+    config: processConfig(),
+    installDeps: async () => (await import("../runtime.ts")).installDeps(),
   };
 }
 

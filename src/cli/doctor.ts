@@ -7,9 +7,9 @@ import { existsSync, realpathSync } from "node:fs";
 import { buildInfo, formatVersion } from "../build-info.ts";
 import { type ClientStatus, inspectClients } from "../mcp-clients/install.ts";
 import { resolveCommandPath } from "../mcp-clients/stable-path.ts";
-import { approvalTimeoutMs, hostContext, installDeps } from "../deps.ts";
+import { config } from "../config.ts";
+import { installDeps } from "../runtime.ts";
 import { diagnose, type Finding } from "../diagnostics.ts";
-import { createLogger } from "../log.ts";
 import { jsonArg, out, storeArg } from "./common.ts";
 import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
@@ -81,7 +81,8 @@ function findingsSection(title: string, findings: Finding[], data: unknown): Sec
 }
 
 async function storageSections(storeFlag: string | undefined): Promise<Section[]> {
-  const d = await diagnose({ storeFlag, ...hostContext(), uid: process.getuid?.() });
+  const cfg = config();
+  const d = await diagnose({ storeFlag, config: cfg, platform: cfg.platform, dataDir: cfg.dataDir, uid: process.getuid?.() });
   const dirChecks = ["data dir", "data files"];
   return [
     findingsSection("storage", d.findings.filter((f) => !dirChecks.includes(f.check)), { store: d.store, keychain: d.keychain, findings: d.findings.filter((f) => !dirChecks.includes(f.check)) }),
@@ -96,8 +97,9 @@ async function storageSections(storeFlag: string | undefined): Promise<Section[]
  */
 async function approvalSection(): Promise<Section> {
   const { describeApprovalDrivers } = await import("../approval/os.ts");
-  const { env, platform } = hostContext();
-  const rows = describeApprovalDrivers({ platform, env, timeoutMs: approvalTimeoutMs(env, createLogger({ debug: false })), isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY) });
+  const cfg = config();
+  // The dialogs run in the inherited environment (the desktop session), as when a secret is read.
+  const rows = describeApprovalDrivers({ platform: cfg.platform, env: cfg.inherited, timeoutMs: cfg.approvalTimeoutMs, isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY) });
   const lines = rows.map((r) => `${(r.works ? "works" : "no").padEnd(5)} ${r.driver.padEnd(10)} ${terminalText(r.detail)}${r.works && r.used ? "  ← the OS dialog (--via os, and any when a display is available)" : ""}`);
   return { title: "approval", lines, problems: [], data: rows };
 }

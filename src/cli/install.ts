@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { buildInfo } from "../build-info.ts";
 import { installClient, type InstallOutcome } from "../mcp-clients/install.ts";
 import { resolveCommandPath } from "../mcp-clients/stable-path.ts";
-import { installDeps } from "../deps.ts";
+import { installDeps } from "../runtime.ts";
 import { clientArgs, parseClientChoice } from "./client-args.ts";
 import { out } from "./common.ts";
 import { examples } from "./dispatch.ts";

@@ -14,10 +14,10 @@ export const providerListCommand = defineCommand({
   async run({ args }) {
     const rows = await withRuntime(args.store, async (rt) => {
       const saved = new Map((await rt.broker.savedProviders()).map((p) => [p.provider, p]));
-      const sources = new Map(configuredProviders([...saved.keys()], rt.env).map((c) => [c.provider, c.source]));
+      const sources = new Map(configuredProviders([...saved.keys()], rt.config.oauthVars).map((c) => [c.provider, c.source]));
       return PROVIDER_IDS.map((id) => {
         // The environment's client wins (clientCredentials); else the saved one, whose secret the core never hands out.
-        const fromEnv = clientCredentials(id, rt.env, null);
+        const fromEnv = clientCredentials(id, rt.config.oauthVars, null);
         const s = saved.get(id);
         const creds = fromEnv ? { clientId: fromEnv.clientId, hasSecret: fromEnv.clientSecret !== undefined } : s ? { clientId: s.clientId, hasSecret: s.hasSecret } : null;
         return { provider: id, configured: creds !== null, source: sources.get(id) ?? null, clientId: creds?.clientId ?? null, hasSecret: creds?.hasSecret ?? false };

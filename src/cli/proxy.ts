@@ -4,6 +4,7 @@
 // environment only (argv is visible to every user of the machine).
 import { defineCommand } from "citty";
 import { buildInfo } from "../build-info.ts";
+import { config } from "../config.ts";
 import { optionalPort } from "../net/port.ts";
 import { DEFAULT_PROXY_PORT } from "../remote/proxy-config.ts";
 import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
@@ -80,13 +81,14 @@ const startCommand = defineCommand({
   args: proxyArgs,
   async run({ args }) {
     await withRuntime(args.store, async (rt) => {
-      const env = withFlags(rt.env, args);
+      const env = withFlags(rt.config.remoteVars, args);
       const cfg = await loadConfigs(env);
       const info = await buildInfo();
       const self = info.isCompiled ? [process.execPath] : [process.execPath, Bun.main];
       const { startBackground } = await import("../remote/background.ts");
       const f = await files(rt.dataDir, cfg.proxy.port);
-      const childEnv = { ...process.env, ...env, ...(args.store ? { MCB_STORE: args.store } : {}) };
+      // The broker re-run in the background inherits this environment, with the flags as its variables.
+      const childEnv = { ...rt.config.inherited, ...env, ...(args.store ? { MCB_STORE: args.store } : {}) };
       const started = await startBackground(f, [...self, "proxy"], childEnv, { port: cfg.proxy.port, upstream: cfg.remote.server.href, healthUrl: `http://127.0.0.1:${cfg.proxy.port}/health` });
       process.stderr.write(`Proxy started (pid ${started.pid}) on ${cfg.proxy.publicBaseUrl.href} for ${cfg.remote.server.href}.\nSign in: ${cfg.proxy.publicBaseUrl.href.replace(/\/$/, "")}/oauth/login   Log: ${f.log}\n`);
     });
@@ -95,19 +97,25 @@ const startCommand = defineCommand({
 
 const portArg = { port: { type: "string", description: "Port of the proxy (PORT, default 5177)", valueHint: "port" } } as const;
 
-function portOf(env: Record<string, string | undefined>, flag: string | undefined): number {
-  return optionalPort(flag, "--port") ?? optionalPort(env.PORT, "PORT") ?? DEFAULT_PROXY_PORT;
+function portOf(flag: string | undefined): number {
+  return optionalPort(flag, "--port") ?? optionalPort(config().remoteVars.PORT, "PORT") ?? DEFAULT_PROXY_PORT;
+}
+
+/**
+ * The data dir (checked private) for stop, status and logs: they read the pid and log files
+ * there and open no store, so they never ask the keychain (test/runtime.test.ts).
+ */
+async function dataDir(): Promise<string> {
+  return (await import("../runtime.ts")).privateDataDir(config());
 }
 
 const stopCommand = defineCommand({
   meta: { name: "stop", description: "Stop the background proxy" },
   args: { ...portArg, ...storeArg },
   async run({ args }) {
-    await withRuntime(args.store, async (rt) => {
-      const { stopBackground } = await import("../remote/background.ts");
-      const stopped = await stopBackground(await files(rt.dataDir, portOf(rt.env, args.port)));
-      process.stderr.write(stopped ? "Proxy stopped.\n" : "No proxy is running on that port.\n");
-    });
+    const { stopBackground } = await import("../remote/background.ts");
+    const stopped = await stopBackground(await files(await dataDir(), portOf(args.port)));
+    process.stderr.write(stopped ? "Proxy stopped.\n" : "No proxy is running on that port.\n");
   },
 });
 
@@ -115,25 +123,23 @@ const statusCommand = defineCommand({
   meta: { name: "status", description: "Show whether the background proxy runs, its upstream, endpoints, client id and token expiry (never a token)" },
   args: { ...portArg, ...jsonArg, ...storeArg },
   async run({ args }) {
-    await withRuntime(args.store, async (rt) => {
-      const port = portOf(rt.env, args.port);
-      const { runningProxy } = await import("../remote/background.ts");
-      const running = runningProxy(await files(rt.dataDir, port));
-      const oauth = running
-        ? await fetch(`http://127.0.0.1:${port}/oauth/status`, { signal: AbortSignal.timeout(5000) })
-            .then((r) => r.json() as Promise<Record<string, unknown>>)
-            .catch(() => null)
-        : null;
-      const data = { running: running !== null, ...(running ? { pid: running.pid, port, upstream: running.upstream, startedAt: running.startedAt } : {}), ...(oauth ? { oauth } : {}) };
-      if (args.json) return out(JSON.stringify(data, null, 2));
-      if (!running) return out(`No proxy is running on port ${port}.`);
-      out(`Proxy running (pid ${running.pid}) on port ${port} for ${running.upstream}`);
-      if (oauth) {
-        out(`signed in:   ${oauth.loggedIn ? "yes" : `no — open ${oauth.loginUrl}`}`);
-        for (const k of ["issuer", "authorizationEndpoint", "tokenEndpoint", "clientId", "scope"] as const) if (oauth[k]) out(`${k.padEnd(12)} ${oauth[k]}`);
-        if (typeof oauth.expiresAt === "number") out(`token expiry ${new Date(oauth.expiresAt).toISOString()} (${oauth.refreshable ? "refreshed automatically" : "no refresh token"})`);
-      }
-    });
+    const port = portOf(args.port);
+    const { runningProxy } = await import("../remote/background.ts");
+    const running = runningProxy(await files(await dataDir(), port));
+    const oauth = running
+      ? await fetch(`http://127.0.0.1:${port}/oauth/status`, { signal: AbortSignal.timeout(5000) })
+          .then((r) => r.json() as Promise<Record<string, unknown>>)
+          .catch(() => null)
+      : null;
+    const data = { running: running !== null, ...(running ? { pid: running.pid, port, upstream: running.upstream, startedAt: running.startedAt } : {}), ...(oauth ? { oauth } : {}) };
+    if (args.json) return out(JSON.stringify(data, null, 2));
+    if (!running) return out(`No proxy is running on port ${port}.`);
+    out(`Proxy running (pid ${running.pid}) on port ${port} for ${running.upstream}`);
+    if (oauth) {
+      out(`signed in:   ${oauth.loggedIn ? "yes" : `no — open ${oauth.loginUrl}`}`);
+      for (const k of ["issuer", "authorizationEndpoint", "tokenEndpoint", "clientId", "scope"] as const) if (oauth[k]) out(`${k.padEnd(12)} ${oauth[k]}`);
+      if (typeof oauth.expiresAt === "number") out(`token expiry ${new Date(oauth.expiresAt).toISOString()} (${oauth.refreshable ? "refreshed automatically" : "no refresh token"})`);
+    }
   },
 });
 
@@ -141,11 +147,9 @@ const logsCommand = defineCommand({
   meta: { name: "logs", description: "Print the end of the background proxy's log" },
   args: { ...portArg, lines: { type: "string", description: "How many lines (default 100)", valueHint: "n" }, ...storeArg },
   async run({ args }) {
-    await withRuntime(args.store, async (rt) => {
-      const { tailLog } = await import("../remote/background.ts");
-      const text = tailLog(await files(rt.dataDir, portOf(rt.env, args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
-      if (text) out(text);
-    });
+    const { tailLog } = await import("../remote/background.ts");
+    const text = tailLog(await files(await dataDir(), portOf(args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
+    if (text) out(text);
   },
 });
 
@@ -159,12 +163,12 @@ export const proxyCommand = defineCommand({
     // citty runs this after a sub-command too.
     if (SUBCOMMANDS.includes(rawArgs.find((a) => !a.startsWith("-")) ?? "")) return;
     await withRuntime(args.store, async (rt) => {
-      const env = withFlags(rt.env, args);
+      const env = withFlags(rt.config.remoteVars, args);
       const cfg = await loadConfigs(env);
-      const [{ RemoteSession }, { startProxy }, { loginDefaults }] = await Promise.all([import("../remote/session.ts"), import("../remote/proxy.ts"), import("../deps.ts")]);
+      const [{ RemoteSession }, { startProxy }] = await Promise.all([import("../remote/session.ts"), import("../remote/proxy.ts")]);
       if (cfg.proxy.warning) rt.log.warn(cfg.proxy.warning);
       const session = new RemoteSession(cfg.remote, await rt.remoteDeps());
-      const proxy = await startProxy({ config: cfg.proxy, session, fetch: (input, init) => fetch(input, init), log: rt.log, loginTimeoutMs: loginDefaults(env, rt.log).timeoutMs });
+      const proxy = await startProxy({ config: cfg.proxy, session, fetch: (input, init) => fetch(input, init), log: rt.log, loginTimeoutMs: rt.config.login.timeoutMs });
       const base = cfg.proxy.publicBaseUrl.href.replace(/\/$/, "");
       const signedIn = (await session.accessToken().catch(() => null)) !== null;
       process.stderr.write(`Proxy for ${cfg.remote.server.href} listening on ${proxy.url} (MCP endpoint: ${base}/mcp).\n${signedIn ? "Signed in." : `Not signed in yet: open ${base}/oauth/login in a browser.`}\n`);

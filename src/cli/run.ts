@@ -46,7 +46,7 @@ export const runCommand = defineCommand({
     const command = dashDash < 0 ? [] : rawArgs.slice(dashDash + 1);
     if (command.length === 0) throw new UsageError("Give the command after --, e.g. run --env TOKEN=secret:github-token -- github-mcp-server stdio");
     const bindings = [...readEnvFiles(repeatedFlag(rawArgs, "env-file")), ...repeatedFlag(rawArgs, "env").map(parseEnvFlag)];
-    const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, process.env, basename(command[0]!)));
+    const injection = await withRuntime(args.store, (rt) => resolveInjection(rt.broker, bindings, rt.config.inherited, basename(command[0]!)));
     if (injection.withheld.length) {
       // Names only: the values never leave the broker.
       process.stderr.write(`mcp-credentials-broker: not passing the broker's own credential variable${injection.withheld.length > 1 ? "s" : ""} ${injection.withheld.map(terminalText).join(", ")} to the command; add --env NAME to hand one on.\n`);

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { formatDuration } from "../core/approval.ts";
 import { bootId, FileApprovalLedger } from "../approval/ledger.ts";
-import { hostContext } from "../deps.ts";
+import { config } from "../config.ts";
 import { jsonArg, out } from "./common.ts";
 import { examples } from "./dispatch.ts";
 import { terminalText } from "./terminal-text.ts";
@@ -25,7 +25,7 @@ export const secretApprovalsCommand = defineCommand({
     ...jsonArg,
   },
   async run({ args }) {
-    const { dataDir } = hostContext();
+    const { dataDir } = config();
     const ledger = new FileApprovalLedger({ dataDir, pid: process.pid, boot: bootId(process.platform), now: () => Date.now() });
     if (args.clear) {
       const n = ledger.clear(args.name);

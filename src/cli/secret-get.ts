@@ -1,6 +1,5 @@
 // `secret get <name>`: prints a secret's value, for humans and `$(…)` in shells.
 import { terminalApprover } from "../approval/terminal.ts";
-import { approvalTimeoutMs } from "../deps.ts";
 import { command } from "./command.ts";
 import { storeArg } from "./common.ts";
 
@@ -14,7 +13,7 @@ export const secretGetCommand = command({
   args: { name: { type: "positional", required: true, description: "Secret name" }, ...storeArg },
   async run({ args, io, withRuntime }) {
     const value = await withRuntime(args.store, (rt) =>
-      rt.broker.readSecret(args.name, { client: "cli", confirm: terminalApprover(approvalTimeoutMs(rt.env, rt.log), { stdin: io.stdin, stderr: io.stderr }) }),
+      rt.broker.readSecret(args.name, { client: "cli", confirm: terminalApprover(rt.config.approvalTimeoutMs, { stdin: io.stdin, stderr: io.stderr }) }),
     );
     // The value goes out as it is: escaping it would change it.
     io.stdout.write(io.stdoutIsTTY ? `${value}\n` : value);

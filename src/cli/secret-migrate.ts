@@ -1,7 +1,8 @@
 // `secret migrate --from file --to keychain`: moves every secret (and the broker's own keys)
 // between backends, verifying each before the source copy is deleted.
 import { defineCommand } from "citty";
-import { hostContext, openStore, type StoreChoice } from "../deps.ts";
+import { config } from "../config.ts";
+import { openStore, storeSettings, type StoreChoice } from "../store/select.ts";
 import { BrokerError } from "../errors.ts";
 import { migrateStore } from "../store/migrate.ts";
 import { jsonArg, out } from "./common.ts";
@@ -35,11 +36,13 @@ export const secretMigrateCommand = defineCommand({
     const from = backendArg(args.from, "from");
     const to = backendArg(args.to, "to");
     if (from === to) throw new BrokerError("INVALID_INPUT", "--from and --to name the same backend: nothing to migrate.");
-    const { env, dataDir } = hostContext();
-    const source = (await openStore(from, dataDir, env)).store;
-    const target = (await openStore(to, dataDir, env)).store;
+    const cfg = config();
+    const dataDir = cfg.dataDir;
+    const settings = storeSettings(cfg);
+    const source = (await openStore(from, dataDir, settings)).store;
+    const target = (await openStore(to, dataDir, settings)).store;
     try {
-      const report = await migrateStore(source, target, async () => (await openStore(to, dataDir, env)).store, { keep: Boolean(args.keep), overwrite: Boolean(args.overwrite) });
+      const report = await migrateStore(source, target, async () => (await openStore(to, dataDir, settings)).store, { keep: Boolean(args.keep), overwrite: Boolean(args.overwrite) });
       if (args.json) return out(JSON.stringify({ from, to, ...report }, null, 2));
       const what = `${report.secrets.length} secret(s)${report.internal ? ` and ${report.internal} internal item(s) (the broker's signing and audit keys)` : ""}`;
       out(`${report.removedFromSource ? "Moved" : "Copied"} ${what} from ${from} to ${to}.`);

@@ -1,6 +1,6 @@
 // `serve`: the stdio MCP broker (also what runs with no arguments).
 import { defineCommand } from "citty";
-import { brokerVersion, openRuntime } from "../deps.ts";
+import { brokerVersion, openRuntime } from "../runtime.ts";
 import { examples } from "./dispatch.ts";
 import { storeArg } from "./common.ts";
 

@@ -1,6 +1,6 @@
 // `status`: which backend and data dir are in use, how many secrets, how tokens are signed.
 import { defineCommand } from "citty";
-import { brokerVersion, openRuntime, type Runtime } from "../deps.ts";
+import { brokerVersion, openRuntime, type Runtime } from "../runtime.ts";
 import { jsonArg, out, storeArg, when } from "./common.ts";
 import { examples } from "./dispatch.ts";
 import { terminalText as t } from "./terminal-text.ts";
@@ -21,7 +21,7 @@ export const statusCommand = defineCommand({
         dataDir: rt.dataDir,
         store: { ...core.store, reason: rt.storeReason, ...(rt.storeWarning ? { warning: rt.storeWarning } : {}) },
         secrets: core.secrets,
-        providers: configuredProviders(core.savedProviders, rt.env),
+        providers: configuredProviders(core.savedProviders, rt.config.oauthVars),
         // Remote MCP logins (proxy, connect): the server and expiry only; `proxy status` has the rest.
         remote: core.remoteLogins,
         tokenSigning: core.tokenSigning,

@@ -1,7 +1,7 @@
 // `uninstall <client>`: removes only our server entry from an MCP client's config.
 import { defineCommand } from "citty";
 import { uninstallClient } from "../mcp-clients/install.ts";
-import { installDeps } from "../deps.ts";
+import { installDeps } from "../runtime.ts";
 import { clientArgs, parseClientChoice } from "./client-args.ts";
 import { printOutcome } from "./install.ts";
 import { examples } from "./dispatch.ts";

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach } from "bun:test";
-import { openRuntime } from "../../src/deps.ts";
+import { loadConfig } from "../../src/config.ts";
+import { openRuntime } from "../../src/runtime.ts";
 import type { CliDeps, Io } from "../../src/cli/command.ts";
 import { runCli } from "../../src/cli/dispatch.ts";
 import { rootCommand } from "../../src/cli/root.ts";
@@ -65,11 +66,11 @@ export async function cli(home: string, argv: string[], opts: CliOptions = {}): 
     stderrIsTTY: false,
     color: false,
   };
-  const env = cliEnv(home, opts.env);
+  const config = loadConfig(cliEnv(home, opts.env));
   const deps: CliDeps = {
     io,
-    env,
-    openRuntime: (o) => openRuntime({ ...o, env }),
+    config,
+    openRuntime: (o) => openRuntime({ ...o, config }),
     installDeps: opts.installDeps ?? (() => Promise.reject(new Error("this test gives no InstallDeps"))),
   };
   const code = await runCli(rootCommand("0.0.0-test"), argv, deps);

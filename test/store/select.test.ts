@@ -2,14 +2,14 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openStore, parseStoreChoice, platformKeychain, STORE_WARNING_SHOWN_FILE, storeWarningIsNew } from "../src/deps.ts";
-import { KeychainStore } from "../src/store/keychain.ts";
-import { codeOf } from "./support/broker-error.ts";
-import { record } from "./fixtures/store-contract.ts";
-import { MemoryKeychainItems } from "./support/memory-keychain.ts";
-import { tempDirs } from "./support/temp-dirs.ts";
+import { openStore, parseStoreChoice, platformKeychain, STORE_WARNING_SHOWN_FILE, storeWarningIsNew } from "../../src/store/select.ts";
+import { KeychainStore } from "../../src/store/keychain.ts";
+import { codeOf } from "../support/broker-error.ts";
+import { record } from "../fixtures/store-contract.ts";
+import { MemoryKeychainItems } from "../support/memory-keychain.ts";
+import { tempDirs } from "../support/temp-dirs.ts";
 
-const tempDir = tempDirs("mcb-deps-");
+const tempDir = tempDirs("mcb-select-");
 
 function keychain(probe: MemoryKeychainItems["probeResult"]): MemoryKeychainItems {
   const k = new MemoryKeychainItems();
@@ -79,7 +79,7 @@ describe("openStore", () => {
   });
 
   it("keychain: uses MCB_KEYCHAIN_SERVICE as the service name", async () => {
-    const s = await openStore("keychain", tempDir(), { MCB_KEYCHAIN_SERVICE: "work-broker" }, { keychain: keychain({ state: "ready", detail: "ok" }) });
+    const s = await openStore("keychain", tempDir(), { keychainService: "work-broker" }, { keychain: keychain({ state: "ready", detail: "ok" }) });
     expect(s.store.description).toContain("service 'work-broker'");
   });
 
