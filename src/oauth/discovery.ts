@@ -4,8 +4,18 @@ import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
-import type { ResolvedProvider, ResponseQuirks } from "./providers.ts";
+import { NO_QUIRKS, type ResolvedProvider, type ResponseQuirks } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
+
+/**
+ * The issuer given to oauth4webapi (which needs one on every AuthorizationServer) when the real
+ * one is not known — GitHub, explicit endpoints, a login stored from such a server: the origin
+ * of one of its endpoints. Only a stand-in: `hasIssuer` is false for it, so no `iss` (RFC 9207)
+ * or ID token is ever checked against it, and ID tokens are dropped.
+ */
+export function standInIssuer(endpoint: string): string {
+  return new URL(endpoint).origin;
+}
 
 /** Metadata plus whether its `issuer` is a real one we may check `iss` and ID tokens against. */
 export interface ServerMetadata {
@@ -28,9 +38,8 @@ export async function loadServerMetadata(p: ResolvedProvider, fetch: FetchLike):
     const issuer = parseSafeUrl(s.issuer, "issuer");
     as = await discover(issuer, p, fetch);
   } else {
-    const stand = s.issuer ?? new URL(s.token ?? s.authorization ?? "https://invalid.example").origin;
     as = {
-      issuer: stand,
+      issuer: s.issuer ?? standInIssuer(s.token ?? s.authorization ?? "https://invalid.example"),
       authorization_endpoint: s.authorization,
       token_endpoint: s.token,
       device_authorization_endpoint: s.deviceAuthorization,
@@ -45,8 +54,6 @@ export async function loadServerMetadata(p: ResolvedProvider, fetch: FetchLike):
 async function discover(issuer: URL, p: ResolvedProvider, fetch: FetchLike): Promise<oauth.AuthorizationServer> {
   return discoverIssuer(issuer, fetch, ["oidc", "oauth2"], p.preset.quirks);
 }
-
-const NO_QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
 
 /** A well-known metadata location: RFC 8414 §3.1 (path inserted), OIDC Discovery §4.1 (path
  * appended), or OIDC with the path inserted (the MCP authorization spec's middle choice). */

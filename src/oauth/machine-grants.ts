@@ -5,6 +5,7 @@
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { chooseAuthMethod, clientFor, importSigningKey, type ClientAuthMethod, type PrivateKeyAlg } from "./client-auth.ts";
+import { standInIssuer } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import type { TokenGrant } from "./authorization-code.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
@@ -115,7 +116,7 @@ export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchL
 
   // oauth4webapi needs an issuer for its checks; the identity provider's is not known here and
   // nothing from its response is compared to it.
-  const idpAs: oauth.AuthorizationServer = { issuer: new URL(idpEndpoint).origin, token_endpoint: idpEndpoint };
+  const idpAs: oauth.AuthorizationServer = { issuer: standInIssuer(idpEndpoint), token_endpoint: idpEndpoint };
   const atIdp = clientFor(idp.clientId, idp.clientSecret, idp.clientSecret !== undefined ? "client_secret_post" : "none");
   const exchange = grantParameters(opts, {
     requested_token_type: TOKEN_TYPE_ID_JAG,

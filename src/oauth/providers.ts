@@ -81,7 +81,8 @@ export interface PresetSettings {
   overrides: EndpointOverrides;
 }
 
-const NO_QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
+/** A server that answers as RFC 6749 says: nothing to normalise (every non-preset server: remote MCP servers, registration, discovery). */
+export const NO_QUIRKS: ResponseQuirks = Object.freeze({ formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false });
 
 /** `https://host` for a bare host name, the URL itself (checked) for a full URL. */
 function baseUrl(hostOrUrl: string, what: string): string {
@@ -245,6 +246,11 @@ const oauth2: ProviderPreset = {
 
 /** Every preset by id. */
 export const PROVIDERS: Readonly<Record<ProviderId, ProviderPreset>> = { github, google, azure, okta, oauth2 };
+
+/** The response quirks of a stored login's provider: its preset's, none for any other (a remote MCP server's). */
+export function quirksOf(provider: string): ResponseQuirks {
+  return isProviderId(provider) ? PROVIDERS[provider].quirks : NO_QUIRKS;
+}
 
 /** True when `name` is a provider id. */
 export function isProviderId(name: string): name is ProviderId {

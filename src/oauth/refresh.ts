@@ -11,8 +11,8 @@ import type { OAuthDeps } from "./oauth-deps.ts";
 import { translateOAuthError } from "./errors.ts";
 import { isUnusable, loginCommand, loginRequired, needsRefresh } from "../core/expiry.ts";
 import { requestOptions } from "./http.ts";
-import { isProviderId, PROVIDERS, type ResponseQuirks } from "./providers.ts";
-import { recordFromRefresh } from "./token-record.ts";
+import { quirksOf, type ResponseQuirks } from "./providers.ts";
+import { recordFromRefresh, storedServer } from "./token-record.ts";
 
 export type WithLock = <T>(name: string, fn: () => Promise<T>, opts?: LockOptions) => Promise<T>;
 
@@ -34,7 +34,7 @@ export const REFRESH_LOCK: LockOptions = { timeoutMs: 45_000, staleMs: 60_000 };
 type OAuthRecord = SecretRecord & { oauth: OAuthPart };
 
 function quirksFor(part: OAuthPart): ResponseQuirks {
-  const base = isProviderId(part.provider) ? PROVIDERS[part.provider].quirks : { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
+  const base = quirksOf(part.provider);
   // Without a known issuer an ID token cannot be checked, and we do not use it.
   return part.issuer ? base : { ...base, dropIdToken: true };
 }
@@ -98,7 +98,7 @@ export class TokenRefresher {
 
   async #request(record: OAuthRecord): Promise<oauth.TokenEndpointResponse> {
     const part = record.oauth;
-    const as: oauth.AuthorizationServer = { issuer: part.issuer ?? new URL(part.tokenEndpoint).origin, token_endpoint: part.tokenEndpoint };
+    const { as } = storedServer(part);
     const secret = part.authMethod === "none" ? undefined : await this.deps.clientSecretFor(part.provider, part.clientId);
     const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
     const opts = requestOptions(this.deps.fetch, quirksFor(part), part.tokenEndpoint);

@@ -6,6 +6,7 @@ import { BrokerError } from "../errors.ts";
 import type { ClientAuthMethod } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
 import { readBounded, requestOptions, type FetchLike } from "./http.ts";
+import { NO_QUIRKS } from "./providers.ts";
 
 /** Largest registration response we read (a client record is well under a KiB). */
 const MAX_REGISTRATION_BYTES = 64 * 1024;
@@ -74,7 +75,7 @@ export async function registerClient(as: oauth.AuthorizationServer, fetch: Fetch
         // No `scope` (RFC 7591 §2, optional): servers refuse resource scopes they do not list
         // as their own, and the authorization request names the scopes anyway.
       },
-      requestOptions(tolerateMissingSecretExpiry(fetch), { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false }, as.registration_endpoint),
+      requestOptions(tolerateMissingSecretExpiry(fetch), NO_QUIRKS, as.registration_endpoint),
     );
     client = await oauth.processDynamicClientRegistrationResponse(res);
   } catch (e) {

@@ -4,8 +4,9 @@ import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { clientFor } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions } from "./http.ts";
-import { isProviderId, PROVIDERS } from "./providers.ts";
+import { quirksOf } from "./providers.ts";
 import type { RefreshDeps } from "./refresh.ts";
+import { storedServer } from "./token-record.ts";
 
 export type RevocationOutcome = "revoked" | "unsupported" | "failed";
 
@@ -17,10 +18,10 @@ export type RevocationOutcome = "revoked" | "unsupported" | "failed";
 export async function revokeAtProvider(record: SecretRecord & { oauth: OAuthPart }, deps: RefreshDeps): Promise<RevocationOutcome> {
   const part = record.oauth;
   if (!part.revocationEndpoint) return "unsupported";
-  const as: oauth.AuthorizationServer = { issuer: part.issuer ?? new URL(part.revocationEndpoint).origin, revocation_endpoint: part.revocationEndpoint };
+  const { as } = storedServer(part);
   const secret = part.authMethod === "none" ? undefined : await deps.clientSecretFor(part.provider, part.clientId);
   const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
-  const quirks = isProviderId(part.provider) ? PROVIDERS[part.provider].quirks : { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: false };
+  const quirks = quirksOf(part.provider);
   const tokens: [string, string][] = [];
   if (part.refreshToken) tokens.push([part.refreshToken, "refresh_token"]);
   tokens.push([record.value, "access_token"]);

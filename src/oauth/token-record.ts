@@ -2,7 +2,7 @@
 // refresh token and what refresh needs in the record's `oauth` part (never handed out).
 import type * as oauth from "oauth4webapi";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
-import type { ServerMetadata } from "./discovery.ts";
+import { standInIssuer, type ServerMetadata } from "./discovery.ts";
 import type { TokenGrant } from "./authorization-code.ts";
 import type { ResolvedProvider } from "./providers.ts";
 
@@ -72,8 +72,16 @@ export function recordFromRefresh(current: SecretRecord & { oauth: OAuthPart }, 
 
 /**
  * The authorization server a stored token belongs to: its issuer, or for servers without one
- * (explicit endpoints) the token endpoint's origin — the same stand-in discovery.ts uses.
+ * (explicit endpoints) the token endpoint's origin — discovery.ts's stand-in.
  */
 export function issuerOf(part: OAuthPart): string {
-  return part.issuer ?? new URL(part.tokenEndpoint).origin;
+  return part.issuer ?? standInIssuer(part.tokenEndpoint);
+}
+
+/** The authorization server a stored login's refresh and revocation go to (issuer binding: only ever the one it came from). */
+export function storedServer(part: OAuthPart): ServerMetadata {
+  return {
+    as: { issuer: issuerOf(part), token_endpoint: part.tokenEndpoint, ...(part.revocationEndpoint ? { revocation_endpoint: part.revocationEndpoint } : {}) },
+    hasIssuer: part.issuer !== undefined,
+  };
 }

@@ -7,7 +7,7 @@
 // credentials — all through src/oauth, with its locks, so many processes share one login.
 import { BrokerError, isBrokerError } from "../errors.ts";
 import type { LoginUi } from "../oauth/oauth-deps.ts";
-import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, type ServerMetadata } from "../oauth/discovery.ts";
+import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, standInIssuer, type ServerMetadata } from "../oauth/discovery.ts";
 import { isUnusable, needsRefresh } from "../core/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
@@ -177,7 +177,7 @@ export class RemoteSession {
   async #discover(): Promise<Discovered> {
     const { cfg } = this;
     if (cfg.endpoints) {
-      const issuer = cfg.endpoints.issuer ?? new URL(cfg.endpoints.token).origin;
+      const issuer = cfg.endpoints.issuer ?? standInIssuer(cfg.endpoints.token);
       return { meta: { as: { issuer, authorization_endpoint: cfg.endpoints.authorization, token_endpoint: cfg.endpoints.token }, hasIssuer: cfg.endpoints.issuer !== undefined }, resource: cfg.server.href, via: "explicit endpoints" };
     }
     if (!this.#challenge.unauthorized) await this.#probe();
@@ -205,7 +205,7 @@ export class RemoteSession {
       d = as
         ? { meta: { as, hasIssuer: true }, resource: cfg.server.href, via: "server origin" }
         : {
-            meta: { as: { issuer: cfg.server.origin, authorization_endpoint: `${cfg.server.origin}/authorize`, token_endpoint: `${cfg.server.origin}/token`, registration_endpoint: `${cfg.server.origin}/register` }, hasIssuer: false },
+            meta: { as: { issuer: standInIssuer(cfg.server.href), authorization_endpoint: `${cfg.server.origin}/authorize`, token_endpoint: `${cfg.server.origin}/token`, registration_endpoint: `${cfg.server.origin}/register` }, hasIssuer: false },
             resource: cfg.server.href,
             via: "default endpoints",
           };
