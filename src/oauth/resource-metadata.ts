@@ -1,5 +1,19 @@
 // OAuth 2.0 Protected Resource Metadata (RFC 9728): which authorization servers protect a
 // remote MCP server, found from its 401 challenge or its well-known documents.
+//
+// Why not oauth4webapi's resourceDiscoveryRequest / processResourceDiscoveryResponse (3.8.8):
+// - the request builds one location only, the path-inserted one (keeping a trailing slash);
+//   MCP authorization (2025-11-25, "Protected Resource Metadata Discovery") asks the
+//   challenge's resource_metadata URL first and then the origin's root document, so every
+//   candidate would still need our own request beside it;
+// - the processing requires `resource` to equal one expected URL exactly (RFC 9728 §3.3 read
+//   strictly). Servers name the origin in the path-inserted document, the server URL in the
+//   root one, or a path prefix of the server URL; the MCP TypeScript SDK accepts all of these
+//   on the same origin, and so does resourceMatches below (its table is pinned by the tests).
+//   oauth4webapi's only way past its check is a private symbol (`_nodiscoverycheck`). It also
+//   throws on a non-200 or non-JSON answer, where the next candidate must be tried, and reads
+//   the body with response.json() (no size cap; ours stops at MAX_METADATA_BYTES while
+//   streaming, also pinned by the tests).
 import { BrokerError } from "../errors.ts";
 import { readBounded, type FetchLike } from "./http.ts";
 import { parseSafeUrl } from "./url-policy.ts";
