@@ -1,5 +1,7 @@
 // The configuration: each variable's default, a valid value, a bad one; secrets never printed.
 import { describe, expect, it } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import { inspect } from "node:util";
 import { config, loadConfig, type RawEnv } from "../src/config.ts";
 import { PROVIDERS } from "../src/oauth/providers.ts";
@@ -154,5 +156,22 @@ describe("secrets in the config are never printed by accident", () => {
     expect(c.inherited.OTHER).toBe("canary-inherited");
     // Spread for a child's environment: the variables, not the redacting toJSON.
     expect({ ...c.inherited }).toEqual({ ...SECRETS, MCB_STORE: "file", MCB_DEBUG: "1" });
+  });
+});
+
+describe("the environment is read in one place", () => {
+  // src/config.ts reads it; the composition root (src/runtime.ts) may, though today it does not.
+  const ALLOWED = new Set(["src/config.ts", "src/runtime.ts"]);
+  const SRC = join(import.meta.dir, "..", "src");
+
+  function files(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  }
+
+  it("no other file under src/ reads process.env (or Bun.env, import.meta.env)", () => {
+    const readers = files(SRC)
+      .map((f) => relative(join(SRC, ".."), f).replaceAll("\\", "/"))
+      .filter((f) => !ALLOWED.has(f) && /\bprocess\.env\b|\bprocess\[["']env["']\]|\bBun\.env\b|\bimport\.meta\.env\b/.test(readFileSync(join(SRC, "..", f), "utf8")));
+    expect(readers).toEqual([]);
   });
 });

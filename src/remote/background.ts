@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { config, type InheritedEnv } from "../config.ts";
 import { writeFileAtomic } from "../files/atomic-write.ts";
 import { openDataFile, readDataFile } from "../files/data-files.ts";
 import { BrokerError } from "../errors.ts";
@@ -45,7 +46,7 @@ function readPid(path: string): PidInfo | null {
 const IDENTITY_TIMEOUT_MS = 10_000;
 
 /** The command that prints a process's start time (not on Linux, which has /proc). */
-export function identityCommand(pid: number, platform: NodeJS.Platform, env: Record<string, string | undefined>): { command: string; args: string[]; input?: string } {
+export function identityCommand(pid: number, platform: NodeJS.Platform, env: InheritedEnv): { command: string; args: string[]; input?: string } {
   if (platform === "win32") {
     // 100 ns resolution; the script travels on stdin, argv holds fixed flags only.
     return { command: windowsPowerShellPath(env), args: [...POWERSHELL_ARGS], input: `(Get-Process -Id ${pid} -ErrorAction Stop).StartTime.ToFileTimeUtc()\n` };
@@ -59,8 +60,10 @@ export function identityCommand(pid: number, platform: NodeJS.Platform, env: Rec
  * ticks (/proc/<pid>/stat field 22, proc(5)) — the pair polkit and systemd use to name a
  * process; elsewhere the start time from `ps` or PowerShell's Get-Process. "gone" when there
  * is no such process; null when it could not be read (then nothing is proven either way).
+ * `ps` and PowerShell run in the broker's inherited environment (src/config.ts InheritedEnv:
+ * PowerShell needs SystemRoot), with LC_ALL=C so the start time reads the same every time.
  */
-export function processIdentity(pid: number, platform: NodeJS.Platform = process.platform, env: Record<string, string | undefined> = process.env): string | "gone" | null {
+export function processIdentity(pid: number, platform: NodeJS.Platform = process.platform, env: InheritedEnv = config().inherited): string | "gone" | null {
   if (!isProcessAlive(pid)) return "gone";
   if (platform === "linux") {
     try {

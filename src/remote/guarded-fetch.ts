@@ -19,12 +19,12 @@ const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy
 const NOT_CONNECTED = new Set(["ECONNREFUSED", "ConnectionRefused", "ENETUNREACH", "NetworkUnreachable", "EHOSTUNREACH", "HostUnreachable", "EADDRNOTAVAIL"]);
 
 /** Whether fetch would send requests through a proxy configured in the environment. */
-export function proxyConfigured(env: Record<string, string | undefined>): boolean {
+export function proxyConfigured(env: Readonly<Record<string, string | undefined>>): boolean {
   return PROXY_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
 }
 
 /** The address policy's view of the proxy: MCB_PROXY_RESOLVES_NAMES counts only with a proxy set. */
-export function proxyMode(env: Record<string, string | undefined>): ProxyMode {
+export function proxyMode(env: Readonly<Record<string, string | undefined>>): ProxyMode {
   if (!proxyConfigured(env)) return "none";
   return /^(1|true|yes)$/i.test(env.MCB_PROXY_RESOLVES_NAMES?.trim() ?? "") ? "resolves-names" : "configured";
 }
@@ -49,7 +49,7 @@ function pinnedInit(url: URL, init: RequestInit | undefined, input: string | URL
  * name is connected to at an address that was checked (unless a proxy from the environment
  * does the connecting).
  */
-export function guardFetch(base: FetchLike, server: URL, resolve: Resolver, env: Record<string, string | undefined> = process.env): FetchLike {
+export function guardFetch(base: FetchLike, server: URL, resolve: Resolver, env: Readonly<Record<string, string | undefined>>): FetchLike {
   const proxy = proxyMode(env);
   return async (input, init) => {
     const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
