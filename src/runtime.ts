@@ -165,9 +165,9 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
       // hour): a pooled connection would often be one the server already closed (ECONNRESET).
       fetch: new Bun.FetchSession({ keepAlive: false }).fetch,
       withLock,
-      canOpenBrowser: () => browser.browserCommand(cfg.inherited, cfg.platform) !== null,
+      canOpenBrowser: () => browser.browserCommand({ ...cfg.browser, path: cfg.path }, cfg.platform) !== null,
       openBrowser: async (url: string) => {
-        const cmd = browser.browserCommand(cfg.inherited, cfg.platform);
+        const cmd = browser.browserCommand({ ...cfg.browser, path: cfg.path }, cfg.platform);
         return cmd ? browser.openInBrowser(cmd, url, cfg.inherited) : false;
       },
     };

@@ -5,7 +5,19 @@ import { existsSync } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
 import { safeHref } from "./url-policy.ts";
 
-type Env = Record<string, string | undefined>;
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What finding a browser reads from the configuration (src/config.ts: `{ ...config.browser, path: config.path }`). */
+export interface BrowserSettings {
+  /** BROWSER, trimmed; unset when empty. */
+  override?: string;
+  /** DISPLAY or WAYLAND_DISPLAY is set. */
+  display: boolean;
+  /** SystemRoot (Windows). */
+  systemRoot?: string;
+  /** PATH (Path on Windows). */
+  path: string;
+}
 
 /** The program and leading arguments that open a URL; the URL is appended as one more argument. */
 export interface BrowserCommand {
@@ -19,11 +31,11 @@ export interface BrowserCommand {
  * Finds `name` on PATH as an absolute path (so a relative PATH entry cannot hijack it). On
  * Windows only executables qualify (.exe, .com): .cmd and .bat would need a shell.
  */
-export function findOnPath(name: string, env: Env, platform: string = process.platform): string | null {
+export function findOnPath(name: string, path: string, platform: string = process.platform): string | null {
   if (isAbsolute(name)) return existsSync(name) ? name : null;
   if (name.includes("/") || name.includes("\\")) return null;
   const names = platform === "win32" && !/\.(exe|com)$/i.test(name) ? [`${name}.exe`, `${name}.com`] : [name];
-  for (const dir of (env.PATH ?? env.Path ?? "").split(platform === "win32" ? ";" : delimiter)) {
+  for (const dir of path.split(platform === "win32" ? ";" : delimiter)) {
     if (!dir || !isAbsolute(dir)) continue;
     for (const n of names) {
       const p = join(dir, n);
@@ -38,22 +50,22 @@ export function findOnPath(name: string, env: Env, platform: string = process.pl
  * session without a display — SSH, containers). `BROWSER` names one program (as `xdg-open`
  * and many CLIs honour it); it gets the URL as its only argument.
  */
-export function browserCommand(env: Env, platform: string): BrowserCommand | null {
-  const override = env.BROWSER?.trim();
+export function browserCommand(settings: BrowserSettings, platform: string): BrowserCommand | null {
+  const override = settings.override?.trim();
   if (override) {
     // xdg-utils allows a ':'-separated list; the first entry is the one to try.
     const first = platform === "win32" ? override : override.split(":")[0]!;
-    const path = findOnPath(first, env, platform);
+    const path = findOnPath(first, settings.path, platform);
     return path ? { path, args: [], label: "BROWSER" } : null;
   }
   if (platform === "darwin") return { path: "/usr/bin/open", args: [], label: "open" };
   if (platform === "win32") {
-    const root = env.SystemRoot ?? env.SYSTEMROOT ?? "C:\\Windows";
+    const root = settings.systemRoot ?? "C:\\Windows";
     // url.dll's FileProtocolHandler takes the URL as its own argument: no cmd.exe `start`.
     return { path: `${root}\\System32\\rundll32.exe`, args: ["url.dll,FileProtocolHandler"], label: "rundll32" };
   }
-  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return null;
-  const path = findOnPath("xdg-open", env, platform);
+  if (!settings.display) return null;
+  const path = findOnPath("xdg-open", settings.path, platform);
   return path ? { path, args: [], label: "xdg-open" } : null;
 }
 

@@ -6,9 +6,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { browserCommand, findOnPath, openerEnv, openInBrowser } from "../../src/oauth/browser.ts";
 import { isBrokerError } from "../../src/errors.ts";
+import { loadConfig } from "../../src/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mcb-browser-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The browser settings of an environment, as the runtime passes them (config.browser and config.path). */
+function settings(env: Record<string, string>, platform: NodeJS.Platform = "linux") {
+  const c = loadConfig(env, platform, "/home/u");
+  return { ...c.browser, path: c.path };
+}
 
 /** A BROWSER hook that records its argv and environment as JSON. */
 function recorder(name: string, exitCode = 0): { path: string; ledger: string } {
@@ -22,19 +29,19 @@ function recorder(name: string, exitCode = 0): { path: string; ledger: string } 
 describe("browserCommand", () => {
   it.if(process.platform !== "win32")("uses BROWSER by absolute path (found on PATH when given a bare name)", () => {
     const { path } = recorder("my-browser");
-    expect(browserCommand({ BROWSER: path }, "linux")).toEqual({ path, args: [], label: "BROWSER" });
-    expect(browserCommand({ BROWSER: "my-browser", PATH: `relative:${dir}` }, "linux")?.path).toBe(path);
-    expect(browserCommand({ BROWSER: "no-such-browser", PATH: dir }, "linux")).toBeNull();
+    expect(browserCommand(settings({ BROWSER: path }, "linux"), "linux")).toEqual({ path, args: [], label: "BROWSER" });
+    expect(browserCommand(settings({ BROWSER: "my-browser", PATH: `relative:${dir}` }, "linux"), "linux")?.path).toBe(path);
+    expect(browserCommand(settings({ BROWSER: "no-such-browser", PATH: dir }, "linux"), "linux")).toBeNull();
   });
   it("never searches relative PATH entries", () => {
-    expect(findOnPath("my-browser", { PATH: "." })).toBeNull();
+    expect(findOnPath("my-browser", ".")).toBeNull();
   });
   it("per platform: open, rundll32 url.dll, xdg-open only with a display", () => {
-    expect(browserCommand({}, "darwin")).toEqual({ path: "/usr/bin/open", args: [], label: "open" });
-    expect(browserCommand({ SystemRoot: "C:\\Windows" }, "win32")).toEqual({ path: "C:\\Windows\\System32\\rundll32.exe", args: ["url.dll,FileProtocolHandler"], label: "rundll32" });
+    expect(browserCommand(settings({}, "darwin"), "darwin")).toEqual({ path: "/usr/bin/open", args: [], label: "open" });
+    expect(browserCommand(settings({ SystemRoot: "C:\\Windows" }, "win32"), "win32")).toEqual({ path: "C:\\Windows\\System32\\rundll32.exe", args: ["url.dll,FileProtocolHandler"], label: "rundll32" });
     // SSH session or container: no display, so no browser (device flow instead).
-    expect(browserCommand({ PATH: "/usr/bin:/bin", SSH_TTY: "/dev/pts/0" }, "linux")).toBeNull();
-    const withDisplay = browserCommand({ PATH: "/usr/bin:/bin", DISPLAY: ":0" }, "linux");
+    expect(browserCommand(settings({ PATH: "/usr/bin:/bin", SSH_TTY: "/dev/pts/0" }, "linux"), "linux")).toBeNull();
+    const withDisplay = browserCommand(settings({ PATH: "/usr/bin:/bin", DISPLAY: ":0" }, "linux"), "linux");
     if (existsSync("/usr/bin/xdg-open")) expect(withDisplay?.path).toBe("/usr/bin/xdg-open");
   });
 });
@@ -78,9 +85,9 @@ describe("findOnPath on Windows", () => {
     const win = mkdtempSync(join(tmpdir(), "mcb-win-"));
     writeFileSync(join(win, "firefox.exe"), "");
     writeFileSync(join(win, "evil.cmd"), "");
-    expect(findOnPath("firefox", { PATH: win }, "win32")).toBe(join(win, "firefox.exe"));
-    expect(findOnPath("evil", { PATH: win }, "win32")).toBeNull();
-    expect(findOnPath("evil.cmd", { PATH: win }, "win32")).toBeNull();
+    expect(findOnPath("firefox", win, "win32")).toBe(join(win, "firefox.exe"));
+    expect(findOnPath("evil", win, "win32")).toBeNull();
+    expect(findOnPath("evil.cmd", win, "win32")).toBeNull();
     rmSync(win, { recursive: true, force: true });
   });
 });
