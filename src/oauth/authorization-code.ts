@@ -2,11 +2,11 @@
 // OpenID Connect a nonce and the `iss` check of RFC 9207, through our loopback callback.
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
-import { chooseAuthMethod, clientFor, type ClientAuthMethod } from "./client-auth.ts";
+import type { ClientAuthMethod } from "./client-auth.ts";
 import { randomSource, type LoginUi, type OAuthDeps } from "./oauth-deps.ts";
 import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
-import { requestOptions } from "./http.ts";
+import { loginContext } from "./grant-context.ts";
 import { constantTimeEqual, startCallbackServer, type CallbackServer, type CallbackServerOptions } from "./loopback.ts";
 import type { ProviderPreset, ResolvedProvider } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
@@ -99,10 +99,8 @@ export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, dep
   const verifier = rnd.codeVerifier();
   const nonce = isOidc(scopes, meta) ? rnd.nonce() : undefined;
   const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-  const authMethod = chooseAuthMethod(p.clientSecret !== undefined, as.token_endpoint_auth_methods_supported);
-  const { client, auth } = clientFor(p.clientId, p.clientSecret, authMethod);
-  // Without a real issuer an ID token cannot be checked, and we do not use it.
-  const quirks = meta.hasIssuer ? p.preset.quirks : { ...p.preset.quirks, dropIdToken: true };
+  const ctx = loginContext(p, meta, deps.fetch);
+  const { client, auth, authMethod } = ctx;
 
   const cb = await (opts.callback ?? startCallbackServer)({
     state,
@@ -125,7 +123,7 @@ export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, dep
     try {
       const validated = oauth.validateAuthResponse(as, client, params, state);
       const res = await oauth.authorizationCodeGrantRequest(as, client, auth, validated, cb.redirectUri, verifier, {
-        ...requestOptions(deps.fetch, quirks, as.token_endpoint),
+        ...ctx.options(as.token_endpoint),
         ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
       });
       tokens = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: nonce ?? oauth.expectNoNonce, requireIdToken: false });

@@ -2,12 +2,11 @@
 // poll the token endpoint at the server's pace (`interval`, `slow_down`) until approved.
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
-import { chooseAuthMethod, clientFor } from "./client-auth.ts";
 import type { LoginUi, OAuthDeps } from "./oauth-deps.ts";
 import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestedScopes, type TokenGrant } from "./authorization-code.ts";
-import { requestOptions } from "./http.ts";
+import { loginContext } from "./grant-context.ts";
 import type { ResolvedProvider } from "./providers.ts";
 import { safeHref } from "./url-policy.ts";
 
@@ -40,15 +39,14 @@ export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, d
   if (!as.device_authorization_endpoint || !as.token_endpoint) {
     throw new BrokerError("OAUTH_ERROR", `${p.preset.title} offers no device authorization endpoint here. Use the browser login, or \`login --no-browser\` to paste the redirect URL.`);
   }
-  const quirks = meta.hasIssuer ? p.preset.quirks : { ...p.preset.quirks, dropIdToken: true };
   const scopes = requestedScopes(p.preset, as, opts.scopes);
-  const authMethod = chooseAuthMethod(p.clientSecret !== undefined, as.token_endpoint_auth_methods_supported);
-  const { client, auth } = clientFor(p.clientId, p.clientSecret, authMethod);
+  const ctx = loginContext(p, meta, deps.fetch);
+  const { client, auth, authMethod } = ctx;
 
   let d: oauth.DeviceAuthorizationResponse;
   try {
     const params: Record<string, string> = scopes.length > 0 ? { scope: scopes.join(" ") } : {};
-    const res = await oauth.deviceAuthorizationRequest(as, client, auth, params, requestOptions(deps.fetch, quirks, as.device_authorization_endpoint));
+    const res = await oauth.deviceAuthorizationRequest(as, client, auth, params, ctx.options(as.device_authorization_endpoint));
     d = await oauth.processDeviceAuthorizationResponse(as, client, res);
   } catch (e) {
     throw translateOAuthError(e, "device authorization");
@@ -60,7 +58,7 @@ export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, d
 
   let interval = typeof d.interval === "number" && d.interval > 0 ? d.interval : DEFAULT_POLL_INTERVAL_S;
   const deadline = deps.clock.now() + Math.min(d.expires_in * 1000, opts.timeoutMs);
-  const tokenOpts = requestOptions(deps.fetch, quirks, as.token_endpoint);
+  const tokenOpts = ctx.options(as.token_endpoint);
   for (;;) {
     await deps.clock.sleep(interval * 1000);
     if (opts.signal?.aborted) throw new BrokerError("OAUTH_TIMEOUT", "The sign-in was cancelled.");

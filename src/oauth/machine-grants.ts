@@ -4,11 +4,12 @@
 // grant (RFC 7523 §2.1).
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
-import { chooseAuthMethod, clientFor, importSigningKey, type ClientAuthMethod, type PrivateKeyAlg } from "./client-auth.ts";
+import { chooseAuthMethod, importSigningKey, type PrivateKeyAlg } from "./client-auth.ts";
 import { standInIssuer } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import type { TokenGrant } from "./authorization-code.ts";
-import { requestOptions, type FetchLike } from "./http.ts";
+import type { FetchLike } from "./http.ts";
+import { grantContext, type GrantClient, type GrantContext } from "./grant-context.ts";
 import type { ResponseQuirks } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
 
@@ -54,17 +55,20 @@ function tokenEndpointOf(as: oauth.AuthorizationServer): string {
 }
 
 /**
- * How the broker authenticates at `as`: private_key_jwt when a key is configured (RFC 7523 §2.2),
- * else client_secret_basic or client_secret_post as the server lists them, basic when it lists
- * both or none (RFC 6749 §2.3.1: every server supports it; RFC 8414 §2: the default).
+ * The context of a grant at `as`, authenticated with private_key_jwt when a key is configured
+ * (RFC 7523 §2.2), else client_secret_basic or client_secret_post as the server lists them,
+ * basic when it lists both or none (RFC 6749 §2.3.1: every server supports it; RFC 8414 §2:
+ * the default). `as` is a real authorization server, but no ID token from it is used (QUIRKS).
  */
-async function authenticationFor(as: oauth.AuthorizationServer, c: MachineClient): Promise<{ client: oauth.Client; auth: oauth.ClientAuth; authMethod: ClientAuthMethod }> {
+async function machineContext(as: oauth.AuthorizationServer, fetch: FetchLike, c: MachineClient): Promise<GrantContext> {
+  let client: GrantClient;
   if (c.privateKey) {
-    const signing = await importSigningKey(c.privateKey.pem, c.privateKey.alg);
-    return { ...clientFor(c.clientId, undefined, "private_key_jwt", signing), authMethod: "private_key_jwt" };
+    client = { clientId: c.clientId, method: "private_key_jwt", signing: await importSigningKey(c.privateKey.pem, c.privateKey.alg) };
+  } else {
+    const method = chooseAuthMethod(c.clientSecret !== undefined, as.token_endpoint_auth_methods_supported, "client_secret_basic");
+    client = { clientId: c.clientId, ...(c.clientSecret !== undefined ? { clientSecret: c.clientSecret } : {}), method };
   }
-  const authMethod = chooseAuthMethod(c.clientSecret !== undefined, as.token_endpoint_auth_methods_supported, "client_secret_basic");
-  return { ...clientFor(c.clientId, c.clientSecret, authMethod), authMethod };
+  return grantContext(fetch, { as, hasIssuer: true }, client, QUIRKS);
 }
 
 /** `scope` (RFC 6749 §3.3) when scopes are given, plus `extra`. */
@@ -87,12 +91,12 @@ export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetc
     // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
     throw new BrokerError("CONFIG_INVALID", "The client credentials grant needs the client to authenticate: give CLIENT_SECRET or CLIENT_SECRET_FILE in the environment (never a flag) or a private key (--private-key / PRIVATE_KEY_FILE).");
   }
-  const { client: c, auth, authMethod } = await authenticationFor(as, client);
+  const ctx = await machineContext(as, fetch, client);
   const params = grantParameters(opts, opts.resource ? { resource: opts.resource } : {});
   try {
-    const res = await oauth.clientCredentialsGrantRequest(as, c, auth, params, requestOptions(fetch, QUIRKS, endpoint));
-    const tokens = await oauth.processClientCredentialsResponse(as, c, res);
-    return { tokens, authMethod, requestedScopes: [...(opts.scopes ?? [])] };
+    const res = await oauth.clientCredentialsGrantRequest(as, ctx.client, ctx.auth, params, ctx.options(endpoint));
+    const tokens = await oauth.processClientCredentialsResponse(as, ctx.client, res);
+    return { tokens, authMethod: ctx.authMethod, requestedScopes: [...(opts.scopes ?? [])] };
   } catch (e) {
     throw translateOAuthError(e, "client credentials grant");
   }
@@ -112,12 +116,17 @@ export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchL
   const asEndpoint = tokenEndpointOf(as);
   const idpEndpoint = parseSafeUrl(idp.tokenEndpoint, "identity provider's token endpoint").href;
   // A key that cannot be used fails before the ID token is spent.
-  const atAs = await authenticationFor(as, client);
+  const atAs = await machineContext(as, fetch, client);
 
   // oauth4webapi needs an issuer for its checks; the identity provider's is not known here and
   // nothing from its response is compared to it.
-  const idpAs: oauth.AuthorizationServer = { issuer: standInIssuer(idpEndpoint), token_endpoint: idpEndpoint };
-  const atIdp = clientFor(idp.clientId, idp.clientSecret, idp.clientSecret !== undefined ? "client_secret_post" : "none");
+  const idpMeta = { as: { issuer: standInIssuer(idpEndpoint), token_endpoint: idpEndpoint }, hasIssuer: false };
+  const atIdp = grantContext(
+    fetch,
+    idpMeta,
+    { clientId: idp.clientId, ...(idp.clientSecret !== undefined ? { clientSecret: idp.clientSecret } : {}), method: idp.clientSecret !== undefined ? "client_secret_post" : "none" },
+    QUIRKS,
+  );
   const exchange = grantParameters(opts, {
     requested_token_type: TOKEN_TYPE_ID_JAG,
     // The ID-JAG is for this authorization server (its issuer), to be used for this resource.
@@ -128,9 +137,9 @@ export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchL
   });
   let assertion: string;
   try {
-    const res = await oauth.genericTokenEndpointRequest(idpAs, atIdp.client, atIdp.auth, GRANT_TOKEN_EXCHANGE, exchange, requestOptions(fetch, QUIRKS, idpEndpoint));
+    const res = await oauth.genericTokenEndpointRequest(atIdp.as, atIdp.client, atIdp.auth, GRANT_TOKEN_EXCHANGE, exchange, atIdp.options(idpEndpoint));
     // RFC 8693 §2.2.1: a token that is not an access token comes with token_type N_A.
-    const body = await oauth.processGenericTokenEndpointResponse(idpAs, atIdp.client, res, { recognizedTokenTypes: { n_a: () => {} } });
+    const body = await oauth.processGenericTokenEndpointResponse(atIdp.as, atIdp.client, res, { recognizedTokenTypes: { n_a: () => {} } });
     if (body.issued_token_type !== TOKEN_TYPE_ID_JAG) {
       throw new BrokerError(
         "OAUTH_INVALID_RESPONSE",
@@ -143,7 +152,7 @@ export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchL
   }
 
   try {
-    const res = await oauth.genericTokenEndpointRequest(as, atAs.client, atAs.auth, GRANT_JWT_BEARER, grantParameters(opts, { assertion }), requestOptions(fetch, QUIRKS, asEndpoint));
+    const res = await oauth.genericTokenEndpointRequest(as, atAs.client, atAs.auth, GRANT_JWT_BEARER, grantParameters(opts, { assertion }), atAs.options(asEndpoint));
     const tokens = await oauth.processGenericTokenEndpointResponse(as, atAs.client, res);
     return { tokens, authMethod: atAs.authMethod, requestedScopes: [...(opts.scopes ?? [])] };
   } catch (e) {

@@ -6,13 +6,11 @@ import { createHash } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import type { LockOptions } from "../files/lock-file.ts";
 import type { OAuthPart, SecretRecord, Store } from "../core/store.ts";
-import { clientFor } from "./client-auth.ts";
 import type { OAuthDeps } from "./oauth-deps.ts";
 import { translateOAuthError } from "./errors.ts";
 import { isUnusable, loginCommand, loginRequired, needsRefresh } from "../core/expiry.ts";
-import { requestOptions } from "./http.ts";
-import { quirksOf, type ResponseQuirks } from "./providers.ts";
-import { recordFromRefresh, storedServer } from "./token-record.ts";
+import { storedLoginContext } from "./grant-context.ts";
+import { recordFromRefresh } from "./token-record.ts";
 
 export type WithLock = <T>(name: string, fn: () => Promise<T>, opts?: LockOptions) => Promise<T>;
 
@@ -32,12 +30,6 @@ export function refreshLockName(secretName: string): string {
 export const REFRESH_LOCK: LockOptions = { timeoutMs: 45_000, staleMs: 60_000 };
 
 type OAuthRecord = SecretRecord & { oauth: OAuthPart };
-
-function quirksFor(part: OAuthPart): ResponseQuirks {
-  const base = quirksOf(part.provider);
-  // Without a known issuer an ID token cannot be checked, and we do not use it.
-  return part.issuer ? base : { ...base, dropIdToken: true };
-}
 
 /** Refreshes OAuth tokens for one broker process; share one instance per process. */
 export class TokenRefresher {
@@ -98,10 +90,9 @@ export class TokenRefresher {
 
   async #request(record: OAuthRecord): Promise<oauth.TokenEndpointResponse> {
     const part = record.oauth;
-    const { as } = storedServer(part);
     const secret = part.authMethod === "none" ? undefined : await this.deps.clientSecretFor(part.provider, part.clientId);
-    const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
-    const opts = requestOptions(this.deps.fetch, quirksFor(part), part.tokenEndpoint);
+    const { as, client, auth, options } = storedLoginContext(part, secret, this.deps.fetch);
+    const opts = options(part.tokenEndpoint);
     // RFC 8707 §2.2: the refresh asks for a token for the same resource.
     const res = await oauth.refreshTokenGrantRequest(as, client, auth, part.refreshToken!, { ...opts, ...(part.resource ? { additionalParameters: { resource: part.resource } } : {}) });
     return oauth.processRefreshTokenResponse(as, client, res);

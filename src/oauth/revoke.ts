@@ -1,12 +1,9 @@
 // Token revocation at the provider on logout (RFC 7009), when it has a revocation endpoint.
 import * as oauth from "oauth4webapi";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
-import { clientFor } from "./client-auth.ts";
 import { translateOAuthError } from "./errors.ts";
-import { requestOptions } from "./http.ts";
-import { quirksOf } from "./providers.ts";
+import { storedLoginContext } from "./grant-context.ts";
 import type { RefreshDeps } from "./refresh.ts";
-import { storedServer } from "./token-record.ts";
 
 export type RevocationOutcome = "revoked" | "unsupported" | "failed";
 
@@ -18,16 +15,14 @@ export type RevocationOutcome = "revoked" | "unsupported" | "failed";
 export async function revokeAtProvider(record: SecretRecord & { oauth: OAuthPart }, deps: RefreshDeps): Promise<RevocationOutcome> {
   const part = record.oauth;
   if (!part.revocationEndpoint) return "unsupported";
-  const { as } = storedServer(part);
   const secret = part.authMethod === "none" ? undefined : await deps.clientSecretFor(part.provider, part.clientId);
-  const { client, auth } = clientFor(part.clientId, secret, secret ? part.authMethod : "none");
-  const quirks = quirksOf(part.provider);
+  const { as, client, auth, options } = storedLoginContext(part, secret, deps.fetch);
   const tokens: [string, string][] = [];
   if (part.refreshToken) tokens.push([part.refreshToken, "refresh_token"]);
   tokens.push([record.value, "access_token"]);
   try {
     for (const [token, hint] of tokens) {
-      const res = await oauth.revocationRequest(as, client, auth, token, { additionalParameters: { token_type_hint: hint }, ...requestOptions(deps.fetch, quirks, part.revocationEndpoint) });
+      const res = await oauth.revocationRequest(as, client, auth, token, { additionalParameters: { token_type_hint: hint }, ...options(part.revocationEndpoint) });
       await oauth.processRevocationResponse(res);
     }
     return "revoked";
