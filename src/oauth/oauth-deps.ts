@@ -1,6 +1,7 @@
 // What the OAuth modules need from the outside world, passed in (tests swap every part).
 import * as oauth from "oauth4webapi";
 import type { Clock } from "../core/clock.ts";
+import type { LoginUi } from "../core/oauth.ts";
 import type { Logger } from "../log.ts";
 import type { FetchLike } from "./http.ts";
 
@@ -9,22 +10,19 @@ export interface OAuthDeps {
   fetch: FetchLike;
   clock: Clock;
   log: Logger;
-  /** Provider variables (GITHUB_CLIENT_ID, OAUTH2_ISSUER, BROWSER, DISPLAY, …). */
-  env: Record<string, string | undefined>;
+  /**
+   * The provider variables (GITHUB_CLIENT_ID, *_CLIENT_SECRET, OAUTH2_ISSUER, …) and the proxy
+   * variables the remote address policy reads: src/config.ts Config.oauthVars, not the whole
+   * environment (the browser gets its own typed settings).
+   */
+  env: Readonly<Record<string, string | undefined>>;
   platform: string;
   /** Random values for state, PKCE verifier and nonce; tests plant canaries here. */
   random?: { state(): string; codeVerifier(): string; nonce(): string };
 }
 
-/** How a login talks to the person signing in: the CLI prints, the MCP tool notifies. */
-export interface LoginUi {
-  /** The authorization URL is ready; `opened` tells whether a browser was started. */
-  authorizationUrl(url: string, opened: boolean, redirectUri: string): void | Promise<void>;
-  /** RFC 8628 §3.3: show the user code and where to enter it. */
-  deviceCode(info: { verificationUri: string; verificationUriComplete?: string; userCode: string; expiresIn: number }): void | Promise<void>;
-  /** A short progress line ("waiting for the browser…"). Never a secret. */
-  progress(message: string): void;
-}
+/** How a login talks to the person signing in: the core's port (src/core/oauth.ts). */
+export type { LoginUi } from "../core/oauth.ts";
 
 /** A UI that shows nothing (tests, and logins completed by another process). */
 export const silentUi: LoginUi = { authorizationUrl() {}, deviceCode() {}, progress() {} };
