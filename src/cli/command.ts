@@ -9,10 +9,8 @@ import type { Runtime } from "../runtime.ts";
 import type { InstallDeps } from "../mcp-clients/install.ts";
 import { terminalLines } from "./terminal-text.ts";
 
-/** Somewhere text is written: process.stdout/stderr, or a test's buffer. */
-export interface OutStream {
-  write(chunk: string | Uint8Array): unknown;
-}
+/** Somewhere text is written: process.stdout/stderr, or a test's buffer (a Writable: `run` pumps a child's output into it). */
+export type OutStream = NodeJS.WritableStream;
 
 /** The command's input: process.stdin, or a test's stream. setRawMode exists on a terminal only. */
 export type InStream = NodeJS.ReadableStream & { setRawMode?(mode: boolean): unknown; destroy?(): unknown };
@@ -35,7 +33,7 @@ export type RuntimeFactory = (opts: { storeFlag?: string; quietStoreWarning?: bo
 /** What every command gets besides its arguments. */
 export interface CliDeps {
   io: Io;
-  /** The broker's runtime: the real one from deps.ts, or a test's over a temp MCB_HOME. */
+  /** The broker's runtime: the real one from runtime.ts, or a test's over a temp MCB_HOME. */
   openRuntime: RuntimeFactory;
   /** The configuration (src/config.ts): the process's, or a test's over a temp MCB_HOME. */
   config: Config;

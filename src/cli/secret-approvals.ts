@@ -1,19 +1,21 @@
 // `secret approvals [name] [--clear]`: lists the approvals serving brokers remember, or revokes them.
-import { defineCommand } from "citty";
 import { formatDuration } from "../core/approval.ts";
 import { bootId, FileApprovalLedger } from "../approval/ledger.ts";
-import { config } from "../config.ts";
-import { jsonArg, out } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { privateDataDir } from "../runtime.ts";
+import { command } from "./command.ts";
+import { jsonArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 
-examples.set("secret approvals", [
-  "mcp-credentials-broker secret approvals                # approvals remembered now (secret, client, until)",
-  "mcp-credentials-broker secret approvals --clear        # revoke them all: the next use asks again",
-  "mcp-credentials-broker secret approvals github-token --clear",
-]);
+function ledger(dataDir: string): FileApprovalLedger {
+  return new FileApprovalLedger({ dataDir, pid: process.pid, boot: bootId(process.platform), now: () => Date.now() });
+}
 
-export const secretApprovalsCommand = defineCommand({
+export const secretApprovalsCommand = command({
+  examples: [
+    "mcp-credentials-broker secret approvals                # approvals remembered now (secret, client, until)",
+    "mcp-credentials-broker secret approvals --clear        # revoke them all: the next use asks again",
+    "mcp-credentials-broker secret approvals github-token --clear",
+  ],
   meta: {
     name: "approvals",
     description:
@@ -24,16 +26,18 @@ export const secretApprovalsCommand = defineCommand({
     clear: { type: "boolean", description: "Revoke them (every broker asks again on the next use)" },
     ...jsonArg,
   },
-  async run({ args }) {
-    const { dataDir } = config();
-    const ledger = new FileApprovalLedger({ dataDir, pid: process.pid, boot: bootId(process.platform), now: () => Date.now() });
+  async run({ args, config, out, withRuntime }) {
     if (args.clear) {
-      const n = ledger.clear(args.name);
+      // A change to what brokers allow: audited (intent before, outcome after) like the broker's own.
+      const n = await withRuntime(undefined, (rt) =>
+        rt.broker.auditChange({ event: "approvals-clear", ...(args.name ? { name: args.name } : {}) }, { client: "cli", user: true }, async () => ledger(rt.dataDir).clear(args.name)),
+        { quietStoreWarning: true },
+      );
       if (args.json) return out(JSON.stringify({ cleared: n }));
       return out(`Revoked ${n} remembered approval${n === 1 ? "" : "s"}${args.name ? ` of '${terminalText(args.name)}'` : ""}.`);
     }
     const now = Date.now();
-    const list = ledger.list().filter((e) => args.name === undefined || e.name === args.name);
+    const list = ledger(privateDataDir(config)).list().filter((e) => args.name === undefined || e.name === args.name);
     if (args.json) return out(JSON.stringify(list.map(({ id: _id, boot: _boot, ...e }) => e), null, 2));
     if (list.length === 0) return out("No remembered approvals. (`secret policy <name> confirm --remember 10m` makes brokers remember one per client.)");
     // Secret and client names may be an agent's: escaped, so none forges a row.

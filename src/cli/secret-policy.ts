@@ -1,21 +1,12 @@
 // `secret policy <name> <policy>`: sets who may read a secret's value (allow, confirm, deny) and,
 // for confirm, how the user is asked (--via) and how long an approval is remembered (--remember).
-import { defineCommand } from "citty";
 import { parseRememberDuration } from "../core/approval.ts";
 import { BrokerError } from "../errors.ts";
 import { APPROVAL_VIAS, POLICIES, type ApprovalSettings, type ApprovalVia } from "../core/store.ts";
-import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 import { parsePolicy } from "./secret-set.ts";
-
-examples.set("secret policy", [
-  "mcp-credentials-broker secret policy github-token confirm   # the user approves each resolve_secret (OS dialog, else the client)",
-  "mcp-credentials-broker secret policy github-token confirm --via os   # only a system dialog, never the agent's client",
-  "mcp-credentials-broker secret policy github-token confirm --remember 10m   # one approval per client lasts 10 minutes",
-  "mcp-credentials-broker secret policy github-token deny      # only `run` can use it",
-  "mcp-credentials-broker secret policy github-token allow",
-]);
 
 /** Parses --via, or throws a usage error listing the choices. */
 export function parseVia(raw: string): ApprovalVia {
@@ -23,7 +14,14 @@ export function parseVia(raw: string): ApprovalVia {
   throw new BrokerError("INVALID_INPUT", `Unknown --via '${raw.slice(0, 40)}'. Use one of: ${APPROVAL_VIAS.join(", ")}.`);
 }
 
-export const secretPolicyCommand = defineCommand({
+export const secretPolicyCommand = command({
+  examples: [
+    "mcp-credentials-broker secret policy github-token confirm   # the user approves each resolve_secret (OS dialog, else the client)",
+    "mcp-credentials-broker secret policy github-token confirm --via os   # only a system dialog, never the agent's client",
+    "mcp-credentials-broker secret policy github-token confirm --remember 10m   # one approval per client lasts 10 minutes",
+    "mcp-credentials-broker secret policy github-token deny      # only `run` can use it",
+    "mcp-credentials-broker secret policy github-token allow",
+  ],
   meta: {
     name: "policy",
     description:
@@ -36,7 +34,7 @@ export const secretPolicyCommand = defineCommand({
     remember: { type: "string", description: "confirm: remember an approval this long for the same MCP client, in the broker process that asked (e.g. 90s, 10m, 2h; at most 8h; never across restarts)", valueHint: "10m" },
     ...storeArg,
   },
-  async run({ args }) {
+  async run({ args, withRuntime, note }) {
     const policy = parsePolicy(args.policy);
     let approval: ApprovalSettings | undefined;
     if (args.via !== undefined || args.remember !== undefined) {
@@ -45,6 +43,6 @@ export const secretPolicyCommand = defineCommand({
     }
     await withRuntime(args.store, (rt) => rt.broker.setPolicy(args.name, policy, { client: "cli" }, approval));
     const how = policy === "confirm" ? ` (asked via ${approval?.via ?? "any"}${approval?.rememberSeconds ? `, an approval remembered for ${args.remember}` : ""})` : "";
-    process.stderr.write(`Secret '${terminalText(args.name)}' now has policy '${policy}'${terminalText(how)}. Approvals remembered for it were revoked.\n`);
+    note(`Secret '${terminalText(args.name)}' now has policy '${policy}'${terminalText(how)}. Approvals remembered for it were revoked.`);
   },
 });

@@ -1,16 +1,14 @@
 // `secret rm <name>`: deletes a stored secret.
-import { defineCommand } from "citty";
-import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 
-examples.set("secret rm", ["mcp-credentials-broker secret rm old-token"]);
-
-export const secretRmCommand = defineCommand({
+export const secretRmCommand = command({
+  examples: ["mcp-credentials-broker secret rm old-token"],
   meta: { name: "rm", description: "Delete a stored secret." },
   args: { name: { type: "positional", required: true, description: "Secret name" }, ...storeArg },
-  async run({ args }) {
+  async run({ args, withRuntime, note }) {
     await withRuntime(args.store, (rt) => rt.broker.deleteSecret(args.name, { client: "cli", user: true }));
-    process.stderr.write(`Deleted secret '${terminalText(args.name)}'.\n`);
+    note(`Deleted secret '${terminalText(args.name)}'.`);
   },
 });

@@ -1,17 +1,15 @@
 // `secret`: the group of secret sub-commands, each loaded only when run.
-import { defineCommand } from "citty";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
 
-examples.set("secret", [
-  "mcp-credentials-broker secret set github-token",
-  "mcp-credentials-broker secret list --json",
-  "mcp-credentials-broker secret policy github-token confirm --remember 10m",
-  "mcp-credentials-broker secret approvals --clear",
-  "mcp-credentials-broker secret rm github-token",
-  "mcp-credentials-broker secret migrate --from file --to keychain",
-]);
-
-export const secretCommand = defineCommand({
+export const secretCommand = command({
+  examples: [
+    "mcp-credentials-broker secret set github-token",
+    "mcp-credentials-broker secret list --json",
+    "mcp-credentials-broker secret policy github-token confirm --remember 10m",
+    "mcp-credentials-broker secret approvals --clear",
+    "mcp-credentials-broker secret rm github-token",
+    "mcp-credentials-broker secret migrate --from file --to keychain",
+  ],
   meta: { name: "secret", description: "Store, print, list, delete and migrate secrets; set who may read them and see remembered approvals" },
   subCommands: {
     set: () => import("./secret-set.ts").then((m) => m.secretSetCommand),

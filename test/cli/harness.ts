@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import { afterEach } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { openRuntime } from "../../src/runtime.ts";
@@ -40,11 +40,12 @@ export function tempHome(): string {
   return d;
 }
 
-class Buffered {
+/** A stream collecting what is written to it (a Writable: `run` pumps a child's output into it). */
+class Buffered extends Writable {
   text = "";
-  write(chunk: string | Uint8Array): boolean {
-    this.text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
-    return true;
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
+    this.text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    done();
   }
 }
 
@@ -89,4 +90,16 @@ export function auditLines(home: string): Record<string, unknown>[] {
     .split("\n")
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** `[event, outcome]` of each audit line in `home` whose event is one of `events`, in order. */
+export function auditEvents(home: string, ...events: string[]): [string, string][] {
+  return auditLines(home)
+    .filter((l) => events.includes(String(l.event)))
+    .map((l) => [String(l.event), String(l.outcome)]);
+}
+
+/** The whole audit log of `home` as text (rotated files are not expected in these tests). */
+export function auditText(home: string): string {
+  return JSON.stringify(auditLines(home));
 }
