@@ -5,7 +5,8 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { FileAuditLog, type AuditEntry } from "../src/core/audit.ts";
+import type { AuditEntry } from "../src/core/audit.ts";
+import { FileAuditLog } from "../src/files/audit-log.ts";
 import { fmtMs, replaceSection, shuffle, stats } from "./lib.ts";
 
 const N = Number(process.argv[process.argv.indexOf("--lines") + 1]) || 5000;

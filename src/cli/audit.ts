@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { parseSince, readAuditLog, verifyAuditLog, type AuditLine, type ChainVerdict } from "../files/audit-reader.ts";
 import { readPendingLines } from "../files/audit-pending.ts";
-import { orphanedPendingFiles } from "../core/audit.ts";
+import { orphanedPendingFiles } from "../files/audit-log.ts";
 import { auditLogPath, readAuditKey } from "../runtime.ts";
 import { jsonArg, note, out, storeArg } from "./common.ts";
 import { examples } from "./dispatch.ts";

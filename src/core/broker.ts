@@ -1,11 +1,9 @@
 // The broker's use cases: store, reference, resolve, list and delete secrets; mint and verify tokens.
 import { randomBytes } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import type { LoginUi } from "../oauth/oauth-deps.ts";
 import { isUnusable, loginRequired, needsRefresh } from "./expiry.ts";
-import type { LoginRequest, LoginResult } from "../oauth/login.ts";
-import type { RevocationOutcome } from "../oauth/revoke.ts";
-import type { LockOptions } from "../files/lock-file.ts";
+import type { LoginRequest, LoginResult, LoginUi, OAuthPort, RevocationOutcome } from "./oauth.ts";
+import type { WithLock } from "./lock.ts";
 import { isInternalName, INTERNAL_PREFIX, REMOTE_TOKEN_PREFIX, type ApprovalSettings, type Policy, type SecretEntry, type SecretRecord, type Store, type StoreBackend } from "./store.ts";
 import { loadProviderSettings, providerSettingsName, ProviderSettingsSchema, savedProviderIds, type ProviderSettings, type SavedProvider } from "./provider-settings.ts";
 import { Approvals, type ApprovalDriver, type ApprovalLedger } from "./approval.ts";
@@ -24,7 +22,7 @@ export interface BrokerDeps {
   revocations: RevocationList;
   jwtSecret?: string;
   /** Runs `fn` holding the cross-process lock file `<name>.lock` in the data dir. */
-  withLock: <T>(name: string, fn: () => Promise<T>, opts?: LockOptions) => Promise<T>;
+  withLock: WithLock;
   /** The OAuth side (login, refresh, revocation), loaded on first use; absent → logins are unavailable. */
   oauth?: () => Promise<OAuthPort>;
   /** Login settings from the environment (MCB_LOGIN_TIMEOUT, MCB_CALLBACK_PORT). */
@@ -69,14 +67,6 @@ export type BrokerLoginResult = LoginResult & { expiresIn?: number };
 /** A login request; timeout and port default to the broker's login settings. */
 export type BrokerLoginRequest = Omit<LoginRequest, "timeoutMs"> & { timeoutMs?: number };
 
-/** What the core needs from the OAuth modules (src/oauth/oauth-port.ts implements it). */
-export interface OAuthPort {
-  /** Returns a non-expired record for `name`, refreshing under the lock when within the skew. */
-  refresh(name: string, record: SecretRecord): Promise<SecretRecord>;
-  login(req: LoginRequest, ui: LoginUi): Promise<LoginResult>;
-  /** RFC 7009 revocation of the record's tokens at the provider. */
-  revoke(record: SecretRecord): Promise<RevocationOutcome>;
-}
 
 /** Who is asking: the MCP client's name from `initialize`, "cli" or "run"; and how to ask the user. */
 export interface CallContext {

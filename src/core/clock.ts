@@ -3,13 +3,27 @@
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /**
+   * Resolves after `ms`, or as soon as `signal` aborts (it never rejects: the caller checks
+   * `signal.aborted`), so a cancelled wait — a device login the user gave up on — ends at once.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The real clock. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+    }),
 };
 
 /** A clock that only moves when told to; `sleep` advances it at once. For tests. */
@@ -21,7 +35,7 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     this.t += ms;
   }
-  async sleep(ms: number): Promise<void> {
-    this.t += ms;
+  async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (!signal?.aborted) this.t += ms;
   }
 }

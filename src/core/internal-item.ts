@@ -1,12 +1,13 @@
 // Broker-owned items kept in the user's store (signing key, audit HMAC key): read, or created once.
 import { INTERNAL_PREFIX, type Store } from "./store.ts";
 import type { Clock } from "./clock.ts";
+import type { WithLock } from "./lock.ts";
 
 export interface InternalItemDeps {
   store: Store;
   clock: Clock;
   /** Serialises "create if missing" across broker processes. */
-  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  withLock: WithLock;
 }
 
 /**

@@ -6,6 +6,7 @@ import { BrokerError } from "../errors.ts";
 import type { Store } from "./store.ts";
 import type { Clock } from "./clock.ts";
 import { loadOrCreateInternalItem } from "./internal-item.ts";
+import type { WithLock } from "./lock.ts";
 import type { RevocationList } from "./revocations.ts";
 import { MINT_TTL, mintTtl, type MintProvider } from "./ttl.ts";
 
@@ -36,7 +37,7 @@ export interface TokenDeps {
   /** JWT_SECRET, when set: sign HS256 with it (seed-compatible). */
   jwtSecret?: string;
   /** Serialises "create the signing key if missing" across processes. */
-  withLock: <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+  withLock: WithLock;
 }
 
 type SigningKey = { alg: "HS256"; key: Uint8Array; kid?: undefined } | { alg: "ES256"; key: CryptoKey; publicJwk: JWK; kid: string };

@@ -3,7 +3,8 @@ import { readDataFile } from "./data-files.ts";
 import { basename } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { auditFiles, checkAuditMac, GENESIS_PREV, lineHash, type AuditKey } from "../core/audit.ts";
+import { checkAuditMac, GENESIS_PREV, lineHash, type AuditKey } from "../core/audit.ts";
+import { auditFiles } from "./audit-log.ts";
 
 /** The fields every chained line has; the rest of an entry is passed through as written. */
 const ChainedLineSchema = z.looseObject({

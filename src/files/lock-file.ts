@@ -1,17 +1,13 @@
 // A cross-process exclusive lock: a hard link to a per-process holder file, with stale-lock recovery.
 import { randomBytes } from "node:crypto";
-import { linkSync, lstatSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, lstatSync, mkdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { readDataFile } from "./data-files.ts";
 import { BrokerError, fsFix } from "../errors.ts";
+import type { LockOptions, WithLock } from "../core/lock.ts";
+import { join } from "node:path";
 
-export interface LockOptions {
-  /** Give up after this long (ms). */
-  timeoutMs?: number;
-  /** A lock older than this (ms) is stale even if its pid is alive (pid reuse, a hung holder). */
-  staleMs?: number;
-  /** The wall clock a lock's age is measured with (tests move it; default Date.now). */
-  now?: () => number;
-}
+// The options are the core's lock port (src/core/lock.ts): this file implements it.
+export type { LockOptions } from "../core/lock.ts";
 
 /** Whether a process with this pid exists (signal 0 checks without signalling). */
 export function isProcessAlive(pid: number): boolean {
@@ -171,4 +167,20 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 20);
   }
+}
+
+/**
+ * The core's WithLock (src/core/lock.ts) over lock files in `dir`: `fn` runs holding
+ * `<dir>/<name>.lock`, the directory created (private) first.
+ */
+export function dirLocks(dir: string): WithLock {
+  return async (name, fn, opts) => {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const release = await acquireLock(join(dir, `${name}.lock`), opts);
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
 }

@@ -8,7 +8,7 @@ import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import { loginContext } from "./grant-context.ts";
 import { constantTimeEqual, startCallbackServer, type CallbackServer, type CallbackServerOptions } from "./loopback.ts";
-import type { ProviderPreset, ResolvedProvider } from "./providers.ts";
+import type { LoginProfile, ResolvedProvider } from "./providers.ts";
 import { parseSafeUrl } from "./url-policy.ts";
 
 /** A successful token response and how it was obtained (what refresh needs later). */
@@ -24,7 +24,7 @@ export interface TokenGrant {
  * scope so a refresh token is issued — for a discovered server only when it lists that
  * scope (SEP-2207 behaviour of the MCP TypeScript SDK).
  */
-export function requestedScopes(preset: ProviderPreset, as: oauth.AuthorizationServer, scopes: readonly string[] | undefined): string[] {
+export function requestedScopes(preset: LoginProfile, as: oauth.AuthorizationServer, scopes: readonly string[] | undefined): string[] {
   const base = scopes && scopes.length > 0 ? [...scopes] : [...preset.defaultScopes];
   const offline = preset.offlineScope;
   const listed = as.scopes_supported;

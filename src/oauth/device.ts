@@ -60,7 +60,7 @@ export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, d
   const deadline = deps.clock.now() + Math.min(d.expires_in * 1000, opts.timeoutMs);
   const tokenOpts = ctx.options(as.token_endpoint);
   for (;;) {
-    await deps.clock.sleep(interval * 1000);
+    await deps.clock.sleep(interval * 1000, opts.signal);
     if (opts.signal?.aborted) throw new BrokerError("OAUTH_TIMEOUT", "The sign-in was cancelled.");
     if (deps.clock.now() >= deadline) {
       throw new BrokerError("OAUTH_TIMEOUT", `The code ${d.user_code} was not approved in time. Run the login again.`);

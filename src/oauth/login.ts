@@ -3,39 +3,29 @@
 // browser, device or paste-back flow, and store the token with its refresh token.
 import { createHash } from "node:crypto";
 import { BrokerError } from "../errors.ts";
-import type { SecretRecord } from "../core/store.ts";
-import type { LoginUi } from "./oauth-deps.ts";
+import type { LoginMode, LoginRequest, LoginResult, LoginUi } from "../core/oauth.ts";
 import { runDeviceFlow } from "./device.ts";
 import { loadServerMetadata, type ServerMetadata } from "./discovery.ts";
 import { runCodeFlow, type CodeFlowOptions, type TokenGrant } from "./authorization-code.ts";
 import { loadProviderSettings } from "../core/provider-settings.ts";
-import { resolveProvider, type EndpointOverrides, type ProviderId, type ResolvedProvider } from "./providers.ts";
+import { presetFor, resolveProvider, type ResolvedProvider } from "./providers.ts";
 import { REFRESH_LOCK, refreshLockName, type RefreshDeps } from "./refresh.ts";
 import { issuerOf, recordFromGrant } from "./token-record.ts";
 
-/** Default time a login waits for the browser or the device approval (MCB_LOGIN_TIMEOUT, README.md §Configuration: 5 minutes). */
+/** Default time a login waits for the browser or the device approval (5 minutes, as the original broker). */
 export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60_000;
 
-export type LoginMode = "auto" | "browser" | "device" | "paste";
+export type { LoginMode, LoginResult } from "../core/oauth.ts";
 
-export interface LoginRequest {
-  provider: ProviderId;
-  secretName: string;
-  scopes?: string[];
-  overrides?: EndpointOverrides;
-  /** auto: a browser if one can be opened (or the client shows the URL), else the device
-   * flow when offered, else wait with the URL shown. */
-  mode: LoginMode;
-  timeoutMs: number;
-  port?: number;
-  /** paste mode: redirect URLs typed by the user. */
-  pasted?: AsyncIterable<string>;
-  /** Shows the URL through the client (MCP URL elicitation); resolves whether it was shown. */
-  presentUrl?: (url: string) => Promise<boolean>;
-  signal?: AbortSignal;
-  /** An already resolved client and server (a remote MCP server's discovery and registration);
-   * then `provider` names only the lock and the stored record's provider. */
-  target?: { provider: ResolvedProvider; meta: ServerMetadata };
+/**
+ * A login with a client and server already resolved: a configured provider's (see `login`),
+ * or a remote MCP server's, found by discovery and registration (src/remote/session.ts).
+ */
+export interface ClientLoginRequest extends Omit<LoginRequest, "provider" | "overrides"> {
+  /** The client and server; `provider.preset.id` names the login lock and the stored record's provider. */
+  provider: ResolvedProvider;
+  /** The server's metadata when already discovered (a remote MCP server); else loaded from `provider.server`. */
+  meta?: ServerMetadata;
   /** Where the browser's callback arrives (the proxy's own REDIRECT_PATH); our loopback server by default. */
   callback?: CodeFlowOptions["callback"];
 }
@@ -47,47 +37,48 @@ export interface LoginDeps extends RefreshDeps {
   canOpenBrowser(): boolean;
 }
 
-export interface LoginResult {
-  record: SecretRecord;
-  /** Another broker process finished this login while we waited for it. */
-  byOtherProcess: boolean;
-  /** How the login happened (for the audit log and messages). */
-  method: "browser" | "device" | "paste" | "other-process";
-}
-
 /** Lock file name serialising logins to one provider under one secret name, across processes. */
 export function loginLockName(provider: string, secretName: string): string {
   return `login-${createHash("sha256").update(`${provider}\0${secretName}`).digest("hex").slice(0, 16)}`;
 }
 
+/** The core's login (OAuthPort.login): resolves a configured provider (environment, `provider add`, overrides), then logs in. */
+export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Promise<LoginResult> {
+  const id = presetFor(req.provider).id; // UNKNOWN_PROVIDER for anything else
+  const { provider: _id, overrides, ...rest } = req;
+  const provider = resolveProvider(id, deps.env, await loadProviderSettings(deps.store, id), overrides);
+  return loginWithClient(deps, { ...rest, provider }, ui);
+}
+
 /**
  * Logs in and stores the token under `secretName`. A process that finds another one
  * already logging in to the same provider and name waits for it and returns its token
- * instead of opening a second browser tab (docs/security.md §OAuth).
+ * instead of opening a second browser tab (several MCP clients start brokers at once).
  */
-export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Promise<LoginResult> {
-  const provider = req.target?.provider ?? resolveProvider(req.provider, deps.env, await loadProviderSettings(deps.store, req.provider), req.overrides);
+export async function loginWithClient(deps: LoginDeps, req: ClientLoginRequest, ui: LoginUi): Promise<LoginResult> {
+  const provider = req.provider;
+  const id = provider.preset.id;
   const waitingSince = deps.clock.now();
   const lock = { timeoutMs: req.timeoutMs + 60_000, staleMs: req.timeoutMs + 120_000 };
   let announced = false;
   const waitNote = setTimeout(() => {
     announced = true;
-    ui.progress(`Another broker process is logging in to ${req.provider} as '${req.secretName}'; waiting for it…`);
+    ui.progress(`Another broker process is logging in to ${id} as '${req.secretName}'; waiting for it…`);
   }, 500);
   try {
     return await deps.withLock(
-      loginLockName(req.provider, req.secretName),
+      loginLockName(id, req.secretName),
       async () => {
         clearTimeout(waitNote);
         const existing = await deps.store.get(req.secretName);
         // Issuer binding: a token another process got from a different issuer is not ours.
-        const sameIssuer = !req.target || (existing?.oauth !== undefined && issuerOf(existing.oauth) === req.target.meta.as.issuer);
-        if (existing?.oauth?.provider === req.provider && existing.updatedAt >= waitingSince && !existing.oauth.loginRequired && sameIssuer) {
+        const sameIssuer = !req.meta || (existing?.oauth !== undefined && issuerOf(existing.oauth) === req.meta.as.issuer);
+        if (existing?.oauth?.provider === id && existing.updatedAt >= waitingSince && !existing.oauth.loginRequired && sameIssuer) {
           return { record: existing, byOtherProcess: true, method: "other-process" as const };
         }
         if (announced) ui.progress("The other login did not store a token; starting our own.");
-        const meta = req.target?.meta ?? (await loadServerMetadata(provider, deps.fetch));
-        const mode = chooseMode(req, deps, meta.as.device_authorization_endpoint !== undefined);
+        const meta = req.meta ?? (await loadServerMetadata(provider, deps.fetch));
+        const mode = chooseMode(req, id, deps, meta.as.device_authorization_endpoint !== undefined);
         let grant: TokenGrant;
         if (mode === "device") {
           grant = await runDeviceFlow(provider, meta, deps, { scopes: req.scopes, ui, timeoutMs: req.timeoutMs, signal: req.signal });
@@ -124,10 +115,10 @@ export async function login(deps: LoginDeps, req: LoginRequest, ui: LoginUi): Pr
   }
 }
 
-function chooseMode(req: LoginRequest, deps: LoginDeps, hasDevice: boolean): Exclude<LoginMode, "auto"> {
+function chooseMode(req: ClientLoginRequest, id: string, deps: LoginDeps, hasDevice: boolean): Exclude<LoginMode, "auto"> {
   if (req.mode !== "auto") {
     if (req.mode === "device" && !hasDevice) {
-      throw new BrokerError("OAUTH_ERROR", `${req.provider} offers no device flow here (no device_authorization_endpoint). Use \`login --no-browser\` and paste the redirect URL instead.`);
+      throw new BrokerError("OAUTH_ERROR", `${id} offers no device flow here (no device_authorization_endpoint). Use \`login --no-browser\` and paste the redirect URL instead.`);
     }
     return req.mode;
   }

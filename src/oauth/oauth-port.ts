@@ -1,6 +1,6 @@
 // The OAuth side of the broker, built once per process on first use (so `serve` starts
 // without loading oauth4webapi): login, refresh and logout behind the broker's OAuthPort.
-import type { OAuthPort } from "../core/broker.ts";
+import type { OAuthPort } from "../core/oauth.ts";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { login, type LoginDeps } from "./login.ts";
 import { loadProviderSettings } from "../core/provider-settings.ts";

@@ -2,6 +2,7 @@
 // resolution of a preset plus the environment (or `provider add` settings) into a client.
 import { BrokerError } from "../errors.ts";
 import { parseSafeUrl } from "./url-policy.ts";
+import type { LoginOverrides } from "../core/oauth.ts";
 import type { ProviderSettings } from "../core/provider-settings.ts";
 
 export const PROVIDER_IDS = ["github", "google", "azure", "okta", "oauth2"] as const;
@@ -25,14 +26,8 @@ export interface ServerEndpoints {
 /** Settings a user saved with `provider add` (kept in the store, never in a file of its own; the core owns the record). */
 export type StoredProviderSettings = ProviderSettings;
 
-/** Overrides a caller may give: `login --issuer`, or start_oauth_flow's endpoints. */
-export interface EndpointOverrides {
-  issuer?: string;
-  authorizationEndpoint?: string;
-  tokenEndpoint?: string;
-  /** The endpoints come from an agent (start_oauth_flow), not from the user. */
-  fromAgent?: boolean;
-}
+/** Overrides a caller may give: `login --issuer`, or start_oauth_flow's endpoints (the core's LoginOverrides). */
+export type EndpointOverrides = LoginOverrides;
 
 /** What a provider's token and device endpoints get wrong, normalised in src/oauth/http.ts. */
 export interface ResponseQuirks {
@@ -45,16 +40,15 @@ export interface ResponseQuirks {
   dropIdToken: boolean;
 }
 
-export interface ProviderPreset {
-  id: ProviderId;
+/**
+ * What a login flow needs to know about whom it signs in to: the name recorded as the token's
+ * provider, how to ask (scopes, parameters), the redirect, the response quirks. A preset is
+ * one; a remote MCP server's login builds its own (src/remote/session.ts).
+ */
+export interface LoginProfile {
+  /** Recorded as the token's provider; refresh and logout look its quirks up by it (quirksOf). */
+  id: string;
   title: string;
-  /** Environment variables holding the client id / secret, first set one wins. */
-  clientIdVars: readonly string[];
-  clientSecretVars: readonly string[];
-  /** Further variables, listed in the "not configured" message when they are required. */
-  requiredVars: readonly string[];
-  /** Where to register an OAuth app, for the "not configured" message. */
-  registerAt: string;
   /** Scopes requested when the caller names none. */
   defaultScopes: readonly string[];
   /** Scope that asks for a refresh token (OIDC `offline_access`), appended when missing. */
@@ -68,6 +62,18 @@ export interface ProviderPreset {
    * `http://localhost:9876/oauth/callback` so existing app registrations keep working. */
   redirectHost: "localhost" | "127.0.0.1";
   quirks: ResponseQuirks;
+}
+
+/** A named provider: its login profile, where its client comes from, and its endpoints. */
+export interface ProviderPreset extends LoginProfile {
+  id: ProviderId;
+  /** Environment variables holding the client id / secret, first set one wins. */
+  clientIdVars: readonly string[];
+  clientSecretVars: readonly string[];
+  /** Further variables, listed in the "not configured" message when they are required. */
+  requiredVars: readonly string[];
+  /** Where to register an OAuth app, for the "not configured" message. */
+  registerAt: string;
   /** Endpoints from the environment / stored settings / overrides; throws when required ones are missing. */
   endpoints(settings: PresetSettings): ServerEndpoints;
 }
@@ -281,7 +287,7 @@ export function notConfigured(p: ProviderPreset): BrokerError {
 
 /** A provider ready to use: preset, client credentials and endpoints. */
 export interface ResolvedProvider {
-  preset: ProviderPreset;
+  preset: LoginProfile;
   clientId: string;
   clientSecret?: string;
   server: ServerEndpoints;

@@ -1,11 +1,12 @@
 // Token revocation at the provider on logout (RFC 7009), when it has a revocation endpoint.
 import * as oauth from "oauth4webapi";
+import type { RevocationOutcome } from "../core/oauth.ts";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
 import { translateOAuthError } from "./errors.ts";
 import { storedLoginContext } from "./grant-context.ts";
 import type { RefreshDeps } from "./refresh.ts";
 
-export type RevocationOutcome = "revoked" | "unsupported" | "failed";
+export type { RevocationOutcome } from "../core/oauth.ts";
 
 /**
  * Revokes the refresh token (which, RFC 7009 §2.1, should end the whole grant) and the

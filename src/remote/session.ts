@@ -10,9 +10,9 @@ import type { LoginUi } from "../oauth/oauth-deps.ts";
 import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, standInIssuer, type ServerMetadata } from "../oauth/discovery.ts";
 import { isUnusable, needsRefresh } from "../core/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
-import { login, type LoginDeps, type LoginMode, type LoginRequest } from "../oauth/login.ts";
+import { loginWithClient, type ClientLoginRequest, type LoginDeps, type LoginMode } from "../oauth/login.ts";
 import { DEFAULT_CALLBACK_PORT, loopbackRedirectUri } from "../oauth/loopback.ts";
-import { PROVIDERS, type ProviderPreset, type ResolvedProvider } from "../oauth/providers.ts";
+import { NO_QUIRKS, type LoginProfile, type ResolvedProvider } from "../oauth/providers.ts";
 import { REFRESH_LOCK, refreshLockName, TokenRefresher } from "../oauth/refresh.ts";
 import { registerClient, registrationFits, RegistrationSchema, type Registration } from "../oauth/registration.ts";
 import { discoverProtectedResource, parseChallenge, type Challenge } from "../oauth/resource-metadata.ts";
@@ -61,8 +61,8 @@ export interface RemoteLoginOptions {
   scopes?: string[];
   /** The proxy's own PUBLIC_BASE_URL + REDIRECT_PATH, with `callback` receiving it. */
   redirectUri?: string;
-  callback?: LoginRequest["callback"];
-  presentUrl?: LoginRequest["presentUrl"];
+  callback?: ClientLoginRequest["callback"];
+  presentUrl?: ClientLoginRequest["presentUrl"];
   signal?: AbortSignal;
 }
 
@@ -79,10 +79,15 @@ export interface RemoteStatus {
   scope?: string;
 }
 
-/** The preset a remote server's login runs with: oauth2's, with a fixed callback port (the
- * registration names it) and no scopes of its own (the session chooses them). */
-function remotePreset(server: URL): ProviderPreset {
-  return { ...PROVIDERS.oauth2, title: `the authorization server of ${server.host}`, defaultScopes: [], offlineScope: null, loopbackAnyPort: false, redirectHost: "127.0.0.1" };
+/**
+ * Whom a remote server's login signs in to: a plain OAuth server, recorded as provider
+ * "oauth2" (as logins stored before; refresh and logout apply no quirks to it), with no
+ * scopes or offline scope of its own (the session chooses them: #scopes), no extra
+ * authorization parameters, and the callback on a fixed port of 127.0.0.1 (the registration
+ * names that redirect URI exactly; RFC 8252 §8.3: a loopback IP literal).
+ */
+function remoteLoginProfile(server: URL): LoginProfile {
+  return { id: "oauth2", title: `the authorization server of ${server.host}`, defaultScopes: [], offlineScope: null, authorizationParams: {}, loopbackAnyPort: false, redirectHost: "127.0.0.1", quirks: NO_QUIRKS };
 }
 
 /** What the server's last 401 or 403 challenge said (MCP authorization: the challenge leads). */
@@ -334,16 +339,16 @@ export class RemoteSession {
     // Under a lock: several processes starting at once register one client, not one each.
     const reg = await this.deps.withLock(`remote-register-${this.names.client.slice(-24)}`, () => this.#client(d, redirectUri), { timeoutMs: 60_000, staleMs: 90_000 });
     const provider: ResolvedProvider = {
-      preset: remotePreset(this.cfg.server),
+      preset: remoteLoginProfile(this.cfg.server),
       clientId: reg.clientId,
       ...(reg.clientSecret ? { clientSecret: reg.clientSecret } : {}),
       server: { issuer: d.meta.as.issuer, discover: false },
       // RFC 8707 + MCP authorization: the token is asked for this server only.
       resource: d.resource,
     };
-    const result = await login(
+    const result = await loginWithClient(
       this.#loginDeps(),
-      { provider: "oauth2", secretName: this.names.token, scopes, mode: opts.mode, timeoutMs: opts.timeoutMs, port: opts.port, target: { provider, meta: d.meta }, callback: opts.callback, presentUrl: opts.presentUrl, signal: opts.signal },
+      { provider, meta: d.meta, secretName: this.names.token, scopes, mode: opts.mode, timeoutMs: opts.timeoutMs, port: opts.port, callback: opts.callback, presentUrl: opts.presentUrl, signal: opts.signal },
       ui,
     );
     this.#record = await this.#tagUpstream(result.record);
@@ -370,7 +375,7 @@ export class RemoteSession {
     const key = this.cfg.privateKey ? { pem: await readPrivateKey(this.cfg.privateKey.file), alg: this.cfg.privateKey.alg } : undefined;
     const client: MachineClient = key ? { clientId, privateKey: key } : { clientId, ...(this.cfg.client?.secret ? { clientSecret: this.cfg.client.secret } : {}) };
     const opts = { ...(scopes.length > 0 ? { scopes } : {}), resource: d.resource };
-    const provider: ResolvedProvider = { preset: remotePreset(this.cfg.server), clientId, server: { issuer: d.meta.as.issuer, discover: false }, resource: d.resource };
+    const provider: ResolvedProvider = { preset: remoteLoginProfile(this.cfg.server), clientId, server: { issuer: d.meta.as.issuer, discover: false }, resource: d.resource };
     const record = await this.deps.withLock(
       refreshLockName(this.names.token),
       async () => {

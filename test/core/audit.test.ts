@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseSince, readAuditLog, verifyAuditLog } from "../../src/files/audit-reader.ts";
 import { PendingFile, readPendingLines } from "../../src/files/audit-pending.ts";
-import { auditKey, FileAuditLog, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
+import { auditKey, GENESIS_PREV, lineHash, type AuditEntry } from "../../src/core/audit.ts";
+import { FileAuditLog } from "../../src/files/audit-log.ts";
 
 function tempLog(): string {
   return join(mkdtempSync(join(tmpdir(), "mcb-audit-")), "audit.jsonl");

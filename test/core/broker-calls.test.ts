@@ -3,7 +3,8 @@
 // outcome after it, and no line holds a secret.
 import { describe, expect, it } from "bun:test";
 import { MemoryAuditLog, type AuditEntry } from "../../src/core/audit.ts";
-import { Broker, type OAuthPort } from "../../src/core/broker.ts";
+import { Broker } from "../../src/core/broker.ts";
+import type { OAuthPort } from "../../src/core/oauth.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { memoryBroker } from "./fixtures.ts";

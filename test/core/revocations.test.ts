@@ -4,7 +4,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../../src/core/clock.ts";
-import { FileRevocationList, MemoryRevocationList, type RevocationList } from "../../src/core/revocations.ts";
+import { MemoryRevocationList, type RevocationList } from "../../src/core/revocations.ts";
+import { FileRevocationList } from "../../src/files/revocation-list.ts";
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -6,7 +6,7 @@ import { ElicitRequestSchema, type ElicitRequest } from "@modelcontextprotocol/s
 import { createHash, randomUUID } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FileAuditLog } from "../../src/core/audit.ts";
+import { FileAuditLog } from "../../src/files/audit-log.ts";
 import { body, connectBroker, runCli, tempHome } from "./harness.ts";
 
 type Action = "accept" | "decline" | "cancel";

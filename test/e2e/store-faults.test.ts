@@ -11,7 +11,7 @@ import type { Subprocess } from "bun";
 import { spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { FileRevocationList } from "../../src/core/revocations.ts";
+import { FileRevocationList } from "../../src/files/revocation-list.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { fillDisk, mountTmpfs, readOnlyView, skipMounts, unmountAll } from "../store/fault-mounts.ts";

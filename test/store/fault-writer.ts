@@ -16,9 +16,10 @@
 // faultValue(name, size), so a reader can check it. MCB_STORE_KEY encrypts, as in the broker.
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { AUDIT_CHAIN_KEY, FileAuditLog } from "../../src/core/audit.ts";
+import { AUDIT_CHAIN_KEY } from "../../src/core/audit.ts";
+import { FileAuditLog } from "../../src/files/audit-log.ts";
 import { loadOrCreateInternalItem } from "../../src/core/internal-item.ts";
-import { FileRevocationList } from "../../src/core/revocations.ts";
+import { FileRevocationList } from "../../src/files/revocation-list.ts";
 import { BrokerError } from "../../src/errors.ts";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";

@@ -8,8 +8,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { verifyAuditLog } from "../../src/files/audit-reader.ts";
-import { FileAuditLog } from "../../src/core/audit.ts";
-import { FileRevocationList } from "../../src/core/revocations.ts";
+import { FileAuditLog } from "../../src/files/audit-log.ts";
+import { FileRevocationList } from "../../src/files/revocation-list.ts";
 import { dataFiles } from "../../src/paths.ts";
 import { FileStore } from "../../src/store/file.ts";
 import { record } from "../fixtures/store-contract.ts";
