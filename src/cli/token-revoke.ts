@@ -1,15 +1,14 @@
 // `token revoke <tokenId>`: revokes a minted token for every broker process.
-import { defineCommand } from "citty";
-import { storeArg, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { storeArg } from "./common.ts";
+import { terminalText } from "./terminal-text.ts";
 
-examples.set("token revoke", ["mcp-credentials-broker token revoke tok_3kT1…"]);
-
-export const tokenRevokeCommand = defineCommand({
+export const tokenRevokeCommand = command({
+  examples: ["mcp-credentials-broker token revoke tok_3kT1…"],
   meta: { name: "revoke", description: "Revoke a minted token by its id; verify rejects it from then on, in every process." },
   args: { token_id: { type: "positional", required: true, description: "Token id (tok_…) from mint" }, ...storeArg },
-  async run({ args }) {
+  async run({ args, note, withRuntime }) {
     const r = await withRuntime(args.store, (rt) => rt.broker.revokeToken(args.token_id, { client: "cli" }));
-    process.stderr.write(r.expired ? `${r.tokenId} had already expired: nothing to revoke.\n` : `Revoked ${r.tokenId}.\n`);
+    note(r.expired ? `${terminalText(r.tokenId)} had already expired: nothing to revoke.` : `Revoked ${terminalText(r.tokenId)}.`);
   },
 });

@@ -1,10 +1,8 @@
 // `token`: the group of minted-token sub-commands.
-import { defineCommand } from "citty";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
 
-examples.set("token", ["mcp-credentials-broker token mint github --scope repo", "mcp-credentials-broker token jwks"]);
-
-export const tokenCommand = defineCommand({
+export const tokenCommand = command({
+  examples: ["mcp-credentials-broker token mint github --scope repo", "mcp-credentials-broker token jwks"],
   meta: { name: "token", description: "Mint, verify and revoke short-lived JWTs; print the JWKS" },
   subCommands: {
     mint: () => import("./token-mint.ts").then((m) => m.tokenMintCommand),
