@@ -1,6 +1,7 @@
-// The stdio transport for serve: the SDK's line framing, but a line that is not a valid
-// JSON-RPC message gets an error answer instead of silence (the SDK's transport drops it,
-// so a client waits for a reply that never comes).
+// The stdio transport for serve and connect: the SDK's line framing, but a line that is not a
+// valid JSON-RPC message gets an error answer instead of silence (the SDK's transport drops it,
+// so a client waits for a reply that never comes). test/e2e/stdio-lines.test.ts holds both
+// commands to the same answers.
 import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -63,16 +64,21 @@ export class StdioTransport implements Transport {
     for (;;) {
       const nl = this.#buffer.indexOf(0x0a);
       if (nl === -1) break;
-      const line = this.#buffer.toString("utf8", 0, nl).replace(/\r$/, "");
+      // A whole line can arrive in one chunk (or a few large ones): the limit holds however it came.
+      if (nl > MAX_LINE_BYTES) this.#discarded();
+      else this.#handleLine(this.#buffer.toString("utf8", 0, nl).replace(/\r$/, ""));
       this.#buffer = this.#buffer.subarray(nl + 1);
-      this.#handleLine(line);
     }
     if (this.#buffer.length > MAX_LINE_BYTES) {
       this.#buffer = null;
       this.#skipping = true;
-      void this.send(errorMessage(null, -32600, `Invalid Request: a message longer than ${MAX_LINE_BYTES} bytes was discarded.`));
+      this.#discarded();
     }
   };
+
+  #discarded(): void {
+    void this.send(errorMessage(null, -32600, `Invalid Request: a message longer than ${MAX_LINE_BYTES} bytes was discarded.`));
+  }
 
   readonly #onerror = (error: Error) => this.onerror?.(error);
 

@@ -4,11 +4,11 @@
 // except the initialize result, whose protocol version the HTTP transport must send on.
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { BrokerError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { StdioTransport } from "../mcp/stdio-transport.ts";
 import { fetchFailureMessage } from "../net-errors.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { authorizedFetch, NoTokenError } from "./authorized-fetch.ts";
@@ -20,7 +20,7 @@ export interface ConnectOptions {
   log: Logger;
   /** Logs in (browser or device), with `scopes` for a step-up, and returns the new token. */
   login(scopes?: string[]): Promise<string | null>;
-  /** The client side (stdin/stdout by default; tests pass their own). */
+  /** The client side (stdin/stdout through serve's transport by default; tests pass their own). */
   stdio?: Transport;
 }
 
@@ -51,7 +51,9 @@ export async function runConnect(opts: ConnectOptions): Promise<void> {
     return loginRun;
   };
   const fetch = authorizedFetch(session, opts.fetch, { onNoToken: () => once(), onStepUp: (scopes) => once(scopes) });
-  const stdio = opts.stdio ?? new StdioServerTransport();
+  // The same stdio transport as `serve`: a line that is not a JSON-RPC message is answered
+  // here (-32700 / -32600, JSON-RPC 2.0 §5.1) as serve answers it, not relayed nor dropped.
+  const stdio = opts.stdio ?? new StdioTransport();
   let remote: Transport = new StreamableHTTPClientTransport(session.cfg.server, { fetch });
   let legacyTried = false;
   const closed = Promise.withResolvers<void>();
@@ -94,8 +96,8 @@ export async function runConnect(opts: ConnectOptions): Promise<void> {
   wire(remote);
   stdio.onmessage = (msg: JSONRPCMessage) => void forward(msg);
   stdio.onclose = () => closed.resolve();
-  // The SDK's stdio transport does not watch for end of input: a client that closes our stdin
-  // is gone, and an open remote stream (an SSE GET) must not keep the bridge alive after it.
+  // The stdio transport does not watch for end of input: a client that closes our stdin is
+  // gone, and an open remote stream (an SSE GET) must not keep the bridge alive after it.
   if (!opts.stdio) {
     process.stdin.once("end", () => closed.resolve());
     process.stdin.once("close", () => closed.resolve());

@@ -54,4 +54,16 @@ describe("StdioTransport", () => {
     expect(received).toEqual([{ jsonrpc: "2.0", id: 2, method: "ping" }]);
     await t.close();
   });
+
+  it("discards an oversized line that arrives whole in one chunk, as when it comes in pieces", async () => {
+    const { stdin, t, received, written } = pair();
+    await t.start();
+    const big = `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":"${"x".repeat(MAX_LINE_BYTES)}"}}`;
+    stdin.write(`${big}\n{"jsonrpc":"2.0","id":2,"method":"ping"}\n`);
+    await Bun.sleep(20);
+    expect(written).toHaveLength(1);
+    expect(JSON.parse(written[0]!)).toMatchObject({ id: null, error: { code: -32600 } });
+    expect(received).toEqual([{ jsonrpc: "2.0", id: 2, method: "ping" }]);
+    await t.close();
+  });
 });
