@@ -1,23 +1,22 @@
 // `provider list`: which providers are configured, and from where — never a secret.
-import { defineCommand } from "citty";
 import { configuredProviders } from "../oauth/provider-settings.ts";
 import { clientCredentials, PROVIDER_IDS, PROVIDERS } from "../oauth/providers.ts";
-import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { jsonArg, storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 
-examples.set("provider list", ["mcp-credentials-broker provider list", "mcp-credentials-broker provider list --json"]);
-
-export const providerListCommand = defineCommand({
+export const providerListCommand = command({
+  examples: ["mcp-credentials-broker provider list", "mcp-credentials-broker provider list --json"],
   meta: { name: "list", description: "Show each OAuth provider's client id and where it comes from (environment or provider add). Secrets are never shown." },
   args: { ...jsonArg, ...storeArg },
-  async run({ args }) {
+  async run({ args, out, withRuntime }) {
     const rows = await withRuntime(args.store, async (rt) => {
+      const env = rt.config.oauthVars;
       const saved = new Map((await rt.broker.savedProviders()).map((p) => [p.provider, p]));
-      const sources = new Map(configuredProviders([...saved.keys()], rt.config.oauthVars).map((c) => [c.provider, c.source]));
+      const sources = new Map(configuredProviders([...saved.keys()], env).map((c) => [c.provider, c.source]));
       return PROVIDER_IDS.map((id) => {
         // The environment's client wins (clientCredentials); else the saved one, whose secret the core never hands out.
-        const fromEnv = clientCredentials(id, rt.config.oauthVars, null);
+        const fromEnv = clientCredentials(id, env, null);
         const s = saved.get(id);
         const creds = fromEnv ? { clientId: fromEnv.clientId, hasSecret: fromEnv.clientSecret !== undefined } : s ? { clientId: s.clientId, hasSecret: s.hasSecret } : null;
         return { provider: id, configured: creds !== null, source: sources.get(id) ?? null, clientId: creds?.clientId ?? null, hasSecret: creds?.hasSecret ?? false };

@@ -1,32 +1,34 @@
 // `status`: which backend and data dir are in use, how many secrets, how tokens are signed.
-import { defineCommand } from "citty";
-import { brokerVersion, openRuntime, type Runtime } from "../runtime.ts";
-import { jsonArg, out, storeArg, when } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { brokerVersion } from "../build-info.ts";
+import { command } from "./command.ts";
+import { jsonArg, storeArg, when } from "./common.ts";
 import { terminalText as t } from "./terminal-text.ts";
 
-examples.set("status", ["mcp-credentials-broker status", "mcp-credentials-broker status --json"]);
-
-export const statusCommand = defineCommand({
+export const statusCommand = command({
+  examples: ["mcp-credentials-broker status", "mcp-credentials-broker status --json"],
   meta: { name: "status", description: "Show the storage backend (and why), the data dir, stored secrets, remote MCP logins and the token signing mode." },
   args: { ...jsonArg, ...storeArg },
-  async run({ args }) {
+  async run({ args, out, withRuntime }) {
     const version = await brokerVersion();
     // The fallback warning is part of the report, every time, instead of a stderr line said once.
-    const s = await withQuietRuntime(args.store, async (rt) => {
-      const core = await rt.broker.status();
-      const { configuredProviders } = await import("../oauth/provider-settings.ts");
-      return {
-        version,
-        dataDir: rt.dataDir,
-        store: { ...core.store, reason: rt.storeReason, ...(rt.storeWarning ? { warning: rt.storeWarning } : {}) },
-        secrets: core.secrets,
-        providers: configuredProviders(core.savedProviders, rt.config.oauthVars),
-        // Remote MCP logins (proxy, connect): the server and expiry only; `proxy status` has the rest.
-        remote: core.remoteLogins,
-        tokenSigning: core.tokenSigning,
-      };
-    });
+    const s = await withRuntime(
+      args.store,
+      async (rt) => {
+        const core = await rt.broker.status();
+        const { configuredProviders } = await import("../oauth/provider-settings.ts");
+        return {
+          version,
+          dataDir: rt.dataDir,
+          store: { ...core.store, reason: rt.storeReason, ...(rt.storeWarning ? { warning: rt.storeWarning } : {}) },
+          secrets: core.secrets,
+          providers: configuredProviders(core.savedProviders, rt.config.oauthVars),
+          // Remote MCP logins (proxy, connect): the server and expiry only; `proxy status` has the rest.
+          remote: core.remoteLogins,
+          tokenSigning: core.tokenSigning,
+        };
+      },
+      { quietStoreWarning: true },
+    );
     if (args.json) return out(JSON.stringify(s, null, 2));
     // Secret names may be an agent's (store_secret): each field escaped (terminal-text.ts).
     out(`mcp-credentials-broker ${t(s.version)}`);
@@ -40,13 +42,3 @@ export const statusCommand = defineCommand({
     out(`token signing: ${s.tokenSigning}`);
   },
 });
-
-/** withRuntime (common.ts) without the fallback warning on stderr: status reports it itself. */
-async function withQuietRuntime<T>(storeFlag: string | undefined, fn: (rt: Runtime) => Promise<T>): Promise<T> {
-  const rt = await openRuntime({ storeFlag, quietStoreWarning: true });
-  try {
-    return await fn(rt);
-  } finally {
-    await rt.broker.close();
-  }
-}
