@@ -8,6 +8,10 @@
 //
 // Flags: --rounds N (cold-start rounds, default 30), --iterations N (round trips, default
 // 1000), --warmup N (untimed round trips first, default 50), --no-write (do not touch RESULTS.md).
+// Environment: MCB_BENCH_BINARY=<path> measures that build as "ours" instead of dist/ (a private
+// build; dist/ untouched); MCB_BENCH_BASELINE=<path> adds an older build of ours, interleaved with
+// ours in (a) and (b) (memory and file store), with "ours / baseline" ratio rows: a change is
+// judged against the code before it in one run on one machine, not against a recorded number.
 import type { Subprocess } from "bun";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -16,7 +20,8 @@ import { BLOCKS, EXPECTED, findSection, fmtBytes, fmtMs, keptBlock, median, perc
 
 const BENCH = import.meta.dir;
 const ROOT = resolve(BENCH, "..");
-const OURS = join(ROOT, "dist", "mcp-credentials-broker");
+const OURS = process.env.MCB_BENCH_BINARY ? resolve(process.env.MCB_BENCH_BINARY) : join(ROOT, "dist", "mcp-credentials-broker");
+const BASELINE = process.env.MCB_BENCH_BASELINE ? resolve(process.env.MCB_BENCH_BASELINE) : null;
 const HELLO_SRC = join(BENCH, "hello-server.ts");
 const HELLO = join(BENCH, ".build", "hello-server");
 const ORIGINAL = join(BENCH, "node_modules", "mcp-credentials-broker", "dist", "index.js");
@@ -74,7 +79,8 @@ function log(msg: string): void {
 
 // ------------------------------------------------------------------------------- preflight
 
-if (!existsSync(OURS)) fail(`${OURS} is missing. Run \`npm run build\` first, then \`npm run bench\`.`);
+if (!existsSync(OURS)) fail(`${OURS} is missing. Run \`npm run build\` first (or point MCB_BENCH_BINARY at a build), then \`npm run bench\`.`);
+if (BASELINE !== null && !existsSync(BASELINE)) fail(`MCB_BENCH_BASELINE=${BASELINE} does not exist. Build the older commit with \`bun scripts/build.ts --outfile <path>\` in a checkout of it.`);
 
 if (!existsSync(ORIGINAL)) {
   log("bench: bench/node_modules is missing or incomplete; running `npm ci --prefix bench` …");
@@ -151,8 +157,11 @@ function home(name: string): string {
   return dir;
 }
 
+const OURS_NAME = process.env.MCB_BENCH_BINARY ? "MCB_BENCH_BINARY" : "dist/mcp-credentials-broker";
 const coldPrograms: Program[] = [
-  { key: "ours", label: "ours (dist/mcp-credentials-broker, default --store auto)", argv: [OURS], env: { MCB_HOME: home("home-cold") } },
+  { key: "ours", label: `ours (${OURS_NAME}, default --store auto)`, argv: [OURS], env: { MCB_HOME: home("home-cold") } },
+  // Its own data dir: the same files as ours, written by another build.
+  ...(BASELINE ? [{ key: "baseline", label: "baseline (MCB_BENCH_BASELINE, default --store auto)", argv: [BASELINE], env: { MCB_HOME: home("home-cold-baseline") } }] : []),
   { key: "floor", label: "floor (compiled Bun hello-world, same SDK)", argv: [HELLO], env: { MCB_HOME: home("home-cold") } },
   { key: "original", label: `original (mcp-credentials-broker@${versions.original} on Node)`, argv: [NODE, ORIGINAL], env: { MCB_HOME: home("home-cold") } },
 ];
@@ -342,6 +351,12 @@ const loopPrograms: Program[] = [
   { key: "ours-memory", label: "ours, memory store (MCB_STORE=memory)", argv: [OURS], env: { MCB_HOME: home("home-memory"), MCB_STORE: "memory" } },
   // MCB_STORE=file: with the default (auto) a desktop session's keychain would be measured instead.
   { key: "ours-file", label: "ours, file store (MCB_STORE=file, temp MCB_HOME)", argv: [OURS], env: { MCB_HOME: home("home-file"), MCB_STORE: "file" } },
+  ...(BASELINE
+    ? [
+        { key: "baseline-memory", label: "baseline, memory store (MCB_STORE=memory)", argv: [BASELINE], env: { MCB_HOME: home("home-baseline-memory"), MCB_STORE: "memory" } },
+        { key: "baseline-file", label: "baseline, file store (MCB_STORE=file, temp MCB_HOME)", argv: [BASELINE], env: { MCB_HOME: home("home-baseline-file"), MCB_STORE: "file" } },
+      ]
+    : []),
   { key: "original", label: `original ${versions.original} on Node (in-memory Map)`, argv: [NODE, ORIGINAL], env: { MCB_HOME: home("home-original") } },
   { key: "floor", label: "floor: hello-world, 3 × `echo` per iteration (reference)", argv: [HELLO], env: { MCB_HOME: home("home-floor") } },
 ];
@@ -473,6 +488,7 @@ const coldRatios = [
   `| ours / floor | **${ratio(c50("ours"), c50("floor"))}** |`,
   `| ours / original | **${ratio(c50("ours"), c50("original"))}** |`,
   `| floor / original | ${ratio(c50("floor"), c50("original"))} |`,
+  ...(BASELINE ? [`| ours / baseline | **${ratio(c50("ours"), c50("baseline"))}** |`] : []),
 ].join("\n");
 
 const loopRows = loopPrograms.map((p) => {
@@ -495,12 +511,20 @@ const loopRatios = [
   `| ours (memory) / original | **${ratio(t50("ours-memory"), t50("original"))}** | ${ratio(t99("ours-memory"), t99("original"))} | ${ratio(hwm("ours-memory"), hwm("original"))} |`,
   `| ours (file) / original | **${ratio(t50("ours-file"), t50("original"))}** | ${ratio(t99("ours-file"), t99("original"))} | ${ratio(hwm("ours-file"), hwm("original"))} |`,
   `| ours (memory) / floor | ${ratio(t50("ours-memory"), t50("floor"))} | ${ratio(t99("ours-memory"), t99("floor"))} | ${ratio(hwm("ours-memory"), hwm("floor"))} |`,
+  ...(BASELINE
+    ? [
+        `| ours (memory) / baseline (memory) | **${ratio(t50("ours-memory"), t50("baseline-memory"))}** | ${ratio(t99("ours-memory"), t99("baseline-memory"))} | ${ratio(hwm("ours-memory"), hwm("baseline-memory"))} |`,
+        `| ours (file) / baseline (file) | **${ratio(t50("ours-file"), t50("baseline-file"))}** | ${ratio(t99("ours-file"), t99("baseline-file"))} | ${ratio(hwm("ours-file"), hwm("baseline-file"))} |`,
+      ]
+    : []),
 ].join("\n");
 
+const sizeBaseline = BASELINE ? statSync(BASELINE).size : 0;
 const sizeTable = [
   `| binary | bytes | MiB |`,
   `|---|---:|---:|`,
-  `| ours: dist/mcp-credentials-broker | ${sizeOurs.toLocaleString("en-US")} | ${(sizeOurs / 2 ** 20).toFixed(1)} |`,
+  `| ours: ${OURS_NAME} | ${sizeOurs.toLocaleString("en-US")} | ${(sizeOurs / 2 ** 20).toFixed(1)} |`,
+  ...(BASELINE ? [`| baseline: MCB_BENCH_BASELINE | ${sizeBaseline.toLocaleString("en-US")} | ${(sizeBaseline / 2 ** 20).toFixed(1)} |`] : []),
   `| floor: bench/.build/hello-server | ${sizeHello.toLocaleString("en-US")} | ${(sizeHello / 2 ** 20).toFixed(1)} |`,
   `| ours − floor | ${(sizeOurs - sizeHello).toLocaleString("en-US")} | ${((sizeOurs - sizeHello) / 2 ** 20).toFixed(1)} (${ratio(sizeOurs, sizeHello)}) |`,
 ].join("\n");
@@ -517,6 +541,14 @@ const targets = [
   `| cold start ≤ 1.5 × floor (p50) | ${fmtMs(c50("ours"))} ms vs limit ${fmtMs(1.5 * c50("floor"))} ms (${ratio(c50("ours"), c50("floor"))}) | ${verdict(coldOk)} |`,
   `| round trip p50 ≤ original, memory store | ${fmtMs(t50("ours-memory"))} ms vs ${fmtMs(t50("original"))} ms (${ratio(t50("ours-memory"), t50("original"))}) | ${verdict(memOk)} |`,
   `| round trip p50 ≤ ${FILE_TARGET} × original, file store | ${fmtMs(t50("ours-file"))} ms vs limit ${fmtMs(FILE_TARGET * t50("original"))} ms (${ratio(t50("ours-file"), t50("original"))}) | ${verdict(fileOk)} |`,
+  // A change must not cost start-up or round-trip time against the build before it (same run, same machine).
+  ...(BASELINE
+    ? [
+        `| cold start p50 ≤ baseline | ${fmtMs(c50("ours"))} ms vs ${fmtMs(c50("baseline"))} ms (${ratio(c50("ours"), c50("baseline"))}) | ${verdict(c50("ours") <= c50("baseline"))} |`,
+        `| round trip p50 ≤ baseline, memory store | ${fmtMs(t50("ours-memory"))} ms vs ${fmtMs(t50("baseline-memory"))} ms (${ratio(t50("ours-memory"), t50("baseline-memory"))}) | ${verdict(t50("ours-memory") <= t50("baseline-memory"))} |`,
+        `| round trip p50 ≤ baseline, file store | ${fmtMs(t50("ours-file"))} ms vs ${fmtMs(t50("baseline-file"))} ms (${ratio(t50("ours-file"), t50("baseline-file"))}) | ${verdict(t50("ours-file") <= t50("baseline-file"))} |`,
+      ]
+    : []),
 ].join("\n");
 
 const auditNote =
@@ -535,7 +567,7 @@ ${targets}
 
 ## (a) Cold start: spawn → \`initialize\` response
 
-${ROUNDS} rounds (after ${COLD_WARMUP_ROUNDS} untimed), each round spawning the three programs one after another in a shuffled order;
+${ROUNDS} rounds (after ${COLD_WARMUP_ROUNDS} untimed), each round spawning the ${coldPrograms.length} programs one after another in a shuffled order;
 time from \`spawn()\` to the \`initialize\` response line on stdout (raw JSON-RPC, protocol ${PROTOCOL}).
 
 ${coldTable}
@@ -544,7 +576,7 @@ ${coldRatios}
 
 ## (b) Round trip: \`store_secret\` + \`get_secret\` + \`resolve_secret\`, and (c) peak RSS
 
-All four servers run side by side; ${ITERATIONS} timed iterations (after ${WARMUP} untimed), each iteration visiting
+All ${loopPrograms.length} servers run side by side; ${ITERATIONS} timed iterations (after ${WARMUP} untimed), each iteration visiting
 every server once in a shuffled order. One iteration = three sequential \`tools/call\` requests as raw JSON-RPC
 (store a fresh value under one name, get a reference, resolve it and check the value). Peak RSS is
 \`VmHWM\` from \`/proc/<pid>/status\` of each server process after the loop.
@@ -564,7 +596,7 @@ const machineInfo = `- Command: \`${command}\`
 - Date: ${date}
 - Machine: \`nproc\` = ${machine.nproc}; ${machine.cpu}; load average ${loadBefore} before the run, ${loadavg().map((x) => x.toFixed(2)).join(" ")} after (other work on the machine shifts absolute numbers; the interleaving keeps the ratios comparable)
 - \`uname -a\`: \`${machine.uname}\`
-- Repo at ${gitHead || "?"}; \`dist/mcp-credentials-broker\` as built at ${oursStat.mtime.toISOString().replace(/\.\d+Z$/, "Z")} (${oursStat.size.toLocaleString("en-US")} bytes)
+- Repo at ${gitHead || "?"}; ours (${OURS_NAME === "MCB_BENCH_BINARY" ? `MCB_BENCH_BINARY=${OURS}` : OURS_NAME}) as built at ${oursStat.mtime.toISOString().replace(/\.\d+Z$/, "Z")} (${oursStat.size.toLocaleString("en-US")} bytes)${BASELINE ? `; baseline MCB_BENCH_BASELINE=${BASELINE} (${sh([BASELINE, "--version"]) || "?"}, ${sizeBaseline.toLocaleString("en-US")} bytes)` : ""}
 - Bun ${machine.bun} (runs the bench and built the floor; ours was compiled with Bun ${machine.oursBun}); Node ${machine.node} (runs the original)
 - SDK: ours and the floor @modelcontextprotocol/sdk ${versions.sdkRoot} / zod ${versions.zodRoot} (bench copy ${versions.sdkBench} / ${versions.zodBench}); the original ships its own SDK ${versions.originalSdk}
 - Floor built with \`bun ${HELLO_FLAGS.join(" ")}\`; every program started with the same environment (this process's, less \`NODE_EXTRA_CA_CERTS\`, \`NODE_OPTIONS\`, \`MCB_*\`, \`JWT_SECRET\`; plus a temp \`MCB_HOME\`, and \`MCB_STORE=memory\` for the memory run) in an empty temp working directory`;
