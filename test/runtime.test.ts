@@ -31,8 +31,8 @@ function run(argv: string[], env: Record<string, string> = {}): { code: number; 
   return { code: r.exitCode ?? -1, stderr: r.stderr.toString(), modules, opened: !existsSync(record) || readFileSync(record, "utf8") !== "planted by the test" };
 }
 
-/** The backends openStore loads on first use (windows.ts also holds the PowerShell path other helpers use). */
-const BACKENDS = ["src/store/file.ts", "src/store/keychain.ts", "src/store/linux.ts", "src/store/macos.ts", "src/store/memory.ts"];
+/** The backends openStore loads on first use. */
+const BACKENDS = ["src/store/file.ts", "src/store/keychain.ts", "src/store/linux.ts", "src/store/macos.ts", "src/store/windows.ts", "src/store/memory.ts"];
 
 describe("commands build only what they use", () => {
   it("the recorder sees a command that opens the store load the selection policy and a backend", () => {

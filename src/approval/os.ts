@@ -2,8 +2,7 @@
 // for `doctor`, which approval drivers work here and why the others do not.
 import { existsSync } from "node:fs";
 import type { ApprovalDriver } from "../core/approval.ts";
-import { findSystemTool, SYSTEM_BIN_DIRS } from "../store/exec.ts";
-import { windowsPowerShellPath } from "../store/windows.ts";
+import { findSystemTool, SYSTEM_BIN_DIRS, windowsPowerShellPath } from "../store/exec.ts";
 import { dialogEnv, linuxDisplayProblem } from "./dialog.ts";
 import { kdialogApprover } from "./kdialog.ts";
 import { MACOS_OSASCRIPT, osascriptApprover } from "./osascript.ts";

@@ -12,7 +12,7 @@ import { writeFileAtomic } from "../files/atomic-write.ts";
 import { openDataFile, readDataFile } from "../files/data-files.ts";
 import { BrokerError } from "../errors.ts";
 import { isProcessAlive } from "../files/lock-file.ts";
-import { POWERSHELL_ARGS, windowsPowerShellPath } from "../store/windows.ts";
+import { POWERSHELL_ARGS, windowsPowerShellPath } from "../store/exec.ts";
 
 export interface BackgroundFiles {
   pid: string;

@@ -1,7 +1,7 @@
 // Runs an OS helper (security, secret-tool, dbus-send, PowerShell, the approval dialogs): an
 // absolute path and an argv array (never a shell), optional stdin, a hard timeout, and typed errors.
 import { existsSync } from "node:fs";
-import { basename, isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join, win32 } from "node:path";
 import { BrokerError } from "../errors.ts";
 
 export interface HelperCall {
@@ -99,3 +99,11 @@ export function findSystemTool(name: string, dirs: readonly string[] = SYSTEM_BI
   }
   return null;
 }
+
+/** Windows PowerShell 5.1 (present on every Windows 10/11), by absolute path under %SystemRoot%. */
+export function windowsPowerShellPath(env: Readonly<Record<string, string | undefined>>): string {
+  return win32.join(env.SystemRoot || env.windir || "C:\\Windows", "System32", "WindowsPowerShell", "v1.0", "powershell.exe");
+}
+
+/** Fixed flags only: never a script or a value. */
+export const POWERSHELL_ARGS = ["-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "-"] as const;

@@ -3,19 +3,14 @@
 // password back and takes it in argv; here the script and the value both travel on stdin
 // (`-Command -`), and argv holds only fixed flags.
 import { existsSync } from "node:fs";
-import { win32 } from "node:path";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { firstLine, runHelper, type HelperResult } from "./exec.ts";
+import { firstLine, POWERSHELL_ARGS, runHelper, type HelperResult } from "./exec.ts";
 import type { KeychainItem, KeychainItems, KeychainProbe } from "./keychain.ts";
 
-/** Windows PowerShell 5.1 (present on every Windows 10/11), by absolute path under %SystemRoot%. */
-export function windowsPowerShellPath(env: Record<string, string | undefined>): string {
-  return win32.join(env.SystemRoot || env.windir || "C:\\Windows", "System32", "WindowsPowerShell", "v1.0", "powershell.exe");
-}
-
-/** Fixed flags only: never a script or a value. */
-export const POWERSHELL_ARGS = ["-NoLogo", "-NoProfile", "-NonInteractive", "-Command", "-"] as const;
+// In exec.ts beside the other helper paths: the proxy's process identity and the approval
+// dialog use PowerShell too, without loading this backend.
+export { POWERSHELL_ARGS, windowsPowerShellPath } from "./exec.ts";
 
 /** CRED_MAX_CREDENTIAL_BLOB_SIZE (wincred.h): 5 × 512 bytes; payloads are ASCII, one byte per character. */
 export const CRED_MAX_BLOB = 2560;
