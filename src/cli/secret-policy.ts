@@ -6,7 +6,7 @@ import { APPROVAL_VIAS, POLICIES, type ApprovalSettings, type ApprovalVia } from
 import { command } from "./command.ts";
 import { storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
-import { parsePolicy } from "./secret-set.ts";
+import { parsePolicy } from "../core/schemas.ts";
 
 /** Parses --via, or throws a usage error listing the choices. */
 export function parseVia(raw: string): ApprovalVia {

@@ -1,29 +1,11 @@
 // `secret set <name>`: stores a secret read from stdin or a hidden prompt — never from argv.
 import { BrokerError } from "../errors.ts";
-import { normalizeHosts } from "../core/policy.ts";
-import { POLICIES, type Policy } from "../core/store.ts";
+import { normalizeHosts, parsePolicy, parseTags } from "../core/schemas.ts";
+import { POLICIES } from "../core/store.ts";
 import { command } from "./command.ts";
 import { repeatedFlag, storeArg } from "./common.ts";
 import { readSecretValue } from "./prompt.ts";
 import { terminalText } from "./terminal-text.ts";
-
-/** Parses a policy name, or throws a usage error listing the choices. */
-export function parsePolicy(raw: string): Policy {
-  if ((POLICIES as readonly string[]).includes(raw)) return raw as Policy;
-  throw new BrokerError("INVALID_INPUT", `Unknown policy '${raw}'. Use one of: ${POLICIES.join(", ")}.`);
-}
-
-/** Parses `k=v` tags. */
-export function parseTags(raw: string[]): Record<string, string> | undefined {
-  if (raw.length === 0) return undefined;
-  const tags: Record<string, string> = {};
-  for (const t of raw) {
-    const i = t.indexOf("=");
-    if (i < 1) throw new BrokerError("INVALID_INPUT", `Tag '${t}' is not key=value.`);
-    tags[t.slice(0, i)] = t.slice(i + 1);
-  }
-  return tags;
-}
 
 export const secretSetCommand = command({
   examples: [
@@ -45,12 +27,14 @@ export const secretSetCommand = command({
       throw new BrokerError("INVALID_INPUT", "secret set takes only a name: pipe the value on stdin or type it at the prompt (a value on the command line would be visible to other processes).");
     }
     const policy = args.policy === undefined ? undefined : parsePolicy(args.policy);
-    // Checked before the value is typed, so a typo in a flag does not waste the prompt.
+    // Checked before the value is typed, so a typo in a flag does not waste the prompt
+    // (the core's rules: src/core/schemas.ts; the Broker checks them again).
     const hosts = normalizeHosts(repeatedFlag(rawArgs, "host"));
+    const tags = parseTags(repeatedFlag(rawArgs, "tag"));
     const value = await readSecretValue(io, `Value for '${terminalText(args.name)}'`);
     if (value.length === 0) throw new BrokerError("INVALID_INPUT", "Empty value: nothing stored. Pipe the value on stdin or type it at the prompt.");
     await withRuntime(args.store, async (rt) => {
-      await rt.broker.storeSecret(args.name, value, { tags: parseTags(repeatedFlag(rawArgs, "tag")), policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli", user: true });
+      await rt.broker.storeSecret(args.name, value, { tags, policy, ...(hosts.length ? { hosts } : {}) }, { client: "cli", user: true });
     });
     note(`Stored secret '${terminalText(args.name)}'.`);
   },

@@ -10,7 +10,8 @@ import { Approvals, type ApprovalDriver, type ApprovalLedger } from "./approval.
 import type { AuditEntry, AuditEvent, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
-import { checkAgentChange, enforcePolicy, normalizeHosts, policyDenied } from "./policy.ts";
+import { checkAgentChange, enforcePolicy, policyDenied } from "./policy.ts";
+import { checkMintRequest, checkPolicy, checkPurpose, checkSecretName, checkSecretValue, checkTags, MAX_NAME_LENGTH, MAX_PURPOSE_LENGTH, normalizeHosts } from "./schemas.ts";
 import type { RevocationList } from "./revocations.ts";
 import type { TokenService } from "./jwt.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
@@ -107,23 +108,6 @@ interface LiveReference {
   expiresAt: number;
 }
 
-export const MAX_NAME_LENGTH = 256;
-export const MAX_VALUE_BYTES = 64 * 1024;
-
-/** Throws INVALID_INPUT unless `name` is usable as a user secret name. */
-export function checkSecretName(name: string): void {
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
-    throw new BrokerError("INVALID_INPUT", `A secret name must be 1 to ${MAX_NAME_LENGTH} characters.`);
-  }
-  // biome-ignore lint: control characters are exactly what we refuse here
-  if (/[\u0000-\u001f\u007f]/.test(name)) {
-    throw new BrokerError("INVALID_INPUT", "A secret name must not contain control characters (newlines, tabs, NUL).");
-  }
-  if (isInternalName(name)) {
-    throw new BrokerError("INVALID_INPUT", `Names starting with '${INTERNAL_PREFIX}' are reserved for the broker. Choose another name.`);
-  }
-}
-
 /** Throws INVALID_INPUT unless `provider` looks like a provider id (the OAuth side knows which exist). */
 function checkProviderId(provider: string): void {
   if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(provider)) throw new BrokerError("INVALID_INPUT", `'${provider.slice(0, 64)}' is not a provider id (lowercase letters, digits and '-').`);
@@ -156,9 +140,9 @@ export class Broker {
   async storeSecret(name: string, value: string, meta: SecretMeta | undefined, ctx: CallContext): Promise<void> {
     await this.#audited({ event: "store", name, client: ctx.client, ...(meta?.policy ? { policy: meta.policy } : {}) }, async (entry, intent) => {
       checkSecretName(name);
-      if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
-        throw new BrokerError("INVALID_INPUT", `A secret value may be at most ${MAX_VALUE_BYTES} bytes.`);
-      }
+      checkSecretValue(value);
+      if (meta?.tags) checkTags(meta.tags);
+      if (meta?.policy !== undefined) checkPolicy(meta.policy);
       const hosts = meta?.hosts ? normalizeHosts(meta.hosts) : undefined;
       const now = this.#deps.clock.now();
       const prev = await this.#deps.store.get(name);
@@ -191,6 +175,7 @@ export class Broker {
   async setPolicy(name: string, policy: Policy, ctx: CallContext, approval?: ApprovalSettings): Promise<void> {
     await this.#audited({ event: "policy", name, policy, client: ctx.client }, async (_entry, intent) => {
       checkSecretName(name);
+      checkPolicy(policy);
       if (approval && policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
       const record = await this.#deps.store.get(name);
       if (!record) throw this.#notFound(name);
@@ -208,6 +193,7 @@ export class Broker {
     return this.#audited({ event: "get", name, purpose, client: ctx.client }, async (entry) => {
       const ttl = referenceTtl(ttlSeconds);
       checkSecretName(name);
+      checkPurpose(purpose);
       // `deny` is refused here already, so the agent learns it before asking for the value.
       if ((await this.#usableRecord(name)).policy === "deny") throw policyDenied(name);
       this.#sweepReferences();
@@ -294,6 +280,7 @@ export class Broker {
 
   async mintToken(input: { provider: MintProvider; scopes: string[]; resource?: string; ttlSeconds?: number }, ctx: CallContext) {
     return this.#audited({ event: "mint", provider: input.provider, client: ctx.client }, async (entry) => {
+      checkMintRequest(input);
       const t = await (await this.#tokenService()).mint(input);
       entry.tokenId = t.tokenId;
       return t;
@@ -530,7 +517,7 @@ export class Broker {
    */
   async #audited<T>(base: Omit<AuditEntry, "outcome">, fn: (entry: Omit<AuditEntry, "outcome">, intent: () => Promise<void>) => Promise<T>): Promise<T> {
     // Names, purposes and client names are capped so a hostile 1 MB input cannot bloat the log.
-    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, 512), client: base.client?.slice(0, 256), target: base.target?.slice(0, 512), provider: base.provider?.slice(0, 64) };
+    const entry = { ...base, name: base.name?.slice(0, MAX_NAME_LENGTH), purpose: base.purpose?.slice(0, MAX_PURPOSE_LENGTH), client: base.client?.slice(0, 256), target: base.target?.slice(0, 512), provider: base.provider?.slice(0, 64) };
     this.#deps.audit.assertWritable();
     const intent = () => this.#deps.audit.record(dropUndefined({ ...entry, outcome: "intent" as const }), { urgent: true });
     let result: T;

@@ -6,8 +6,6 @@ import { DEFAULT_APPROVAL, formatDuration, MAX_REMEMBER_SECONDS, type ApprovalDr
 import type { AuditEntry } from "./audit.ts";
 import { quoteOutsideText } from "./outside-text.ts";
 
-export const MAX_HOSTS = 32;
-
 /** How much of a client's self-chosen name the consent question shows. */
 const CLIENT_NAME_MAX_CHARS = 64;
 
@@ -110,28 +108,4 @@ export function checkAgentChange(policy: Policy | undefined, req: { name: string
     "POLICY_DENIED",
     `The secret '${req.name}' has policy '${policy}': an agent cannot ${verb} it. The user can, from a terminal: \`${command}\` (or \`mcp-credentials-broker secret policy ${req.name} allow\` first). Use another name for a new secret.`,
   );
-}
-
-/**
- * Normalises the hosts a secret is for: lower-case `host`, `host:port` or `*.domain`, at
- * most MAX_HOSTS, duplicates dropped. A URL is accepted and reduced to its host.
- */
-export function normalizeHosts(hosts: string[]): string[] {
-  const out = new Set<string>();
-  for (const raw of hosts) {
-    let h = raw.trim().toLowerCase();
-    if (h.includes("://")) {
-      try {
-        h = new URL(h).host;
-      } catch {
-        /* refused below */
-      }
-    }
-    if (!/^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:\d{1,5})?$/.test(h) || h.length > 260) {
-      throw new BrokerError("INVALID_INPUT", `'${raw.slice(0, 100)}' is not a host. Give a host name such as api.github.com, api.example.com:8443 or *.example.com.`);
-    }
-    out.add(h);
-  }
-  if (out.size > MAX_HOSTS) throw new BrokerError("INVALID_INPUT", `A secret may name at most ${MAX_HOSTS} hosts.`);
-  return [...out];
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "bun:test";
 import { createHash } from "node:crypto";
 import { MemoryAuditLog, type AuditEntry, type ConsentAnswer } from "../../src/core/audit.ts";
-import { Broker, MAX_VALUE_BYTES } from "../../src/core/broker.ts";
+import { Broker } from "../../src/core/broker.ts";
+import { MAX_VALUE_BYTES } from "../../src/core/schemas.ts";
 import { BrokerError } from "../../src/errors.ts";
 import type { SecretRecord, Store } from "../../src/core/store.ts";
 import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";

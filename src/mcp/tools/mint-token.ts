@@ -1,8 +1,7 @@
 // mint_token: a short-lived JWT scoped to a provider, scopes and optional resource.
 import { z } from "zod";
-import { MINT_PROVIDERS } from "../../core/ttl.ts";
 import { defineTool } from "../tool.ts";
-import { message, success } from "../schemas.ts";
+import { message, mintProvider, resource, scopes, success } from "../schemas.ts";
 
 export const mintToken = defineTool({
   name: "mint_token",
@@ -10,9 +9,9 @@ export const mintToken = defineTool({
   description:
     "Mint a short-lived signed JWT for a provider with the given scopes (and optional resource, which becomes the audience). Default lifetime 1 h; maximum 8 h for github, 12 h for aws/gcp/azure/okta/custom, 24 h for oauth2. Revoke it with revoke_token when done.",
   input: {
-    provider: z.enum(MINT_PROVIDERS).describe("Provider the token is for"),
-    scopes: z.array(z.string().min(1).max(256)).max(64).describe("Scopes/permissions for the token, e.g. ['repo:read']"),
-    resource: z.string().min(1).max(2048).optional().describe("Resource the token is for (becomes the `aud` claim)"),
+    provider: mintProvider.describe("Provider the token is for"),
+    scopes: scopes.describe("Scopes/permissions for the token, e.g. ['repo:read']"),
+    resource: resource.optional().describe("Resource the token is for (becomes the `aud` claim)"),
     ttl_seconds: z.number().int().min(1).optional().describe("Lifetime in seconds (default 3600, at most the provider's maximum)"),
   },
   output: {
