@@ -1,27 +1,26 @@
 // `connect <url>`: serve a remote MCP server to a stdio-only MCP client, signing in when the
 // server first asks for it (a 401) — or never, for a server without auth. stdout is the MCP
 // channel: every message for people goes to stderr.
-import { defineCommand } from "citty";
 import { optionalPort } from "../net/port.ts";
 import type { LoginMode } from "../oauth/login.ts";
-import { storeArg, withRuntime } from "./common.ts";
+import { command } from "./command.ts";
+import { storeArg } from "./common.ts";
 import { terminalUi } from "./login.ts";
 import { remoteClientArgs, withRemoteClientFlags } from "./remote-flags.ts";
-import { examples } from "./dispatch.ts";
 
-examples.set("connect", [
-  "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",
-  "mcp-credentials-broker connect https://mcp.example.com/mcp --device # sign in with a code on another device",
-  "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-id my-app   # a pre-registered client",
-  "mcp-credentials-broker connect https://mcp.example.com/mcp --client-metadata-url https://example.com/mcp-client.json   # Client ID Metadata Document",
-  "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
-  "mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc --private-key key.pem   # private_key_jwt",
-  "HTTPS_PROXY=http://proxy.corp:3128 NODE_EXTRA_CA_CERTS=/etc/corp-ca.pem mcp-credentials-broker connect https://mcp.example.com/mcp   # behind a corporate proxy",
-]);
 
 const quietSpinner = { set() {}, pause() {} };
 
-export const connectCommand = defineCommand({
+export const connectCommand = command({
+  examples: [
+    "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",
+    "mcp-credentials-broker connect https://mcp.example.com/mcp --device # sign in with a code on another device",
+    "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-id my-app   # a pre-registered client",
+    "mcp-credentials-broker connect https://mcp.example.com/mcp --client-metadata-url https://example.com/mcp-client.json   # Client ID Metadata Document",
+    "CLIENT_SECRET=… mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
+    "mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc --private-key key.pem   # private_key_jwt",
+    "HTTPS_PROXY=http://proxy.corp:3128 NODE_EXTRA_CA_CERTS=/etc/corp-ca.pem mcp-credentials-broker connect https://mcp.example.com/mcp   # behind a corporate proxy",
+  ],
   meta: { name: "connect", description: "Bridge a stdio MCP client to a remote MCP server (Streamable HTTP, or HTTP+SSE), signing in with OAuth when the server asks (401), asking for more scopes when it answers 403 insufficient_scope, and refreshing the token. A server without auth needs no sign-in." },
   args: {
     url: { type: "positional", required: true, description: "The remote MCP endpoint, e.g. https://mcp.example.com/mcp" },
@@ -30,7 +29,7 @@ export const connectCommand = defineCommand({
     port: { type: "string", description: "Callback port for the sign-in (default: MCB_CALLBACK_PORT, else 9876)", valueHint: "port" },
     ...storeArg,
   },
-  async run({ args }) {
+  async run({ args, note, withRuntime }) {
     const port = optionalPort(args.port, "--port");
     const mode: LoginMode = args.device ? "device" : "auto";
     await withRuntime(args.store, async (rt) => {
@@ -39,9 +38,12 @@ export const connectCommand = defineCommand({
       const session = new RemoteSession(cfg, await rt.remoteDeps());
       const defaults = rt.config.login;
       const login = async (scopes?: string[]): Promise<string | null> => {
-        process.stderr.write(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…\n`);
-        const rec = await session.login(terminalUi(mode, quietSpinner), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) });
-        process.stderr.write("Signed in; the token is stored and refreshed automatically.\n");
+        note(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…`);
+        // The token is stored by the remote session, around the broker: audited as a remote login.
+        const rec = await rt.broker.auditChange({ event: "remote-login", target: cfg.server.origin }, { client: "cli", user: true }, () =>
+          session.login(terminalUi(mode, quietSpinner, note), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) }),
+        );
+        note("Signed in; the token is stored and refreshed automatically.");
         return rec.value;
       };
       // No sign-in up front: the first request tells whether the server wants one (401), and a

@@ -1,24 +1,16 @@
 // `login <provider|https-url>`: OAuth sign-in in the browser (or the device flow, or a pasted
 // redirect URL), storing the token and its refresh token under --name.
-import { defineCommand } from "citty";
 import { createInterface } from "node:readline";
 import { BrokerError } from "../errors.ts";
 import { optionalPort } from "../net/port.ts";
 import type { LoginUi } from "../oauth/oauth-deps.ts";
 import type { LoginMode } from "../oauth/login.ts";
 import { isProviderId, PROVIDER_IDS, type ProviderId } from "../oauth/providers.ts";
-import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command, type InStream } from "./command.ts";
+import { jsonArg, storeArg } from "./common.ts";
 import { startSpinner } from "./spinner.ts";
-import { terminalLines, terminalText } from "./terminal-text.ts";
+import { terminalText } from "./terminal-text.ts";
 
-examples.set("login", [
-  "mcp-credentials-broker login github                       # browser; token stored as github-token",
-  "mcp-credentials-broker login google --scopes 'openid email https://www.googleapis.com/auth/drive.readonly'",
-  "mcp-credentials-broker login azure --device               # over SSH / in a container: enter a code elsewhere",
-  "mcp-credentials-broker login https://idp.example.com --name work-idp   # any OIDC issuer (OAUTH2_CLIENT_ID)",
-  "mcp-credentials-broker login okta --no-browser            # print the URL, paste the redirect URL back",
-]);
 
 /** `--scopes` takes a space- or comma-separated list (RFC 6749 §3.3 joins scopes with spaces; commas need no quoting). */
 export function parseScopes(raw: string | undefined): string[] | undefined {
@@ -39,8 +31,8 @@ export function parseTarget(raw: string, issuerFlag: string | undefined): { prov
 }
 
 /** Lines typed (or piped) on stdin, for the pasted redirect URL. */
-async function* stdinLines(): AsyncIterable<string> {
-  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+async function* stdinLines(stdin: InStream): AsyncIterable<string> {
+  const rl = createInterface({ input: stdin, crlfDelay: Number.POSITIVE_INFINITY });
   try {
     for await (const line of rl) yield line;
   } finally {
@@ -48,13 +40,12 @@ async function* stdinLines(): AsyncIterable<string> {
   }
 }
 
-/** A message line on stderr; URLs and codes from the provider go through terminalText first. */
-function say(line: string): void {
-  process.stderr.write(`${terminalLines(line)}\n`);
-}
-
-/** The terminal UI: URL for copy-paste, the device code, a spinner while waiting. */
-export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pause(): void }): LoginUi {
+/**
+ * The terminal UI: URL for copy-paste, the device code, a spinner while waiting. `say` writes a
+ * message line on stderr (the command's note); URLs and codes from the provider go through
+ * terminalText first.
+ */
+export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pause(): void }, say: (line: string) => void): LoginUi {
   return {
     authorizationUrl(url, opened, redirectUri) {
       spinner.pause();
@@ -81,7 +72,14 @@ export function terminalUi(mode: LoginMode, spinner: { set(m: string): void; pau
   };
 }
 
-export const loginCommand = defineCommand({
+export const loginCommand = command({
+  examples: [
+    "mcp-credentials-broker login github                       # browser; token stored as github-token",
+    "mcp-credentials-broker login google --scopes 'openid email https://www.googleapis.com/auth/drive.readonly'",
+    "mcp-credentials-broker login azure --device               # over SSH / in a container: enter a code elsewhere",
+    "mcp-credentials-broker login https://idp.example.com --name work-idp   # any OIDC issuer (OAUTH2_CLIENT_ID)",
+    "mcp-credentials-broker login okta --no-browser            # print the URL, paste the redirect URL back",
+  ],
   meta: { name: "login", description: "Sign in to an OAuth provider (github, google, azure, okta, oauth2, or an https:// issuer) and store the token; it is refreshed automatically." },
   args: {
     provider: { type: "positional", required: true, description: "github, google, azure, okta, oauth2, or an https:// issuer URL" },
@@ -97,7 +95,7 @@ export const loginCommand = defineCommand({
     ...jsonArg,
     ...storeArg,
   },
-  async run({ args }) {
+  async run({ args, io, out, note: say, withRuntime }) {
     const target = parseTarget(args.provider, args.issuer);
     const name = args.name ?? target.defaultName;
     if (args.device && args.browser === false) throw new BrokerError("INVALID_INPUT", "Use either --device or --no-browser, not both.");
@@ -105,7 +103,7 @@ export const loginCommand = defineCommand({
     const port = optionalPort(args.port, "--port");
     const timeout = args.timeout === undefined ? undefined : Number(args.timeout);
     if (timeout !== undefined && !(timeout > 0 && timeout <= 3600)) throw new BrokerError("INVALID_INPUT", "--timeout must be 1 to 3600 seconds.");
-    const spinner = startSpinner(process.stderr);
+    const spinner = startSpinner(io.stderr, io.stderrIsTTY);
     try {
       const result = await withRuntime(args.store, (rt) =>
         rt.broker.login(
@@ -118,9 +116,9 @@ export const loginCommand = defineCommand({
             ...(port !== undefined ? { port } : {}),
             ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
             // A terminal can paste a redirect URL whenever no browser or device flow is available.
-            ...(mode === "paste" || (mode === "auto" && process.stdin.isTTY) ? { pasted: stdinLines() } : {}),
+            ...(mode === "paste" || (mode === "auto" && io.stdinIsTTY) ? { pasted: stdinLines(io.stdin) } : {}),
           },
-          terminalUi(mode, spinner),
+          terminalUi(mode, spinner, say),
           { client: "cli", user: true },
         ),
       );
@@ -136,6 +134,6 @@ export const loginCommand = defineCommand({
       spinner.stop();
     }
     // stdin may still be open for paste-back; nothing more to read.
-    process.stdin.destroy();
+    io.stdin.destroy?.();
   },
 });

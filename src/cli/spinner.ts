@@ -10,12 +10,11 @@ export interface Spinner {
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
-/** A spinner writing to `stream`; without a TTY each new message is printed once as a line. */
-export function startSpinner(stream: NodeJS.WriteStream): Spinner {
+/** A spinner writing to `stream`; without a TTY (`tty` false) each new message is printed once as a line. */
+export function startSpinner(stream: { write(s: string): unknown }, tty: boolean): Spinner {
   let message = "";
   let frame = 0;
   let timer: ReturnType<typeof setInterval> | null = null;
-  const tty = stream.isTTY === true;
   const clear = () => tty && stream.write("\r\u001b[2K");
   const draw = () => {
     clear();

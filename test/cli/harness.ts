@@ -26,6 +26,8 @@ export interface CliOptions {
   /** stdout is a terminal (secret get adds a newline). */
   tty?: boolean;
   installDeps?: () => Promise<InstallDeps>;
+  /** Called with stderr's text so far after each write (a test waiting for a prompt or a code). */
+  onStderr?: (text: string) => void;
 }
 
 const homes: string[] = [];
@@ -43,8 +45,12 @@ export function tempHome(): string {
 /** A stream collecting what is written to it (a Writable: `run` pumps a child's output into it). */
 class Buffered extends Writable {
   text = "";
+  constructor(private readonly onText?: (text: string) => void) {
+    super();
+  }
   override _write(chunk: Buffer | string, _enc: BufferEncoding, done: (e?: Error | null) => void): void {
     this.text += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    this.onText?.(this.text);
     done();
   }
 }
@@ -57,7 +63,7 @@ export function cliEnv(home: string, extra: Record<string, string | undefined> =
 /** Runs `argv` in-process against the data dir `home`. */
 export async function cli(home: string, argv: string[], opts: CliOptions = {}): Promise<CliResult> {
   const stdout = new Buffered();
-  const stderr = new Buffered();
+  const stderr = new Buffered(opts.onStderr);
   const io: Io = {
     stdout,
     stderr,

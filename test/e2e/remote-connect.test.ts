@@ -2,6 +2,8 @@
 // Client over stdio to the remote MCP fixture (Streamable HTTP behind oidc-provider's JWT
 // bearer tokens); Chromium completes the one login, through a BROWSER hook.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { browserHooksWork, createBrowserHook, type BrowserHook } from "../support/browser-hook.ts";
 import { freePort } from "../support/ports.ts";
@@ -51,6 +53,14 @@ describe.if(canRun)("connect", () => {
       // The bridge logs to stderr only, and never a token.
       const auths = w.remote.authorizations.filter((h): h is string => h !== null).map((h) => h.slice(7));
       for (const t of auths) expect(a.stderr() + b.stderr()).not.toContain(t);
+      // The one sign-in stored a token around the broker: audited as a remote login, with no token in the line.
+      const audit = readFileSync(join(home, "audit.jsonl"), "utf8");
+      const logins = audit.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "remote-login");
+      expect(logins.map((l) => [l.outcome, l.target])).toEqual([
+        ["intent", new URL(w.remote.url).origin],
+        ["ok", new URL(w.remote.url).origin],
+      ]);
+      for (const t of auths) expect(audit).not.toContain(t);
     } finally {
       await a.close();
       await b?.close();
