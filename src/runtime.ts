@@ -6,7 +6,6 @@
 // with the stores (src/store/select.ts).
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { config as processConfig, type Config } from "./config.ts";
 import { AUDIT_CHAIN_KEY, auditKey, type AuditKey } from "./core/audit.ts";
@@ -20,7 +19,7 @@ import { FileRevocationList } from "./files/revocation-list.ts";
 import { INTERNAL_PREFIX } from "./core/store.ts";
 import { describeError } from "./errors.ts";
 import { assertPrivateDataDir } from "./files/data-files.ts";
-import { acquireLock, type LockOptions } from "./files/lock-file.ts";
+import { dirLocks } from "./files/lock-file.ts";
 import { createLogger, type Logger } from "./log.ts";
 import type { InstallDeps } from "./mcp-clients/install.ts";
 import { dataFiles } from "./paths.ts";
@@ -146,15 +145,7 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
   }
   const clock = systemClock;
   const revocations = storeChoice === "memory" ? new MemoryRevocationList(() => clock.now()) : new FileRevocationList(join(dataDir, dataFiles.revoked), () => clock.now());
-  const withLock = async <T>(name: string, fn: () => Promise<T>, lockOpts?: LockOptions): Promise<T> => {
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const release = await acquireLock(join(dataDir, `${name}.lock`), lockOpts);
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
+  const withLock = dirLocks(dataDir);
   // The OAuth side's outside world, loaded on first use: `serve` answers `initialize` without oauth4webapi.
   const oauthBase = async () => {
     const browser = await import("./oauth/browser.ts");
