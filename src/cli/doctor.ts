@@ -2,19 +2,17 @@
 // (which one and why, whether the OS keychain answers or is locked), the data dir's
 // permissions and which approval drivers work here. Each check is a section; a section's
 // problems make the exit code 1.
-import { defineCommand } from "citty";
 import { existsSync, realpathSync } from "node:fs";
 import { buildInfo, formatVersion } from "../build-info.ts";
 import { type ClientStatus, inspectClients } from "../mcp-clients/install.ts";
 import { resolveCommandPath } from "../mcp-clients/stable-path.ts";
-import { config } from "../config.ts";
-import { installDeps } from "../runtime.ts";
+import type { Config } from "../config.ts";
+import type { InstallDeps } from "../mcp-clients/install.ts";
 import { diagnose, type Finding } from "../diagnostics.ts";
-import { jsonArg, out, storeArg } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command, type Io } from "./command.ts";
+import { jsonArg, storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
 
-examples.set("doctor", ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json", "mcp-credentials-broker doctor --store keychain   # would the OS keychain work here?"]);
 
 interface Section {
   title: string;
@@ -62,9 +60,9 @@ function describeClient(c: ClientStatus): string {
   }
 }
 
-function clientsSection(name: string): Section {
+function clientsSection(name: string, deps: InstallDeps): Section {
   const self = realpathOr(process.execPath);
-  const rows = inspectClients(name, (cmd) => realpathOr(cmd) === self, installDeps().env);
+  const rows = inspectClients(name, (cmd) => realpathOr(cmd) === self, deps.env);
   const problems = rows.flatMap((c) => {
     if (c.state === "unreadable") return [`${c.label}: ${c.error}`];
     if (c.state === "installed" && !c.pointsHere) return [`${c.label} runs ${terminalText(String(c.command))}, not this binary: run \`mcp-credentials-broker install ${c.client}${c.scope === "project" ? " --scope project" : ""} --force\` to point it here.`];
@@ -80,8 +78,7 @@ function findingsSection(title: string, findings: Finding[], data: unknown): Sec
   return { title, lines, problems, data };
 }
 
-async function storageSections(storeFlag: string | undefined): Promise<Section[]> {
-  const cfg = config();
+async function storageSections(storeFlag: string | undefined, cfg: Config): Promise<Section[]> {
   const d = await diagnose({ storeFlag, config: cfg, platform: cfg.platform, dataDir: cfg.dataDir, uid: process.getuid?.() });
   const dirChecks = ["data dir", "data files"];
   return [
@@ -95,31 +92,35 @@ async function storageSections(storeFlag: string | undefined): Promise<Section[]
  * cannot. Information, not problems: a machine without a display still has the client's
  * elicitation and `run`.
  */
-async function approvalSection(): Promise<Section> {
+async function approvalSection(cfg: Config, io: Io): Promise<Section> {
   const { describeApprovalDrivers } = await import("../approval/os.ts");
-  const cfg = config();
   // The dialogs run in the inherited environment (the desktop session), as when a secret is read.
-  const rows = describeApprovalDrivers({ platform: cfg.platform, env: cfg.inherited, timeoutMs: cfg.approvalTimeoutMs, isTty: Boolean(process.stdin.isTTY && process.stderr.isTTY) });
+  const rows = describeApprovalDrivers({ platform: cfg.platform, env: cfg.inherited, timeoutMs: cfg.approvalTimeoutMs, isTty: io.stdinIsTTY && io.stderrIsTTY });
   const lines = rows.map((r) => `${(r.works ? "works" : "no").padEnd(5)} ${r.driver.padEnd(10)} ${terminalText(r.detail)}${r.works && r.used ? "  ← the OS dialog (--via os, and any when a display is available)" : ""}`);
   return { title: "approval", lines, problems: [], data: rows };
 }
 
-export const doctorCommand = defineCommand({
+export const doctorCommand = command({
+  examples: ["mcp-credentials-broker doctor", "mcp-credentials-broker doctor --json", "mcp-credentials-broker doctor --store keychain   # would the OS keychain work here?"],
   meta: { name: "doctor", description: "Check this installation: binary path and version, which MCP clients run it, the storage backend (which one, and why), the OS keychain (reachable, locked), the data dir's permissions, and which approval drivers (OS dialogs, MCP client, terminal) can ask about 'confirm' secrets here." },
   args: {
     ...jsonArg,
     ...storeArg,
     name: { type: "string", description: "Server name to look for in client configs (default: credentials)", valueHint: "name" },
   },
-  async run({ args }) {
-    const sections = [await binarySection(), clientsSection(args.name ?? "credentials"), ...(await storageSections(args.store)), await approvalSection()];
+  async run({ args, config, io, installDeps, out }) {
+    const sections = [await binarySection(), clientsSection(args.name ?? "credentials", await installDeps()), ...(await storageSections(args.store, config)), await approvalSection(config, io)];
     const problems = sections.flatMap((s) => s.problems);
-    if (problems.length) process.exitCode = 1;
-    if (args.json) return out(JSON.stringify({ ...Object.fromEntries(sections.map((s) => [s.title, s.data])), problems }, null, 2));
+    const code = problems.length ? 1 : 0;
+    if (args.json) {
+      out(JSON.stringify({ ...Object.fromEntries(sections.map((s) => [s.title, s.data])), problems }, null, 2));
+      return code;
+    }
     for (const s of sections) {
       out(`${s.title}:`);
       for (const l of s.lines) out(`  ${l}`);
     }
     out(problems.length ? `\n${problems.length} problem${problems.length > 1 ? "s" : ""}:\n${problems.map((p) => `  - ${p}`).join("\n")}` : "\nno problems found");
+    return code;
   },
 });
