@@ -7,20 +7,10 @@ import { Broker } from "../../src/core/broker.ts";
 import type { OAuthPort } from "../../src/core/oauth.ts";
 import { ManualClock } from "../../src/core/clock.ts";
 import { BrokerError } from "../../src/errors.ts";
-import { memoryBroker } from "./fixtures.ts";
+import { code, memoryBroker } from "./fixtures.ts";
 
 const user = { client: "cli", user: true };
 const SECRET = "client-secret-canary-5f2a";
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BrokerError);
-    return (e as BrokerError).code;
-  }
-  throw new Error("expected a BrokerError");
-}
 
 const events = (entries: AuditEntry[]) => entries.map((e) => `${e.event}:${e.outcome}`);
 

@@ -6,21 +6,11 @@ import { MAX_VALUE_BYTES } from "../../src/core/schemas.ts";
 import { BrokerError } from "../../src/errors.ts";
 import type { SecretRecord, Store } from "../../src/core/store.ts";
 import { MemoryLedger, scriptedDriver } from "../support/approval-drivers.ts";
-import { memoryBroker } from "./fixtures.ts";
+import { code, memoryBroker } from "./fixtures.ts";
 
 const cli = { client: "unit" };
 /** The CLI's context: the user, who may change protected secrets. */
 const user = { client: "cli", user: true };
-
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(BrokerError);
-    return (e as BrokerError).code;
-  }
-  throw new Error("expected a BrokerError");
-}
 
 describe("Broker references", () => {
   it("resolves a reference to the stored value exactly once", async () => {

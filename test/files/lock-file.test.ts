@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BrokerError } from "../../src/errors.ts";
 import { dataFiles } from "../../src/paths.ts";
-import { acquireLock } from "../../src/files/lock-file.ts";
+import { acquireLock, dirLocks } from "../../src/files/lock-file.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
 const dirs: string[] = [];
@@ -180,5 +180,25 @@ describe("acquireLock", () => {
     expect(readFileSync(path, "utf8")).toStartWith(`${process.pid} `);
     release();
     expect(existsSync(`${path}.break`)).toBe(false);
+  });
+});
+
+describe("dirLocks (the core's WithLock over lock files)", () => {
+  it("creates the directory, runs fn holding <dir>/<name>.lock, releases it after, also when fn throws", async () => {
+    const dir = join(lockPath(), "..", "data");
+    const withLock = dirLocks(dir);
+    const seen = await withLock("job", async () => existsSync(join(dir, "job.lock")));
+    expect(seen).toBe(true);
+    expect(existsSync(join(dir, "job.lock"))).toBe(false);
+    await expect(withLock("job", async () => { throw new Error("boom"); })).rejects.toThrow("boom");
+    expect(existsSync(join(dir, "job.lock"))).toBe(false);
+  });
+
+  it("serialises callers of one name", async () => {
+    const withLock = dirLocks(join(lockPath(), "..", "data"));
+    const order: string[] = [];
+    const run = (id: string) => withLock("same", async () => { order.push(`${id}+`); await Bun.sleep(20); order.push(`${id}-`); });
+    await Promise.all([run("a"), run("b")]);
+    expect(order).toEqual(["a+", "a-", "b+", "b-"]);
   });
 });
