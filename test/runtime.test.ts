@@ -57,3 +57,22 @@ describe("commands build only what they use", () => {
     });
   }
 });
+
+describe("bad values behave as before the environment was read in one place", () => {
+  const FILE = { MCB_STORE: "file", MCB_STORE_KEY: "k-0123456789abcdef" };
+
+  it("MCB_AUDIT_MAX_BYTES fails the commands that build the broker (exit 2, INVALID_INPUT), not the others", () => {
+    const bad = run(["secret", "list"], { ...FILE, MCB_AUDIT_MAX_BYTES: "12" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("error: MCB_AUDIT_MAX_BYTES must be a whole number of bytes, at least 1024 (got '12').\n");
+    expect(run(["rules"], { ...FILE, MCB_AUDIT_MAX_BYTES: "12" }).code).toBe(0);
+  });
+
+  it("a bad MCB_LOGIN_TIMEOUT, MCB_CALLBACK_PORT or MCB_APPROVAL_TIMEOUT is ignored with a warning", () => {
+    const r = run(["secret", "list"], { ...FILE, MCB_LOGIN_TIMEOUT: "soon", MCB_CALLBACK_PORT: "0", MCB_APPROVAL_TIMEOUT: "-1" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: ignoring MCB_LOGIN_TIMEOUT="soon": expected a whole number from 1 to 3600');
+    expect(r.stderr).toContain("warning: MCB_CALLBACK_PORT must be a TCP port number");
+    expect(r.stderr).toContain('warning: ignoring MCB_APPROVAL_TIMEOUT="-1": expected a whole number of seconds from 1 to 3600');
+  });
+});
