@@ -9,7 +9,6 @@ import { translateOAuthError } from "./errors.ts";
 import { loginContext } from "./grant-context.ts";
 import { constantTimeEqual, startCallbackServer, type CallbackServer, type CallbackServerOptions } from "./loopback.ts";
 import type { LoginProfile, ResolvedProvider } from "./providers.ts";
-import { parseSafeUrl } from "./url-policy.ts";
 
 /** A successful token response and how it was obtained (what refresh needs later). */
 export interface TokenGrant {
@@ -39,7 +38,10 @@ function isOidc(scopes: string[], meta: ServerMetadata): boolean {
 
 /** Builds the authorization request URL (RFC 6749 §4.1.1 + RFC 7636 §4.3). */
 export function authorizationUrl(p: ResolvedProvider, meta: ServerMetadata, req: { scopes: string[]; redirectUri: string; state: string; codeChallenge: string; nonce?: string }): string {
-  const url = parseSafeUrl(meta.as.authorization_endpoint, "authorization endpoint");
+  const endpoint = meta.endpoints.authorization_endpoint;
+  if (!endpoint) throw new BrokerError("OAUTH_INVALID_RESPONSE", "The provider's metadata has no authorization endpoint. Check the issuer URL, or pass both endpoints.");
+  // A copy: the checked endpoint itself stays as it was.
+  const url = new URL(endpoint.href);
   const q = url.searchParams;
   q.set("client_id", p.clientId);
   q.set("redirect_uri", req.redirectUri);
@@ -90,7 +92,8 @@ async function fromPaste(lines: AsyncIterable<string>, state: string, ui: LoginU
  */
 export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, deps: OAuthDeps, opts: CodeFlowOptions): Promise<TokenGrant> {
   const { as } = meta;
-  if (!as.authorization_endpoint || !as.token_endpoint) {
+  const tokenEndpoint = meta.endpoints.token_endpoint;
+  if (!meta.endpoints.authorization_endpoint || !tokenEndpoint) {
     throw new BrokerError("OAUTH_INVALID_RESPONSE", "The provider's metadata has no authorization or token endpoint. Check the issuer URL, or pass both endpoints.");
   }
   const rnd = randomSource(deps);
@@ -123,7 +126,7 @@ export async function runCodeFlow(p: ResolvedProvider, meta: ServerMetadata, dep
     try {
       const validated = oauth.validateAuthResponse(as, client, params, state);
       const res = await oauth.authorizationCodeGrantRequest(as, client, auth, validated, cb.redirectUri, verifier, {
-        ...ctx.options(as.token_endpoint),
+        ...ctx.options(tokenEndpoint),
         ...(p.resource ? { additionalParameters: { resource: p.resource } } : {}),
       });
       tokens = await oauth.processAuthorizationCodeResponse(as, client, res, { expectedNonce: nonce ?? oauth.expectNoNonce, requireIdToken: false });

@@ -36,7 +36,8 @@ export function slowedInterval(current: number, announced: unknown): number {
  */
 export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, deps: OAuthDeps, opts: DeviceFlowOptions): Promise<TokenGrant> {
   const { as } = meta;
-  if (!as.device_authorization_endpoint || !as.token_endpoint) {
+  const { device_authorization_endpoint: deviceEndpoint, token_endpoint: tokenEndpoint } = meta.endpoints;
+  if (!deviceEndpoint || !tokenEndpoint) {
     throw new BrokerError("OAUTH_ERROR", `${p.preset.title} offers no device authorization endpoint here. Use the browser login, or \`login --no-browser\` to paste the redirect URL.`);
   }
   const scopes = requestedScopes(p.preset, as, opts.scopes);
@@ -46,7 +47,7 @@ export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, d
   let d: oauth.DeviceAuthorizationResponse;
   try {
     const params: Record<string, string> = scopes.length > 0 ? { scope: scopes.join(" ") } : {};
-    const res = await oauth.deviceAuthorizationRequest(as, client, auth, params, ctx.options(as.device_authorization_endpoint));
+    const res = await oauth.deviceAuthorizationRequest(as, client, auth, params, ctx.options(deviceEndpoint));
     d = await oauth.processDeviceAuthorizationResponse(as, client, res);
   } catch (e) {
     throw translateOAuthError(e, "device authorization");
@@ -58,7 +59,7 @@ export async function runDeviceFlow(p: ResolvedProvider, meta: ServerMetadata, d
 
   let interval = typeof d.interval === "number" && d.interval > 0 ? d.interval : DEFAULT_POLL_INTERVAL_S;
   const deadline = deps.clock.now() + Math.min(d.expires_in * 1000, opts.timeoutMs);
-  const tokenOpts = ctx.options(as.token_endpoint);
+  const tokenOpts = ctx.options(tokenEndpoint);
   for (;;) {
     await deps.clock.sleep(interval * 1000, opts.signal);
     if (opts.signal?.aborted) throw new BrokerError("OAUTH_TIMEOUT", "The sign-in was cancelled.");

@@ -5,7 +5,7 @@ import { BrokerError } from "../errors.ts";
 import { translateOAuthError } from "./errors.ts";
 import { requestOptions, type FetchLike } from "./http.ts";
 import { NO_QUIRKS, type ResolvedProvider, type ResponseQuirks } from "./providers.ts";
-import { parseSafeUrl } from "./url-policy.ts";
+import { onOrigin, parseSafeUrl, type SafeUrl } from "./url-policy.ts";
 
 /**
  * The issuer given to oauth4webapi (which needs one on every AuthorizationServer) when the real
@@ -13,18 +13,39 @@ import { parseSafeUrl } from "./url-policy.ts";
  * of one of its endpoints. Only a stand-in: `hasIssuer` is false for it, so no `iss` (RFC 9207)
  * or ID token is ever checked against it, and ID tokens are dropped.
  */
-export function standInIssuer(endpoint: string): string {
-  return new URL(endpoint).origin;
+export function standInIssuer(endpoint: string | SafeUrl): string {
+  return (typeof endpoint === "string" ? new URL(endpoint) : endpoint).origin;
 }
 
-/** Metadata plus whether its `issuer` is a real one we may check `iss` and ID tokens against. */
+const ENDPOINT_FIELDS = ["authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint", "userinfo_endpoint", "registration_endpoint"] as const;
+export type EndpointField = (typeof ENDPOINT_FIELDS)[number];
+
+/**
+ * An authorization server's metadata whose endpoints passed the URL policy once, when it was
+ * built (serverMetadata), plus whether its `issuer` is a real one we may check `iss` and ID
+ * tokens against.
+ */
 export interface ServerMetadata {
-  as: oauth.AuthorizationServer;
+  /** As oauth4webapi takes it (its functions read the endpoints from here). */
+  readonly as: oauth.AuthorizationServer;
   /** False when the issuer is a stand-in (GitHub, explicit endpoints, Entra multi-tenant). */
-  hasIssuer: boolean;
+  readonly hasIssuer: boolean;
+  /** `as`'s endpoints, checked: what our requests and the authorization URL are built from. */
+  readonly endpoints: Readonly<Partial<Record<EndpointField, SafeUrl>>>;
 }
 
-const ENDPOINT_FIELDS = ["authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "revocation_endpoint", "userinfo_endpoint"] as const;
+/**
+ * The one way to ServerMetadata: every endpoint `as` names passes the URL policy here (an
+ * UNSAFE_URL naming the endpoint otherwise), before anything is opened or fetched.
+ */
+export function serverMetadata(as: oauth.AuthorizationServer, hasIssuer: boolean): ServerMetadata {
+  const endpoints: Partial<Record<EndpointField, SafeUrl>> = {};
+  for (const f of ENDPOINT_FIELDS) {
+    const v = as[f];
+    if (typeof v === "string") endpoints[f] = parseSafeUrl(v, f.replace(/_/g, " "));
+  }
+  return Object.freeze({ as, hasIssuer, endpoints: Object.freeze(endpoints) });
+}
 
 /**
  * Returns the provider's authorization server metadata. With `discover`, fetches it from
@@ -47,11 +68,10 @@ export async function loadServerMetadata(p: ResolvedProvider, fetch: FetchLike):
       userinfo_endpoint: s.userinfo,
     };
   }
-  for (const f of ENDPOINT_FIELDS) if (typeof as[f] === "string") parseSafeUrl(as[f], f.replace(/_/g, " "));
-  return { as, hasIssuer: s.issuer !== undefined };
+  return serverMetadata(as, s.issuer !== undefined);
 }
 
-async function discover(issuer: URL, p: ResolvedProvider, fetch: FetchLike): Promise<oauth.AuthorizationServer> {
+async function discover(issuer: SafeUrl, p: ResolvedProvider, fetch: FetchLike): Promise<oauth.AuthorizationServer> {
   return discoverIssuer(issuer, fetch, ["oidc", "oauth2"], p.preset.quirks);
 }
 
@@ -62,12 +82,12 @@ export type MetadataKind = "oauth2" | "oidc" | "oidc-inserted";
 /** The MCP authorization spec's order (2025-11-25, "Authorization Server Metadata Discovery"). */
 export const MCP_METADATA_ORDER: readonly MetadataKind[] = ["oauth2", "oidc-inserted", "oidc"];
 
-function insertedOidcUrl(issuer: URL): URL {
+function insertedOidcUrl(issuer: SafeUrl): SafeUrl {
   const path = issuer.pathname === "/" ? "" : issuer.pathname.replace(/\/$/, "");
-  return new URL(`${issuer.origin}/.well-known/openid-configuration${path}`);
+  return onOrigin(issuer, `/.well-known/openid-configuration${path}`, "issuer's metadata URL");
 }
 
-async function fetchMetadata(issuer: URL, kind: MetadataKind, fetch: FetchLike, quirks: ResponseQuirks): Promise<Response> {
+async function fetchMetadata(issuer: SafeUrl, kind: MetadataKind, fetch: FetchLike, quirks: ResponseQuirks): Promise<Response> {
   const opts = requestOptions(fetch, quirks, issuer);
   if (kind !== "oidc-inserted") return oauth.discoveryRequest(issuer, { algorithm: kind, ...opts });
   const url = insertedOidcUrl(issuer);
@@ -82,7 +102,7 @@ async function fetchMetadata(issuer: URL, kind: MetadataKind, fetch: FetchLike, 
  * another issuer in it (RFC 8414 §3.3: a mix-up or impersonation), not JSON — is the real
  * cause and is thrown, even if a later location only answered 404.
  */
-export async function findIssuerMetadata(issuer: URL, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer | null> {
+export async function findIssuerMetadata(issuer: SafeUrl, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer | null> {
   let cause: unknown;
   const asked = new Set<string>();
   for (const kind of order) {
@@ -108,7 +128,7 @@ export async function findIssuerMetadata(issuer: URL, fetch: FetchLike, order: r
  * Fetches an issuer's metadata trying each well-known document in `order` (`oauth2` is
  * RFC 8414 §3.1, `oidc` is OIDC Discovery §4); the document's issuer must equal `issuer`.
  */
-export async function discoverIssuer(issuer: URL, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer> {
+export async function discoverIssuer(issuer: SafeUrl, fetch: FetchLike, order: readonly MetadataKind[], quirks: ResponseQuirks = NO_QUIRKS): Promise<oauth.AuthorizationServer> {
   let found: oauth.AuthorizationServer | null;
   try {
     found = await findIssuerMetadata(issuer, fetch, order, quirks);

@@ -10,16 +10,19 @@ import type { ServerMetadata } from "./discovery.ts";
 import { requestOptions, type FetchLike, type TransportOptions } from "./http.ts";
 import { quirksOf, type ResolvedProvider, type ResponseQuirks } from "./providers.ts";
 import { storedServer } from "./token-record.ts";
+import type { SafeUrl } from "./url-policy.ts";
 
 /** Everything oauth4webapi's grant and revocation functions take besides the grant's own parameters. */
 export interface GrantContext {
   readonly as: oauth.AuthorizationServer;
+  /** `as`'s endpoints, checked once (ServerMetadata): what `options` is called with. */
+  readonly endpoints: ServerMetadata["endpoints"];
   readonly client: oauth.Client;
   readonly auth: oauth.ClientAuth;
   /** How the client authenticates (stored with a login, for its refresh). */
   readonly authMethod: ClientAuthMethod;
   /** oauth4webapi request options for a request to `endpoint`. */
-  options(endpoint: string | URL): TransportOptions;
+  options(endpoint: SafeUrl): TransportOptions;
 }
 
 /** Who the broker is at the server: a client id, and a secret or a signing key for `method`. */
@@ -39,7 +42,7 @@ export interface GrantClient {
 export function grantContext(fetch: FetchLike, meta: ServerMetadata, c: GrantClient, quirks: ResponseQuirks): GrantContext {
   const { client, auth } = clientFor(c.clientId, c.clientSecret, c.method, c.signing);
   const q = meta.hasIssuer ? quirks : { ...quirks, dropIdToken: true };
-  return { as: meta.as, client, auth, authMethod: c.method, options: (endpoint) => requestOptions(fetch, q, endpoint) };
+  return { as: meta.as, endpoints: meta.endpoints, client, auth, authMethod: c.method, options: (endpoint) => requestOptions(fetch, q, endpoint) };
 }
 
 /**

@@ -6,7 +6,7 @@ import { BrokerError } from "../errors.ts";
 import { fetchFailureMessage } from "../net-errors.ts";
 import type { ResponseQuirks } from "./providers.ts";
 import { isLoopbackUrl } from "../net/loopback.ts";
-import { parseSafeUrl } from "./url-policy.ts";
+import { onOrigin, type SafeUrl } from "./url-policy.ts";
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
@@ -103,15 +103,15 @@ export async function normaliseResponse(res: Response, quirks: ResponseQuirks): 
 export type TransportOptions = Pick<oauth.HttpRequestOptions<any, any>, typeof oauth.customFetch | typeof oauth.allowInsecureRequests>;
 
 /**
- * Builds oauth4webapi request options for `url`: our fetch (policy-checked, quirks
- * normalised) as `customFetch`, and `allowInsecureRequests` only when `url` is a loopback
+ * Builds oauth4webapi request options for `target`: our fetch (policy-checked, quirks
+ * normalised) as `customFetch`, and `allowInsecureRequests` only when `target` is a loopback
  * http: URL — oauth4webapi refuses http: otherwise, which is what we want everywhere else.
  */
-export function requestOptions(baseFetch: FetchLike, quirks: ResponseQuirks, url: string | URL): TransportOptions {
-  const target = typeof url === "string" ? parseSafeUrl(url, "OAuth endpoint") : url;
+export function requestOptions(baseFetch: FetchLike, quirks: ResponseQuirks, target: SafeUrl): TransportOptions {
   const customFetch = async (u: string, init: oauth.CustomFetchOptions<"GET" | "POST", unknown>): Promise<Response> => {
-    // Every hop is re-checked: discovery could name an endpoint we must not contact.
-    const checked = parseSafeUrl(u, "OAuth endpoint");
+    // oauth4webapi asks for `target` itself, or for a URL it derived from it (a well-known
+    // document on the issuer's origin); anything off that origin is refused, not contacted.
+    const checked = u === target.href ? target : onOrigin(target, u, "OAuth endpoint");
     const signal = init.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]) : AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     const res = await baseFetch(checked.href, { ...(init as RequestInit), redirect: "manual", signal });
     return normaliseResponse(boundedResponse(res, MAX_BODY_BYTES), quirks);

@@ -5,13 +5,13 @@
 import * as oauth from "oauth4webapi";
 import { BrokerError } from "../errors.ts";
 import { chooseAuthMethod, importSigningKey, type PrivateKeyAlg } from "./client-auth.ts";
-import { standInIssuer } from "./discovery.ts";
+import { serverMetadata, standInIssuer, type ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import type { TokenGrant } from "./authorization-code.ts";
 import type { FetchLike } from "./http.ts";
 import { grantContext, type GrantClient, type GrantContext } from "./grant-context.ts";
 import type { ResponseQuirks } from "./providers.ts";
-import { parseSafeUrl } from "./url-policy.ts";
+import { parseSafeUrl, type SafeUrl } from "./url-policy.ts";
 
 /** The broker's client at the authorization server: a secret, or a private key for private_key_jwt. */
 export interface MachineClient {
@@ -46,12 +46,14 @@ const TOKEN_TYPE_ID_JAG = "urn:ietf:params:oauth:token-type:id-jag";
  */
 const QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: true };
 
-/** The authorization server's token endpoint, checked against the URL policy. */
-function tokenEndpointOf(as: oauth.AuthorizationServer): string {
-  if (typeof as.token_endpoint !== "string") {
+/** The authorization server's metadata, its endpoints checked against the URL policy, and its token endpoint (which these grants need). */
+function tokenServer(as: oauth.AuthorizationServer): { meta: ServerMetadata; endpoint: SafeUrl } {
+  const meta = serverMetadata(as, true);
+  const endpoint = meta.endpoints.token_endpoint;
+  if (!endpoint) {
     throw new BrokerError("OAUTH_INVALID_RESPONSE", "The authorization server's metadata has no token endpoint, so no token can be requested without a browser. Check the server URL or give TOKEN_ENDPOINT.");
   }
-  return parseSafeUrl(as.token_endpoint, "token endpoint").href;
+  return { meta, endpoint };
 }
 
 /**
@@ -60,7 +62,8 @@ function tokenEndpointOf(as: oauth.AuthorizationServer): string {
  * basic when it lists both or none (RFC 6749 §2.3.1: every server supports it; RFC 8414 §2:
  * the default). `as` is a real authorization server, but no ID token from it is used (QUIRKS).
  */
-async function machineContext(as: oauth.AuthorizationServer, fetch: FetchLike, c: MachineClient): Promise<GrantContext> {
+async function machineContext(meta: ServerMetadata, fetch: FetchLike, c: MachineClient): Promise<GrantContext> {
+  const { as } = meta;
   let client: GrantClient;
   if (c.privateKey) {
     client = { clientId: c.clientId, method: "private_key_jwt", signing: await importSigningKey(c.privateKey.pem, c.privateKey.alg) };
@@ -68,7 +71,7 @@ async function machineContext(as: oauth.AuthorizationServer, fetch: FetchLike, c
     const method = chooseAuthMethod(c.clientSecret !== undefined, as.token_endpoint_auth_methods_supported, "client_secret_basic");
     client = { clientId: c.clientId, ...(c.clientSecret !== undefined ? { clientSecret: c.clientSecret } : {}), method };
   }
-  return grantContext(fetch, { as, hasIssuer: true }, client, QUIRKS);
+  return grantContext(fetch, meta, client, QUIRKS);
 }
 
 /** `scope` (RFC 6749 §3.3) when scopes are given, plus `extra`. */
@@ -86,12 +89,12 @@ function grantParameters(opts: MachineGrantOptions, extra: Record<string, string
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
 export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
-  const endpoint = tokenEndpointOf(as);
+  const { meta, endpoint } = tokenServer(as);
   if (!client.privateKey && client.clientSecret === undefined) {
     // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
     throw new BrokerError("CONFIG_INVALID", "The client credentials grant needs the client to authenticate: give CLIENT_SECRET or CLIENT_SECRET_FILE in the environment (never a flag) or a private key (--private-key / PRIVATE_KEY_FILE).");
   }
-  const ctx = await machineContext(as, fetch, client);
+  const ctx = await machineContext(meta, fetch, client);
   const params = grantParameters(opts, opts.resource ? { resource: opts.resource } : {});
   try {
     const res = await oauth.clientCredentialsGrantRequest(as, ctx.client, ctx.auth, params, ctx.options(endpoint));
@@ -113,17 +116,16 @@ export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetc
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1
  */
 export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, idp: IdentityProviderClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
-  const asEndpoint = tokenEndpointOf(as);
-  const idpEndpoint = parseSafeUrl(idp.tokenEndpoint, "identity provider's token endpoint").href;
+  const { meta, endpoint: asEndpoint } = tokenServer(as);
+  const idpEndpoint = parseSafeUrl(idp.tokenEndpoint, "identity provider's token endpoint");
   // A key that cannot be used fails before the ID token is spent.
-  const atAs = await machineContext(as, fetch, client);
+  const atAs = await machineContext(meta, fetch, client);
 
   // oauth4webapi needs an issuer for its checks; the identity provider's is not known here and
   // nothing from its response is compared to it.
-  const idpMeta = { as: { issuer: standInIssuer(idpEndpoint), token_endpoint: idpEndpoint }, hasIssuer: false };
   const atIdp = grantContext(
     fetch,
-    idpMeta,
+    serverMetadata({ issuer: standInIssuer(idpEndpoint.href), token_endpoint: idpEndpoint.href }, false),
     { clientId: idp.clientId, ...(idp.clientSecret !== undefined ? { clientSecret: idp.clientSecret } : {}), method: idp.clientSecret !== undefined ? "client_secret_post" : "none" },
     QUIRKS,
   );

@@ -91,8 +91,8 @@ export class TokenRefresher {
   async #request(record: OAuthRecord): Promise<oauth.TokenEndpointResponse> {
     const part = record.oauth;
     const secret = part.authMethod === "none" ? undefined : await this.deps.clientSecretFor(part.provider, part.clientId);
-    const { as, client, auth, options } = storedLoginContext(part, secret, this.deps.fetch);
-    const opts = options(part.tokenEndpoint);
+    const { as, endpoints, client, auth, options } = storedLoginContext(part, secret, this.deps.fetch);
+    const opts = options(endpoints.token_endpoint!);
     // RFC 8707 §2.2: the refresh asks for a token for the same resource.
     const res = await oauth.refreshTokenGrantRequest(as, client, auth, part.refreshToken!, { ...opts, ...(part.resource ? { additionalParameters: { resource: part.resource } } : {}) });
     return oauth.processRefreshTokenResponse(as, client, res);

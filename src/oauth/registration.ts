@@ -4,6 +4,7 @@ import * as oauth from "oauth4webapi";
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
 import type { ClientAuthMethod } from "./client-auth.ts";
+import type { ServerMetadata } from "./discovery.ts";
 import { translateOAuthError } from "./errors.ts";
 import { readBounded, requestOptions, type FetchLike } from "./http.ts";
 import { NO_QUIRKS } from "./providers.ts";
@@ -57,8 +58,10 @@ export function registrationFits(reg: Registration | null, issuer: string, redir
  * Registers a native public client (RFC 8252 §8.4: no secret, PKCE) for `redirectUri`.
  * A server that insists on issuing a secret gets it kept with the registration.
  */
-export async function registerClient(as: oauth.AuthorizationServer, fetch: FetchLike, req: { redirectUri: string; clientName: string }): Promise<Registration> {
-  if (!as.registration_endpoint) {
+export async function registerClient(meta: ServerMetadata, fetch: FetchLike, req: { redirectUri: string; clientName: string }): Promise<Registration> {
+  const { as } = meta;
+  const endpoint = meta.endpoints.registration_endpoint;
+  if (!endpoint) {
     throw new BrokerError("PROVIDER_NOT_CONFIGURED", `The authorization server ${as.issuer} offers no dynamic client registration (RFC 7591). Register a client there with redirect URI ${req.redirectUri} and set CLIENT_ID (and CLIENT_SECRET for a confidential client).`);
   }
   let client: oauth.OmitSymbolProperties<oauth.Client>;
@@ -75,7 +78,7 @@ export async function registerClient(as: oauth.AuthorizationServer, fetch: Fetch
         // No `scope` (RFC 7591 §2, optional): servers refuse resource scopes they do not list
         // as their own, and the authorization request names the scopes anyway.
       },
-      requestOptions(tolerateMissingSecretExpiry(fetch), NO_QUIRKS, as.registration_endpoint),
+      requestOptions(tolerateMissingSecretExpiry(fetch), NO_QUIRKS, endpoint),
     );
     client = await oauth.processDynamicClientRegistrationResponse(res);
   } catch (e) {

@@ -16,7 +16,7 @@
 //   streaming, also pinned by the tests).
 import { BrokerError } from "../errors.ts";
 import { readBounded, type FetchLike } from "./http.ts";
-import { parseSafeUrl } from "./url-policy.ts";
+import { onOrigin, parseSafeUrl, type SafeUrl } from "./url-policy.ts";
 
 export interface ProtectedResource {
   /** RFC 9728 §2 `resource`: the identifier tokens are asked for (RFC 8707). */
@@ -66,11 +66,12 @@ export function resourceMetadataFromChallenge(header: string | null): string | u
  * origin's own (MCP authorization 2025-11-25, "Protected Resource Metadata Discovery"),
  * then `probePath` (an operator-given path on the server's origin).
  */
-export function wellKnownCandidates(resource: URL, probePath?: string): string[] {
+export function wellKnownCandidates(resource: SafeUrl, probePath?: string): SafeUrl[] {
   const path = resource.pathname === "/" ? "" : resource.pathname.replace(/\/$/, "");
-  const out = [`${resource.origin}/.well-known/oauth-protected-resource${path}`, `${resource.origin}/.well-known/oauth-protected-resource`];
-  if (probePath) out.push(new URL(probePath.startsWith("/") ? probePath : `/${probePath}`, resource.origin).href);
-  return [...new Set(out)];
+  const what = "protected resource metadata URL";
+  const out = [onOrigin(resource, `/.well-known/oauth-protected-resource${path}`, what), onOrigin(resource, "/.well-known/oauth-protected-resource", what)];
+  if (probePath) out.push(onOrigin(resource, probePath.startsWith("/") ? probePath : `/${probePath}`, "PROBE_PATH"));
+  return out;
 }
 
 /**
@@ -120,10 +121,14 @@ async function parse(res: Response, resource: URL, origin: string): Promise<Prot
  * URL when the server sent one, else the well-known candidates; null when none answers.
  * `fetch` is the address-guarded one: every candidate is policy-checked before it is asked.
  */
-export async function discoverProtectedResource(resource: URL, fetch: FetchLike, hints: { metadataUrl?: string; probePath?: string } = {}): Promise<ProtectedResource | null> {
-  const candidates = [...(hints.metadataUrl ? [hints.metadataUrl] : []), ...wellKnownCandidates(resource, hints.probePath)];
-  for (const raw of [...new Set(candidates)]) {
-    const url = parseSafeUrl(raw, "protected resource metadata URL");
+export async function discoverProtectedResource(resource: SafeUrl, fetch: FetchLike, hints: { metadataUrl?: string; probePath?: string } = {}): Promise<ProtectedResource | null> {
+  // The challenge's URL comes from the server's answer: checked here, once. The well-known
+  // ones are paths on the server's own (checked) origin.
+  const candidates = [...(hints.metadataUrl ? [parseSafeUrl(hints.metadataUrl, "protected resource metadata URL")] : []), ...wellKnownCandidates(resource, hints.probePath)];
+  const asked = new Set<string>();
+  for (const url of candidates) {
+    if (asked.has(url.href)) continue;
+    asked.add(url.href);
     const res = await fetch(url.href, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(METADATA_TIMEOUT_MS) });
     const found = await parse(res, resource, url.origin);
     if (found) return found;

@@ -2,7 +2,7 @@
 // refresh token and what refresh needs in the record's `oauth` part (never handed out).
 import type * as oauth from "oauth4webapi";
 import type { OAuthPart, SecretRecord } from "../core/store.ts";
-import { standInIssuer, type ServerMetadata } from "./discovery.ts";
+import { serverMetadata, standInIssuer, type ServerMetadata } from "./discovery.ts";
 import type { TokenGrant } from "./authorization-code.ts";
 import type { ResolvedProvider } from "./providers.ts";
 
@@ -78,10 +78,12 @@ export function issuerOf(part: OAuthPart): string {
   return part.issuer ?? standInIssuer(part.tokenEndpoint);
 }
 
-/** The authorization server a stored login's refresh and revocation go to (issuer binding: only ever the one it came from). */
+/**
+ * The authorization server a stored login's refresh and revocation go to (issuer binding: only
+ * ever the one it came from); its endpoints pass the URL policy again, as anything read from
+ * the store does.
+ */
 export function storedServer(part: OAuthPart): ServerMetadata {
-  return {
-    as: { issuer: issuerOf(part), token_endpoint: part.tokenEndpoint, ...(part.revocationEndpoint ? { revocation_endpoint: part.revocationEndpoint } : {}) },
-    hasIssuer: part.issuer !== undefined,
-  };
+  const as = { issuer: issuerOf(part), token_endpoint: part.tokenEndpoint, ...(part.revocationEndpoint ? { revocation_endpoint: part.revocationEndpoint } : {}) };
+  return serverMetadata(as, part.issuer !== undefined);
 }

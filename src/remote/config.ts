@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { BrokerError } from "../errors.ts";
-import { parseSafeUrl } from "../oauth/url-policy.ts";
+import { parseSafeUrl, type SafeUrl } from "../oauth/url-policy.ts";
 import { INTERNAL_PREFIX, REMOTE_TOKEN_PREFIX } from "../core/store.ts";
 
 type Env = Record<string, string | undefined>;
@@ -16,11 +16,11 @@ export const SIGNING_ALGS = ["ES256", "ES384", "RS256", "PS256", "EdDSA"] as con
 
 export interface RemoteConfig {
   /** The remote MCP endpoint (Streamable HTTP), also the RFC 8707 resource. */
-  server: URL;
+  server: SafeUrl;
   /** What the login is stored under: KEYCHAIN_SERVICE, else the server URL. */
   key: string;
   /** AUTHORIZATION_ENDPOINT + TOKEN_ENDPOINT (+ ISSUER): skip discovery. */
-  endpoints?: { authorization: string; token: string; issuer?: string };
+  endpoints?: { authorization: SafeUrl; token: SafeUrl; issuer?: string };
   /** CLIENT_ID (+ CLIENT_SECRET): a pre-registered client instead of RFC 7591. */
   client?: { id: string; secret?: string };
   /** AUTO_REGISTER_CLIENT (default true). */
@@ -74,7 +74,7 @@ export function remoteConfig(serverUrl: string | undefined, env: Env): RemoteCon
   return {
     server,
     key: value(env, "KEYCHAIN_SERVICE") ?? server.href,
-    ...(authorization && token ? { endpoints: { authorization: parseSafeUrl(authorization, "AUTHORIZATION_ENDPOINT").href, token: parseSafeUrl(token, "TOKEN_ENDPOINT").href, ...(issuer ? { issuer } : {}) } } : {}),
+    ...(authorization && token ? { endpoints: { authorization: parseSafeUrl(authorization, "AUTHORIZATION_ENDPOINT"), token: parseSafeUrl(token, "TOKEN_ENDPOINT"), ...(issuer ? { issuer } : {}) } } : {}),
     ...(id ? { client: { id, ...(secret ? { secret } : {}) } } : {}),
     autoRegister: auto === undefined || /^(true|1|yes)$/i.test(auto),
     ...(scopes && scopes.length > 0 ? { scopes } : {}),

@@ -7,7 +7,7 @@
 // credentials — all through src/oauth, with its locks, so many processes share one login.
 import { BrokerError, isBrokerError } from "../errors.ts";
 import type { LoginUi } from "../oauth/oauth-deps.ts";
-import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, standInIssuer, type ServerMetadata } from "../oauth/discovery.ts";
+import { discoverIssuer, findIssuerMetadata, MCP_METADATA_ORDER, serverMetadata, standInIssuer, type ServerMetadata } from "../oauth/discovery.ts";
 import { isUnusable, needsRefresh } from "../core/expiry.ts";
 import type { FetchLike } from "../oauth/http.ts";
 import { loginWithClient, type ClientLoginRequest, type LoginDeps, type LoginMode } from "../oauth/login.ts";
@@ -17,7 +17,7 @@ import { REFRESH_LOCK, refreshLockName, TokenRefresher } from "../oauth/refresh.
 import { registerClient, registrationFits, RegistrationSchema, type Registration } from "../oauth/registration.ts";
 import { discoverProtectedResource, parseChallenge, type Challenge } from "../oauth/resource-metadata.ts";
 import { issuerOf, recordFromGrant } from "../oauth/token-record.ts";
-import { parseSafeUrl } from "../oauth/url-policy.ts";
+import { onOrigin, parseSafeUrl } from "../oauth/url-policy.ts";
 import type { SecretRecord } from "../core/store.ts";
 import { checkDiscoveryTarget, type Resolver } from "./address-policy.ts";
 import { remoteNames, type RemoteConfig } from "./config.ts";
@@ -183,7 +183,7 @@ export class RemoteSession {
     const { cfg } = this;
     if (cfg.endpoints) {
       const issuer = cfg.endpoints.issuer ?? standInIssuer(cfg.endpoints.token);
-      return { meta: { as: { issuer, authorization_endpoint: cfg.endpoints.authorization, token_endpoint: cfg.endpoints.token }, hasIssuer: cfg.endpoints.issuer !== undefined }, resource: cfg.server.href, via: "explicit endpoints" };
+      return { meta: serverMetadata({ issuer, authorization_endpoint: cfg.endpoints.authorization.href, token_endpoint: cfg.endpoints.token.href }, cfg.endpoints.issuer !== undefined), resource: cfg.server.href, via: "explicit endpoints" };
     }
     if (!this.#challenge.unauthorized) await this.#probe();
     const proxy = proxyMode(this.deps.env);
@@ -196,7 +196,7 @@ export class RemoteSession {
       const issuer = parseSafeUrl(prm.authorizationServers[0]!, "authorization server");
       await check(issuer, "authorization server");
       const as = await discoverIssuer(issuer, this.#fetch, MCP_METADATA_ORDER);
-      d = { meta: { as, hasIssuer: true }, ...(prm.scopesSupported ? { scopes: prm.scopesSupported } : {}), resource: prm.resource, via: "protected resource metadata" };
+      d = { meta: serverMetadata(as, true), ...(prm.scopesSupported ? { scopes: prm.scopesSupported } : {}), resource: prm.resource, via: "protected resource metadata" };
     } else {
       if (!this.#challenge.unauthorized) {
         throw new BrokerError("PROVIDER_NOT_CONFIGURED", `${cfg.server.origin} did not ask for a sign-in (no 401 and no protected resource metadata): it can be used as it is, with nothing to sign in to.`);
@@ -204,20 +204,21 @@ export class RemoteSession {
       // MCP authorization 2025-03-26 §2.3: without RFC 9728 metadata the authorization base
       // URL is the server URL without its path; its RFC 8414 metadata, else the default
       // endpoints /authorize, /token and /register there (§2.3.3).
-      const base = new URL(cfg.server.origin);
+      const base = onOrigin(cfg.server, "/", "authorization server");
       await check(base, "authorization server");
       const as = await findIssuerMetadata(base, this.#fetch, ["oauth2", "oidc"]);
       d = as
-        ? { meta: { as, hasIssuer: true }, resource: cfg.server.href, via: "server origin" }
+        ? { meta: serverMetadata(as, true), resource: cfg.server.href, via: "server origin" }
         : {
-            meta: { as: { issuer: standInIssuer(cfg.server.href), authorization_endpoint: `${cfg.server.origin}/authorize`, token_endpoint: `${cfg.server.origin}/token`, registration_endpoint: `${cfg.server.origin}/register` }, hasIssuer: false },
+            meta: serverMetadata({ issuer: standInIssuer(cfg.server.href), authorization_endpoint: `${cfg.server.origin}/authorize`, token_endpoint: `${cfg.server.origin}/token`, registration_endpoint: `${cfg.server.origin}/register` }, false),
             resource: cfg.server.href,
             via: "default endpoints",
           };
     }
+    // The endpoints passed the URL policy when the metadata was built; here their addresses.
     for (const f of ["authorization_endpoint", "token_endpoint", "registration_endpoint"] as const) {
-      const u = d.meta.as[f];
-      if (typeof u === "string") await check(parseSafeUrl(u, f.replace(/_/g, " ")), f.replace(/_/g, " "));
+      const u = d.meta.endpoints[f];
+      if (u) await check(u, f.replace(/_/g, " "));
     }
     return d;
   }
@@ -310,7 +311,7 @@ export class RemoteSession {
     if (!this.cfg.autoRegister || !as.registration_endpoint) {
       throw new BrokerError("PROVIDER_NOT_CONFIGURED", `No client is registered for ${as.issuer}${as.registration_endpoint ? " and AUTO_REGISTER_CLIENT=false" : ", which offers no dynamic client registration (RFC 7591)"}. Register a client there with redirect URI ${redirectUri} and pass --client-id (with CLIENT_SECRET in the environment for a confidential client)${as.client_id_metadata_document_supported === true ? ", or pass --client-metadata-url with an https URL serving your client metadata" : ""}.`);
     }
-    const reg = await registerClient(as, this.#fetch, { redirectUri, clientName: "mcp-credentials-broker" });
+    const reg = await registerClient(d.meta, this.#fetch, { redirectUri, clientName: "mcp-credentials-broker" });
     const now = this.deps.clock.now();
     await this.deps.store.set(this.names.client, { value: JSON.stringify(reg), provider: "remote", createdAt: now, updatedAt: now });
     this.deps.log.debug(`remote: registered client at ${as.issuer}`);

@@ -6,7 +6,7 @@ import { systemClock } from "../../src/core/clock.ts";
 import { isBrokerError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { silentUi, type OAuthDeps } from "../../src/oauth/oauth-deps.ts";
-import { loadServerMetadata } from "../../src/oauth/discovery.ts";
+import { loadServerMetadata, serverMetadata } from "../../src/oauth/discovery.ts";
 import { authorizationUrl, requestedScopes, runCodeFlow, type CodeFlowOptions } from "../../src/oauth/authorization-code.ts";
 import { PROVIDERS, resolveProvider } from "../../src/oauth/providers.ts";
 import { startIdp, type Idp } from "../fixtures/idp.ts";
@@ -109,7 +109,7 @@ describe("authorization code flow", () => {
 
   it("google asks for offline access with access_type=offline and prompt=consent", () => {
     const p = resolveProvider("google", { GOOGLE_CLIENT_ID: "g" }, null);
-    const url = new URL(authorizationUrl(p, { as: { issuer: "https://accounts.google.com", authorization_endpoint: p.server.authorization }, hasIssuer: true }, { scopes: ["openid"], redirectUri: "http://localhost:9876/oauth/callback", state: "s", codeChallenge: "c" }));
+    const url = new URL(authorizationUrl(p, serverMetadata({ issuer: "https://accounts.google.com", authorization_endpoint: p.server.authorization }, true), { scopes: ["openid"], redirectUri: "http://localhost:9876/oauth/callback", state: "s", codeChallenge: "c" }));
     expect(url.origin + url.pathname).toBe("https://accounts.google.com/o/oauth2/v2/auth");
     expect(url.searchParams.get("access_type")).toBe("offline");
     expect(url.searchParams.get("prompt")).toBe("consent");
@@ -164,8 +164,9 @@ describe("callback attacks (acceptance 6)", () => {
   it("unsafe authorization endpoints are refused before anything is opened", async () => {
     for (const bad of ["file:///etc/passwd", "javascript:alert(1)", "https://x.example/a b"]) {
       let opened = 0;
-      const meta = { as: { issuer: idp.issuer, authorization_endpoint: bad, token_endpoint: `${idp.issuer}/token` }, hasIssuer: true };
-      const err = await runCodeFlow(provider(), meta, deps, opts(async () => opened++, { port: await freePort() })).catch((e) => e);
+      const port = await freePort();
+      // The metadata is checked when it is built (serverMetadata), so the flow never starts.
+      const err = await (async () => runCodeFlow(provider(), serverMetadata({ issuer: idp.issuer, authorization_endpoint: bad, token_endpoint: `${idp.issuer}/token` }, true), deps, opts(async () => opened++, { port })))().catch((e) => e);
       expect(isBrokerError(err, "UNSAFE_URL")).toBe(true);
       expect(opened).toBe(0);
     }

@@ -1,5 +1,6 @@
 // RFC 7591 registration against a real HTTP server on 127.0.0.1 answering as real servers do.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { serverMetadata } from "../../src/oauth/discovery.ts";
 import { registerClient } from "../../src/oauth/registration.ts";
 
 let server: ReturnType<typeof Bun.serve>;
@@ -16,7 +17,7 @@ beforeAll(() => {
   });
 });
 afterAll(() => server.stop(true));
-const as = () => ({ issuer: `http://127.0.0.1:${server.port}`, registration_endpoint: `http://127.0.0.1:${server.port}/register` });
+const as = () => serverMetadata({ issuer: `http://127.0.0.1:${server.port}`, registration_endpoint: `http://127.0.0.1:${server.port}/register` }, true);
 const redirectUri = "http://127.0.0.1:9876/oauth/callback";
 
 describe("registerClient", () => {

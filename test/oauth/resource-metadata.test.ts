@@ -2,6 +2,7 @@
 // on 127.0.0.1 (what was asked, in which order), plus the pure rules as tables.
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { discoverProtectedResource, parseChallenge, resourceMatches } from "../../src/oauth/resource-metadata.ts";
+import { parseSafeUrl } from "../../src/oauth/url-policy.ts";
 import { codeOf } from "../support/broker-error.ts";
 
 async function expectBrokerError(p: Promise<unknown>, code: string, re: RegExp) {
@@ -70,19 +71,19 @@ describe("discoverProtectedResource against a server", () => {
   it("asks the challenge's URL first, then the path-inserted, then the root document", async () => {
     seen.length = 0;
     docs = {};
-    expect(await discoverProtectedResource(new URL(`${origin()}/mcp`), fetch, { metadataUrl: `${origin()}/custom/meta.json` })).toBeNull();
+    expect(await discoverProtectedResource(parseSafeUrl(`${origin()}/mcp`, "server"), fetch, { metadataUrl: `${origin()}/custom/meta.json` })).toBeNull();
     expect(seen).toEqual(["/custom/meta.json", "/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]);
   });
 
   it("takes the root document naming the origin (metadata-var2's layout) and keeps its resource for RFC 8707", async () => {
     docs = { "/.well-known/oauth-protected-resource": json({ resource: origin(), authorization_servers: ["https://as.example"], scopes_supported: ["a"] }) };
-    const found = await discoverProtectedResource(new URL(`${origin()}/mcp`), fetch);
+    const found = await discoverProtectedResource(parseSafeUrl(`${origin()}/mcp`, "server"), fetch);
     expect(found).toEqual({ resource: origin(), authorizationServers: ["https://as.example"], scopesSupported: ["a"] });
   });
 
   it("refuses metadata naming another resource: a login for this server never goes to its authorization server", async () => {
     docs = { "/.well-known/oauth-protected-resource/mcp": json({ resource: "https://evil.example.com/mcp", authorization_servers: ["https://evil.example.com"] }) };
-    await expectBrokerError(discoverProtectedResource(new URL(`${origin()}/mcp`), fetch), "OAUTH_INVALID_RESPONSE", /names another resource/);
+    await expectBrokerError(discoverProtectedResource(parseSafeUrl(`${origin()}/mcp`, "server"), fetch), "OAUTH_INVALID_RESPONSE", /names another resource/);
   });
 
   it("stops reading an endless document at the cap instead of hanging", async () => {
@@ -97,6 +98,6 @@ describe("discoverProtectedResource against a server", () => {
           { headers: { "content-type": "application/json" } },
         ),
     };
-    await expectBrokerError(discoverProtectedResource(new URL(`${origin()}/mcp`), fetch), "OAUTH_INVALID_RESPONSE", /larger than 256 KiB/);
+    await expectBrokerError(discoverProtectedResource(parseSafeUrl(`${origin()}/mcp`, "server"), fetch), "OAUTH_INVALID_RESPONSE", /larger than 256 KiB/);
   });
 });

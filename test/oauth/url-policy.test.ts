@@ -2,7 +2,11 @@
 // (docs/security.md §Outbound URLs).
 import { describe, expect, it } from "bun:test";
 import { isLoopbackHostname, isLoopbackUrl } from "../../src/net/loopback.ts";
-import { parseSafeUrl, safeHref } from "../../src/oauth/url-policy.ts";
+import { onOrigin, parseSafeUrl, safeHref } from "../../src/oauth/url-policy.ts";
+import { serverMetadata } from "../../src/oauth/discovery.ts";
+import { requestOptions } from "../../src/oauth/http.ts";
+import { NO_QUIRKS } from "../../src/oauth/providers.ts";
+import * as oauth from "oauth4webapi";
 import { isBrokerError } from "../../src/errors.ts";
 
 const allowed: [string, string][] = [
@@ -101,5 +105,34 @@ describe("isLoopbackHostname", () => {
     expect(isLoopbackUrl(new URL("https://localhost/x"))).toBe(true);
     expect(isLoopbackUrl(new URL("ftp://127.0.0.1/x"))).toBe(false);
     expect(isLoopbackUrl(new URL("https://example.com/x"))).toBe(false);
+  });
+});
+
+describe("checked once: SafeUrl", () => {
+  const base = parseSafeUrl("https://mcp.example.com/tenant/mcp", "server");
+
+  it("onOrigin keeps a path on the checked origin and refuses one that leaves it", () => {
+    expect(onOrigin(base, "/.well-known/oauth-protected-resource/tenant/mcp", "x").href).toBe("https://mcp.example.com/.well-known/oauth-protected-resource/tenant/mcp");
+    for (const away of ["//evil.example/x", "https://evil.example/x", "http://mcp.example.com/x", "https://u:p@mcp.example.com/x"]) {
+      expect(() => onOrigin(base, away, "PROBE_PATH")).toThrow(/Refusing the PROBE_PATH: it leaves the server's origin/);
+    }
+  });
+
+  it("serverMetadata checks every endpoint the metadata names, once, naming the one refused", () => {
+    const meta = serverMetadata({ issuer: "https://as.example", authorization_endpoint: "https://as.example/authorize", token_endpoint: "https://as.example/token", registration_endpoint: "https://as.example/register" }, true);
+    expect(Object.keys(meta.endpoints).sort()).toEqual(["authorization_endpoint", "registration_endpoint", "token_endpoint"]);
+    expect(Object.isFrozen(meta.endpoints)).toBe(true);
+    expect(() => serverMetadata({ issuer: "https://as.example", token_endpoint: "http://as.example/token" }, true)).toThrow(/Refusing the token endpoint: http: is allowed only for loopback/);
+    expect(() => serverMetadata({ issuer: "https://as.example", registration_endpoint: "javascript:alert(1)" }, true)).toThrow(/Refusing the registration endpoint/);
+  });
+
+  it("a request's options refuse a hop off the checked endpoint's origin before it is contacted", async () => {
+    const asked: string[] = [];
+    const opts = requestOptions(async (u) => (asked.push(String(u)), new Response("{}")), NO_QUIRKS, parseSafeUrl("https://as.example/token", "token endpoint"));
+    const custom = opts[oauth.customFetch] as unknown as (u: string, init: RequestInit) => Promise<Response>;
+    await custom("https://as.example/token", { method: "POST" });
+    await custom("https://as.example/.well-known/oauth-authorization-server", { method: "GET" });
+    await expect(custom("https://169.254.169.254/latest", { method: "GET" })).rejects.toThrow(/leaves the server's origin/);
+    expect(asked).toEqual(["https://as.example/token", "https://as.example/.well-known/oauth-authorization-server"]);
   });
 });
