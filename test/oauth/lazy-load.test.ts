@@ -9,9 +9,10 @@ const root = resolve(import.meta.dir, "../..");
 
 it("building the runtime and the MCP server loads no OAuth library", () => {
   const script = `
-    const { openRuntime } = await import(${JSON.stringify(`${root}/src/deps.ts`)});
+    const { openRuntime } = await import(${JSON.stringify(`${root}/src/runtime.ts`)});
+    const { loadConfig } = await import(${JSON.stringify(`${root}/src/config.ts`)});
     const { createMcpServer } = await import(${JSON.stringify(`${root}/src/mcp/server.ts`)});
-    const rt = await openRuntime({ storeFlag: "memory", env: { MCB_HOME: ${JSON.stringify(mkdtempSync(join(tmpdir(), "mcb-lazy-")))} } });
+    const rt = await openRuntime({ storeFlag: "memory", config: loadConfig({ MCB_HOME: ${JSON.stringify(mkdtempSync(join(tmpdir(), "mcb-lazy-")))} }) });
     createMcpServer(rt.broker, "0", rt.log);
     console.log(JSON.stringify(Object.keys(require.cache)));
   `;

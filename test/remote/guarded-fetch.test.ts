@@ -14,7 +14,7 @@ import { freePort } from "../support/ports.ts";
 import { suiteCanRun } from "../support/requirements.ts";
 import { makeTestCa } from "../support/test-ca.ts";
 
-/** Real fetch as the broker makes it (src/deps.ts), for IP literals only; records every URL it was given. */
+/** Real fetch as the broker makes it (src/runtime.ts), for IP literals only; records every URL it was given. */
 function literalOnlyFetch(): FetchLike & { urls: string[] } {
   const urls: string[] = [];
   const fetch = new Bun.FetchSession({ keepAlive: false }).fetch;
