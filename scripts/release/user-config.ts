@@ -21,7 +21,7 @@ export interface BundleSetting {
    * Every setting is optional and has a default. @anthropic-ai/mcpb's getMcpConfigForManifest
    * (the code Claude Desktop uses) substitutes `${user_config.KEY}` only when the user or a
    * default gave KEY a value; otherwise the literal `${user_config.KEY}` reaches the broker as
-   * the variable's value. An empty string is what the broker reads as unset (src/deps.ts,
+   * the variable's value. An empty string is what the broker reads as unset (src/config.ts,
    * src/oauth/providers.ts); numbers default to the broker's own defaults (README "Configuration").
    */
   default: string | number;
