@@ -2,7 +2,7 @@
 // memory store and a ManualClock, so expiry is tested by moving time instead of sleeping.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { ElicitRequestSchema, ErrorCode, LoggingMessageNotificationSchema, McpError, UrlElicitationRequiredError, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, ElicitRequestSchema, ErrorCode, LoggingMessageNotificationSchema, McpError, UrlElicitationRequiredError, type ElicitRequest, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "bun:test";
 import { z } from "zod";
 import { randomUUID } from "node:crypto";
@@ -538,6 +538,25 @@ describe("MCP server (in-process)", () => {
       const err = fail((await s.client.callTool({ name: "probe", arguments: { n: 1 } })) as ToolResult);
       expect(err).toMatch(/Internal error in the broker/);
       expect(err).not.toContain("hunter2");
+    });
+
+    it("answers malformed params with -32602, a task-augmented call (no tasks capability) and an unknown method with JSON-RPC errors, running no tool", async () => {
+      let ran = 0;
+      const s = await setup({
+        tools: withProbe(async () => {
+          ran++;
+          return { success: true };
+        }),
+      });
+      const rpc = (method: string, params: unknown) => s.client.request({ method, params } as never, CallToolResultSchema).catch((e: unknown) => e);
+      for (const params of [undefined, { name: 5 }, { name: "probe", arguments: [1] }, { name: "probe", arguments: null }]) {
+        expect([params, ((await rpc("tools/call", params)) as McpError).code]).toEqual([params, ErrorCode.InvalidParams]);
+      }
+      expect(await rpc("tools/call", { name: "probe", arguments: { n: 1 }, task: { ttl: 1000 } })).toBeInstanceOf(McpError);
+      expect(((await rpc("secrets/dump", {})) as McpError).code).toBe(ErrorCode.MethodNotFound);
+      expect(ran).toBe(0);
+      expect(ok((await s.client.callTool({ name: "probe", arguments: { n: 1 } })) as ToolResult)).toEqual({ success: true });
+      expect(ran).toBe(1);
     });
 
     it("validates a tool's arguments with its own schema, and sends notifications/message (after logging/setLevel) and progress", async () => {
