@@ -1,18 +1,11 @@
 // `audit`: shows the audit log (filtered by time and secret name) and verifies its hash chain.
-import { defineCommand } from "citty";
 import { parseSince, readAuditLog, verifyAuditLog, type AuditLine, type ChainVerdict } from "../files/audit-reader.ts";
 import { readPendingLines } from "../files/audit-pending.ts";
 import { orphanedPendingFiles } from "../files/audit-log.ts";
 import { auditLogPath, readAuditKey } from "../runtime.ts";
-import { jsonArg, note, out, storeArg } from "./common.ts";
-import { examples } from "./dispatch.ts";
+import { command } from "./command.ts";
+import { jsonArg, storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
-
-examples.set("audit", [
-  "mcp-credentials-broker audit --since 1h",
-  "mcp-credentials-broker audit --name github-token --json | jq '.[] | select(.outcome == \"error\")'",
-  "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered; says what the key proves",
-]);
 
 /**
  * One line for people: time, event, outcome, name, client, purpose and the details that
@@ -36,7 +29,12 @@ export function describeLine(l: AuditLine): string {
   return [l.time, l.event, outcome, l.name ?? "-", l.client ?? "-", l.purpose ? JSON.stringify(l.purpose) : "-", ...extra].map((f) => terminalText(String(f))).join("\t");
 }
 
-export const auditCommand = defineCommand({
+export const auditCommand = command({
+  examples: [
+    "mcp-credentials-broker audit --since 1h",
+    "mcp-credentials-broker audit --name github-token --json | jq '.[] | select(.outcome == \"error\")'",
+    "mcp-credentials-broker audit --verify     # exit 1 and the first bad line when the log was altered; says what the key proves",
+  ],
   meta: {
     name: "audit",
     description:
@@ -49,15 +47,15 @@ export const auditCommand = defineCommand({
     ...jsonArg,
     ...storeArg,
   },
-  async run({ args }) {
-    const path = auditLogPath();
+  async run({ args, config, out, note }) {
+    const path = auditLogPath(config);
     // Lines a killed broker had only in its write-ahead file: on disk, not yet in the chain.
     const pending = orphanedPendingFiles(path).reduce((n, f) => n + safeCount(f), 0);
     if (pending > 0) {
       note(`note: ${pending} audit line(s) of stopped broker processes are not in the chain yet (${terminalText(path)}.pending.*); the next broker that writes the log adds them, marked "recovered".`);
     }
     if (args.verify) {
-      const { key, why } = await readAuditKey(args.store);
+      const { key, why } = await readAuditKey(args.store, config);
       const v = verifyAuditLog(path, key);
       if (args.json) out(JSON.stringify({ ...v, pending, ...(why ? { keyUnavailable: why } : {}) }, null, 2));
       else {
@@ -65,8 +63,7 @@ export const auditCommand = defineCommand({
         else out(`audit log altered: line ${v.bad.line} of ${terminalText(v.bad.file)}: ${terminalText(v.bad.reason)}`);
         if (v.ok && v.lines > 0) for (const l of whatItProves(v, why)) out(l);
       }
-      if (!v.ok) process.exitCode = 1;
-      return;
+      return v.ok ? 0 : 1;
     }
     const since = args.since === undefined ? undefined : parseSince(args.since, Date.now());
     const lines = readAuditLog(path, { since, name: args.name });

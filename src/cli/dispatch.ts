@@ -79,22 +79,21 @@ function checkFlags(defs: ArgsDef, rawArgs: string[], path: string): void {
   }
 }
 
-/** Examples of commands not yet defined with command.ts, keyed by path (to be removed). */
-export const examples = new Map<string, string[]>();
-
 async function usage(root: AnyCommand, argv: string[], color: boolean): Promise<string> {
-  const { cmd, parent, path } = await findCommand(root, argv);
+  const { cmd, parent } = await findCommand(root, argv);
   const text = await renderUsage(cmd, parent);
-  const ex = cmd.examples ?? examples.get(path);
+  const ex = cmd.examples;
   const full = ex?.length ? `${text}\n\nEXAMPLES\n\n${ex.map((e) => `  ${e}`).join("\n")}\n` : text;
   return plainText(full, color);
 }
 
+// biome-ignore lint: matching ANSI escapes is the point
+const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, "");
+
 /** citty colours unconditionally; honour NO_COLOR and plain pipes by stripping ANSI. */
 function plainText(s: string, color: boolean): string {
   if (color) return s;
-  // biome-ignore lint: matching ANSI escapes is the point
-  return s.replace(/\u001b\[[0-9;]*m/g, "").replace(/[ \t]+$/gm, "");
+  return stripAnsi(s).replace(/[ \t]+$/gm, "");
 }
 
 /** The process's streams, as commands see them. */
@@ -110,7 +109,7 @@ export function processIo(): Io {
   };
 }
 
-/** The real dependencies: the process's streams and environment, the runtime from deps.ts (loaded when a command opens it). */
+/** The real dependencies: the process's streams and configuration, the runtime from runtime.ts (loaded when a command opens it). */
 export function processCliDeps(): CliDeps {
   return {
     io: processIo(),
@@ -133,11 +132,12 @@ export async function runCli(root: AnyCommand, argv: string[], deps: CliDeps = p
     const { cmd, path, rawArgs } = await findCommand(root, argv);
     if (cmd.run) checkFlags((await resolve(cmd.args)) ?? {}, rawArgs, path);
     const { result } = await runCommand(cmd, { rawArgs, data: deps });
-    // Commands not yet on command.ts set process.exitCode.
-    return typeof result === "number" ? result : Number(process.exitCode ?? 0);
+    return typeof result === "number" ? result : 0;
   } catch (e) {
     if (e instanceof UsageError || (e as { name?: string }).name === "CLIError") {
-      io.stderr.write(plainText(`${await usage(root, own, false)}\nerror: ${terminalLines((e as Error).message)}\n`, io.color && io.stderrIsTTY));
+      // citty colours names in its messages; those codes are dropped, anything else escaped.
+      const message = stripAnsi((e as Error).message);
+      io.stderr.write(`${plainText(await usage(root, own, true), io.color && io.stderrIsTTY)}\nerror: ${terminalLines(message)}\n`);
       return 2;
     }
     if (e instanceof BrokerError && e.code === "INVALID_INPUT") {

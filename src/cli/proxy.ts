@@ -2,24 +2,13 @@
 // compatible), in the foreground or in the background (`proxy start|stop|status|logs`).
 // Every flag mirrors one of mcp_auth_proxy's variables; CLIENT_SECRET is taken from the
 // environment only (argv is visible to every user of the machine).
-import { defineCommand } from "citty";
 import { buildInfo } from "../build-info.ts";
-import { config } from "../config.ts";
+import type { Config } from "../config.ts";
 import { optionalPort } from "../net/port.ts";
 import { DEFAULT_PROXY_PORT } from "../remote/proxy-config.ts";
-import { jsonArg, out, storeArg, withRuntime } from "./common.ts";
+import { command } from "./command.ts";
+import { jsonArg, storeArg } from "./common.ts";
 import { REMOTE_CLIENT_VARS, remoteClientArgs } from "./remote-flags.ts";
-import { examples } from "./dispatch.ts";
-
-examples.set("proxy", [
-  "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp     # then open http://127.0.0.1:5177/oauth/login",
-  "mcp-credentials-broker proxy start --upstream https://mcp.example.com/mcp   # in the background",
-  "mcp-credentials-broker proxy status",
-  "mcp-credentials-broker proxy logs",
-  "mcp-credentials-broker proxy stop",
-  "UPSTREAM_MCP_URL=https://mcp.example.com/mcp PORT=8080 mcp-credentials-broker proxy",
-  "CLIENT_SECRET=… mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
-]);
 
 /** Flag → variable: the flags mirror mcp_auth_proxy's environment variables. */
 const FLAG_VARS = {
@@ -76,10 +65,10 @@ async function files(dataDir: string, port: number) {
   return backgroundFiles(dataDir, port);
 }
 
-const startCommand = defineCommand({
+const startCommand = command({
   meta: { name: "start", description: "Start the proxy in the background (pid and log files in the data dir)" },
   args: proxyArgs,
-  async run({ args }) {
+  async run({ args, note, withRuntime }) {
     await withRuntime(args.store, async (rt) => {
       const env = withFlags(rt.config.remoteVars, args);
       const cfg = await loadConfigs(env);
@@ -89,43 +78,58 @@ const startCommand = defineCommand({
       const f = await files(rt.dataDir, cfg.proxy.port);
       // The broker re-run in the background inherits this environment, with the flags as its variables.
       const childEnv = { ...rt.config.inherited, ...env, ...(args.store ? { MCB_STORE: args.store } : {}) };
-      const started = await startBackground(f, [...self, "proxy"], childEnv, { port: cfg.proxy.port, upstream: cfg.remote.server.href, healthUrl: `http://127.0.0.1:${cfg.proxy.port}/health` });
-      process.stderr.write(`Proxy started (pid ${started.pid}) on ${cfg.proxy.publicBaseUrl.href} for ${cfg.remote.server.href}.\nSign in: ${cfg.proxy.publicBaseUrl.href.replace(/\/$/, "")}/oauth/login   Log: ${f.log}\n`);
+      // A process that serves the stored login: started around the broker, so audited here.
+      const started = await rt.broker.auditChange({ event: "proxy-start", target: `${cfg.remote.server.origin} on port ${cfg.proxy.port}` }, { client: "cli", user: true }, () =>
+        startBackground(f, [...self, "proxy"], childEnv, { port: cfg.proxy.port, upstream: cfg.remote.server.href, healthUrl: `http://127.0.0.1:${cfg.proxy.port}/health` }),
+      );
+      note(`Proxy started (pid ${started.pid}) on ${cfg.proxy.publicBaseUrl.href} for ${cfg.remote.server.href}.\nSign in: ${cfg.proxy.publicBaseUrl.href.replace(/\/$/, "")}/oauth/login   Log: ${f.log}`);
     });
   },
 });
 
 const portArg = { port: { type: "string", description: "Port of the proxy (PORT, default 5177)", valueHint: "port" } } as const;
 
-function portOf(flag: string | undefined): number {
-  return optionalPort(flag, "--port") ?? optionalPort(config().remoteVars.PORT, "PORT") ?? DEFAULT_PROXY_PORT;
+function portOf(config: Config, flag: string | undefined): number {
+  return optionalPort(flag, "--port") ?? optionalPort(config.remoteVars.PORT, "PORT") ?? DEFAULT_PROXY_PORT;
 }
 
 /**
  * The data dir (checked private) for stop, status and logs: they read the pid and log files
  * there and open no store, so they never ask the keychain (test/runtime.test.ts).
  */
-async function dataDir(): Promise<string> {
-  return (await import("../runtime.ts")).privateDataDir(config());
+async function dataDir(config: Config): Promise<string> {
+  return (await import("../runtime.ts")).privateDataDir(config);
 }
 
-const stopCommand = defineCommand({
+const stopCommand = command({
   meta: { name: "stop", description: "Stop the background proxy" },
   args: { ...portArg, ...storeArg },
-  async run({ args }) {
-    const { stopBackground } = await import("../remote/background.ts");
-    const stopped = await stopBackground(await files(await dataDir(), portOf(args.port)));
-    process.stderr.write(stopped ? "Proxy stopped.\n" : "No proxy is running on that port.\n");
+  async run({ args, config, note, withRuntime }) {
+    const port = portOf(config, args.port);
+    const { runningProxy, stopBackground } = await import("../remote/background.ts");
+    const f = await files(await dataDir(config), port);
+    const running = runningProxy(f);
+    // Stopping a running proxy is audited. Otherwise nothing is stopped and no store is opened:
+    // stopBackground only drops a stale pid file, or refuses one it cannot check.
+    const stopped = running
+      ? await withRuntime(args.store, (rt) => rt.broker.auditChange({ event: "proxy-stop", target: `${originOf(running.upstream)} on port ${port}` }, { client: "cli", user: true }, () => stopBackground(f)))
+      : await stopBackground(f);
+    note(stopped ? "Proxy stopped." : "No proxy is running on that port.");
   },
 });
 
-const statusCommand = defineCommand({
+/** The origin of an upstream URL read from the pid file, or the text as it is (escaped when printed). */
+function originOf(url: string): string {
+  return URL.parse(url)?.origin ?? url;
+}
+
+const statusCommand = command({
   meta: { name: "status", description: "Show whether the background proxy runs, its upstream, endpoints, client id and token expiry (never a token)" },
   args: { ...portArg, ...jsonArg, ...storeArg },
-  async run({ args }) {
-    const port = portOf(args.port);
+  async run({ args, config, out }) {
+    const port = portOf(config, args.port);
     const { runningProxy } = await import("../remote/background.ts");
-    const running = runningProxy(await files(await dataDir(), port));
+    const running = runningProxy(await files(await dataDir(config), port));
     const oauth = running
       ? await fetch(`http://127.0.0.1:${port}/oauth/status`, { signal: AbortSignal.timeout(5000) })
           .then((r) => r.json() as Promise<Record<string, unknown>>)
@@ -143,25 +147,31 @@ const statusCommand = defineCommand({
   },
 });
 
-const logsCommand = defineCommand({
+const logsCommand = command({
   meta: { name: "logs", description: "Print the end of the background proxy's log" },
   args: { ...portArg, lines: { type: "string", description: "How many lines (default 100)", valueHint: "n" }, ...storeArg },
-  async run({ args }) {
+  async run({ args, config, out }) {
     const { tailLog } = await import("../remote/background.ts");
-    const text = tailLog(await files(await dataDir(), portOf(args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
+    const text = tailLog(await files(await dataDir(config), portOf(config, args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
     if (text) out(text);
   },
 });
 
-const SUBCOMMANDS = ["start", "stop", "status", "logs"];
-
-export const proxyCommand = defineCommand({
+export const proxyCommand = command({
+  examples: [
+    "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp     # then open http://127.0.0.1:5177/oauth/login",
+    "mcp-credentials-broker proxy start --upstream https://mcp.example.com/mcp   # in the background",
+    "mcp-credentials-broker proxy status",
+    "mcp-credentials-broker proxy logs",
+    "mcp-credentials-broker proxy stop",
+    "UPSTREAM_MCP_URL=https://mcp.example.com/mcp PORT=8080 mcp-credentials-broker proxy",
+    "CLIENT_SECRET=… mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp --client-credentials --client-id svc   # machine to machine, no browser",
+  ],
   meta: { name: "proxy", description: "Serve a local MCP endpoint for a remote OAuth-protected MCP server (mcp_auth_proxy compatible): it logs in once and injects and refreshes the token." },
   args: proxyArgs,
   subCommands: { start: startCommand, stop: stopCommand, status: statusCommand, logs: logsCommand },
-  async run({ args, rawArgs }) {
-    // citty runs this after a sub-command too.
-    if (SUBCOMMANDS.includes(rawArgs.find((a) => !a.startsWith("-")) ?? "")) return;
+  // Runs only without a sub-command: dispatch.ts runs the sub-command named instead.
+  async run({ args, note, withRuntime }) {
     await withRuntime(args.store, async (rt) => {
       const env = withFlags(rt.config.remoteVars, args);
       const cfg = await loadConfigs(env);
@@ -171,7 +181,7 @@ export const proxyCommand = defineCommand({
       const proxy = await startProxy({ config: cfg.proxy, session, fetch: (input, init) => fetch(input, init), log: rt.log, loginTimeoutMs: rt.config.login.timeoutMs });
       const base = cfg.proxy.publicBaseUrl.href.replace(/\/$/, "");
       const signedIn = (await session.accessToken().catch(() => null)) !== null;
-      process.stderr.write(`Proxy for ${cfg.remote.server.href} listening on ${proxy.url} (MCP endpoint: ${base}/mcp).\n${signedIn ? "Signed in." : `Not signed in yet: open ${base}/oauth/login in a browser.`}\n`);
+      note(`Proxy for ${cfg.remote.server.href} listening on ${proxy.url} (MCP endpoint: ${base}/mcp).\n${signedIn ? "Signed in." : `Not signed in yet: open ${base}/oauth/login in a browser.`}`);
       const done = Promise.withResolvers<void>();
       for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => done.resolve());
       await done.promise;

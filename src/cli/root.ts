@@ -1,24 +1,22 @@
 // The citty root command: every sub-command, loaded lazily so start-up pays only for the one run.
-import { defineCommand } from "citty";
-import { examples } from "./dispatch.ts";
-
-examples.set("", [
-  "mcp-credentials-broker                        # serve MCP on stdio (what an MCP client runs)",
-  "mcp-credentials-broker secret set github-token",
-  "mcp-credentials-broker run --env GITHUB_TOKEN=secret:github-token -- github-mcp-server stdio",
-  "mcp-credentials-broker audit --since 1h",
-  "mcp-credentials-broker login github                 # OAuth in the browser; refreshed automatically",
-  "mcp-credentials-broker status --json",
-  "mcp-credentials-broker doctor                       # install, store and why, keychain reachable?",
-  "mcp-credentials-broker token mint github --scope repo:read",
-  "mcp-credentials-broker rules >> CLAUDE.md",
-  "mcp-credentials-broker install claude-code          # add it to an MCP client's config",
-  "mcp-credentials-broker connect https://mcp.example.com/mcp   # a remote OAuth MCP server as a stdio one",
-  "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp   # … or as a local always-authenticated endpoint",
-]);
+import { command } from "./command.ts";
 
 export function rootCommand(version: string) {
-  return defineCommand({
+  return command({
+    examples: [
+      "mcp-credentials-broker                        # serve MCP on stdio (what an MCP client runs)",
+      "mcp-credentials-broker secret set github-token",
+      "mcp-credentials-broker run --env GITHUB_TOKEN=secret:github-token -- github-mcp-server stdio",
+      "mcp-credentials-broker audit --since 1h",
+      "mcp-credentials-broker login github                 # OAuth in the browser; refreshed automatically",
+      "mcp-credentials-broker status --json",
+      "mcp-credentials-broker doctor                       # install, store and why, keychain reachable?",
+      "mcp-credentials-broker token mint github --scope repo:read",
+      "mcp-credentials-broker rules >> CLAUDE.md",
+      "mcp-credentials-broker install claude-code          # add it to an MCP client's config",
+      "mcp-credentials-broker connect https://mcp.example.com/mcp   # a remote OAuth MCP server as a stdio one",
+      "mcp-credentials-broker proxy --upstream https://mcp.example.com/mcp   # … or as a local always-authenticated endpoint",
+    ],
     meta: { name: "mcp-credentials-broker", version, description: "Keeps AI agents' credentials out of their prompts. With no command it serves MCP on stdio." },
     subCommands: {
       serve: () => import("./serve.ts").then((m) => m.serveCommand),

@@ -1,9 +1,5 @@
 // `rules`: prints agent rules (adapted from the original broker's) naming our tools.
-import { defineCommand } from "citty";
-import { out } from "./common.ts";
-import { examples } from "./dispatch.ts";
-
-examples.set("rules", ["mcp-credentials-broker rules > .cursor/rules/credentials.md", "mcp-credentials-broker rules >> CLAUDE.md"]);
+import { command } from "./command.ts";
 
 /** The rules text; kept accurate to the tool names registered in src/mcp/tools (test/cli/rules.test.ts checks). */
 export const AGENT_RULES = `# Credentials rules (mcp-credentials-broker)
@@ -46,9 +42,10 @@ never need to see a token to use a tool that needs one.
    \`delete_secret\` removes a secret the user no longer wants kept.
 `;
 
-export const rulesCommand = defineCommand({
+export const rulesCommand = command({
+  examples: ["mcp-credentials-broker rules > .cursor/rules/credentials.md", "mcp-credentials-broker rules >> CLAUDE.md"],
   meta: { name: "rules", description: "Print agent rules (for CLAUDE.md, .cursor/rules, AGENTS.md) that tell an agent how to use the broker's tools." },
-  run() {
-    process.stdout.write(AGENT_RULES);
+  run({ io }) {
+    io.stdout.write(AGENT_RULES);
   },
 });

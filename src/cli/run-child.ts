@@ -23,9 +23,10 @@ export const IDLE_FLUSH_MS = 200;
 /**
  * Starts `argv` (no shell) with `env`, waits for it, and returns the exit code to use:
  * the child's, or 128 + the signal number when a signal ended it (the shell convention).
- * With `masked` values, stdout and stderr go through a Masker; otherwise they are inherited.
+ * With `masked` values, stdout and stderr go through a Masker to `out` (the CLI's IO
+ * handles); otherwise they are inherited.
  */
-export async function runChild(argv: string[], env: Record<string, string>, masked: MaskedSecret[] | null): Promise<number> {
+export async function runChild(argv: string[], env: Record<string, string>, masked: MaskedSecret[] | null, out: { stdout: Writable; stderr: Writable } = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["inherit", masked ? "pipe" : "inherit", masked ? "pipe" : "inherit"] });
   const forward = FORWARDED_SIGNALS.map((sig) => {
     const handler = () => {
@@ -35,7 +36,7 @@ export async function runChild(argv: string[], env: Record<string, string>, mask
     return () => process.off(sig, handler);
   });
   try {
-    const pumps = masked && child.stdout && child.stderr ? [pump(child.stdout, new Masker(masked), process.stdout), pump(child.stderr, new Masker(masked), process.stderr)] : [];
+    const pumps = masked && child.stdout && child.stderr ? [pump(child.stdout, new Masker(masked), out.stdout), pump(child.stderr, new Masker(masked), out.stderr)] : [];
     const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once("error", (e: NodeJS.ErrnoException) => reject(spawnError(argv[0]!, e)));
       child.once("close", (code, signal) => resolve({ code, signal }));

@@ -64,5 +64,13 @@ describe("proxy stop (compiled binary)", () => {
     expect(stop.stderr).toContain("Proxy stopped.");
     for (let i = 0; i < 50 && alive(info.pid); i++) await Bun.sleep(50);
     expect(alive(info.pid)).toBe(false);
+    // Starting and stopping it were audited (intent before, outcome after); the refused stops were not.
+    const audit = readFileSync(join(home, "audit.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.filter((l) => l.event === "proxy-start" || l.event === "proxy-stop").map((l) => [l.event, l.outcome, l.target])).toEqual([
+      ["proxy-start", "intent", `http://127.0.0.1:9 on port ${port}`],
+      ["proxy-start", "ok", `http://127.0.0.1:9 on port ${port}`],
+      ["proxy-stop", "intent", `http://127.0.0.1:9 on port ${port}`],
+      ["proxy-stop", "ok", `http://127.0.0.1:9 on port ${port}`],
+    ]);
   }, 30_000);
 });
