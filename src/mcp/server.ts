@@ -181,7 +181,7 @@ export function createMcpServer(broker: Broker, version: string, log: Logger, to
     server,
     idle: async () => {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-      // The SDK validates the result and sends it in microtasks after the handler settles; closing before that aborts the response.
+      // The Protocol sends the result in microtasks after the handler settles; closing before that aborts the response.
       await new Promise((r) => setImmediate(r));
     },
   };
