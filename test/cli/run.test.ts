@@ -27,7 +27,7 @@ describe("run: flags", () => {
   ];
   for (const [argv, code, stderr] of table) {
     it(`${argv.join(" ")} → exit ${code}, nothing started`, async () => {
-      const home = await homeWith("tok");
+      const home = tempHome();
       const r = await cli(home, argv);
       expect(r.code).toBe(code);
       expect(r.stderr).toMatch(stderr);
@@ -37,7 +37,7 @@ describe("run: flags", () => {
   }
 
   it("the plain value of a bad --env is not echoed", async () => {
-    const r = await cli(await homeWith("tok"), ["run", "--env", `T=${VALUE}`, "--", "true"]);
+    const r = await cli(tempHome(), ["run", "--env", `T=${VALUE}`, "--", "true"]);
     expect(r.code).toBe(2);
     expect(r.stderr).not.toContain(VALUE);
   });

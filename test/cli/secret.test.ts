@@ -29,7 +29,7 @@ describe("secret rm", () => {
     [["secret", "rm", "tok", "--force"], 2, /Unknown flag '--force' for 'secret rm'/],
   ] as const) {
     it(`${argv.join(" ")} → exit ${code}`, async () => {
-      const home = await withSecret();
+      const home = tempHome();
       const r = await cli(home, [...argv]);
       expect(r.code).toBe(code);
       expect(r.stderr).toMatch(stderr);
@@ -79,7 +79,7 @@ describe("secret policy", () => {
   ];
   for (const [argv, stderr] of bad) {
     it(`${argv.join(" ")} → exit 2, nothing changed`, async () => {
-      const home = await withSecret();
+      const home = tempHome();
       const r = await cli(home, argv);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(stderr);
