@@ -14,7 +14,7 @@ export interface HelperCall {
   /** The helper is killed (SIGKILL) and BACKEND_UNAVAILABLE thrown when it has not exited by then. */
   timeoutMs: number;
   /** The helper's whole environment. */
-  env: Record<string, string | undefined>;
+  env: Readonly<Record<string, string | undefined>>;
   /**
    * A helper that waits for a person (an approval dialog): running out of time is an answer,
    * not a failure — the helper is still killed, and the result has `timedOut` instead of a throw.
@@ -82,7 +82,7 @@ function spawn(call: HelperCall) {
   });
 }
 
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;

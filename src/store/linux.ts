@@ -12,7 +12,8 @@ export interface LinuxKeychainOptions {
   secretTool: string | null;
   /** Absolute path of dbus-send, or null when it is not installed. */
   dbusSend: string | null;
-  env: Record<string, string | undefined>;
+  /** The environment the helper runs in: the broker's inherited one (src/config.ts InheritedEnv; the helper needs the session's D-Bus address, HOME, locale). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Per item operation; long enough for a desktop unlock prompt to be answered. */
   timeoutMs?: number;
   /** For the Locked check, which is also how a missing Secret Service is detected. */
@@ -108,7 +109,7 @@ export class LinuxSecretService implements KeychainItems {
  * Without DBUS_SESSION_BUS_ADDRESS, $XDG_RUNTIME_DIR/bus or an X display (autolaunch) no
  * client can reach a session bus: say so without spawning anything.
  */
-export function missingSessionBus(env: Record<string, string | undefined>, exists: (path: string) => boolean): KeychainProbe | null {
+export function missingSessionBus(env: Readonly<Record<string, string | undefined>>, exists: (path: string) => boolean): KeychainProbe | null {
   if (env.DBUS_SESSION_BUS_ADDRESS) return null;
   if (env.XDG_RUNTIME_DIR && exists(join(env.XDG_RUNTIME_DIR, "bus"))) return null;
   if (env.DISPLAY) return null;

@@ -12,7 +12,8 @@ export const MACOS_SECURITY = "/usr/bin/security";
 export interface MacKeychainOptions {
   /** Absolute path of `security`; tests point it at a recording fake. */
   security?: string;
-  env: Record<string, string | undefined>;
+  /** The environment the helper runs in: the broker's inherited one (src/config.ts InheritedEnv; the helper needs HOME and the user's session). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Per call; long enough for a keychain access prompt to be answered. */
   timeoutMs?: number;
 }
@@ -33,7 +34,7 @@ export class MacKeychain implements KeychainItems {
   // Leaves room on one `security -i` line for the service, a 256-character name and quoting.
   readonly maxItemChars = 2048;
   readonly #security: string;
-  readonly #env: Record<string, string | undefined>;
+  readonly #env: Readonly<Record<string, string | undefined>>;
   readonly #timeoutMs: number;
 
   constructor(opts: MacKeychainOptions) {

@@ -30,7 +30,8 @@ export type CredRequest = { op: "read" | "delete"; target: string } | { op: "wri
 export interface WindowsCredentialOptions {
   /** Absolute path of powershell.exe (or pwsh.exe); tests point it at a recording fake. */
   powershell: string;
-  env: Record<string, string | undefined>;
+  /** The environment the helper runs in: the broker's inherited one (src/config.ts InheritedEnv; the helper needs SystemRoot and the user's profile). */
+  env: Readonly<Record<string, string | undefined>>;
   /** Per call; PowerShell itself takes a few hundred milliseconds to start. */
   timeoutMs?: number;
 }
