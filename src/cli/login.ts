@@ -80,9 +80,9 @@ export const loginCommand = command({
     "mcp-credentials-broker login https://idp.example.com --name work-idp   # any OIDC issuer (OAUTH2_CLIENT_ID)",
     "mcp-credentials-broker login okta --no-browser            # print the URL, paste the redirect URL back",
   ],
-  meta: { name: "login", description: "Sign in to an OAuth provider (github, google, azure, okta, oauth2, or an https:// issuer) and store the token; it is refreshed automatically." },
+  meta: { name: "login", description: `Sign in to an OAuth provider (${PROVIDER_IDS.join(", ")}, or an https:// issuer) and store the token; it is refreshed automatically.` },
   args: {
-    provider: { type: "positional", required: true, description: "github, google, azure, okta, oauth2, or an https:// issuer URL" },
+    provider: { type: "positional", required: true, description: `${PROVIDER_IDS.join(", ")}, or an https:// issuer URL` },
     scopes: { type: "string", description: "Scopes, space- or comma-separated (default: the provider's)", valueHint: "scopes" },
     name: { type: "string", description: "Secret name to store the token under (default: <provider>-token)", valueHint: "name" },
     device: { type: "boolean", description: "Use the device flow (RFC 8628): enter a code on another device" },

@@ -1,6 +1,7 @@
 // `provider add <name>`: saves an OAuth client (id from --client-id, secret from stdin or a
 // hidden prompt — never argv) in the store, for use when its environment variables are unset.
 import { BrokerError } from "../errors.ts";
+import { PROVIDER_CHOICES } from "../core/oauth.ts";
 import { presetFor, type StoredProviderSettings } from "../oauth/providers.ts";
 import { parseSafeUrl } from "../oauth/url-policy.ts";
 import { command } from "./command.ts";
@@ -15,7 +16,7 @@ export const providerAddCommand = command({
   ],
   meta: { name: "add", description: "Save an OAuth client for a provider. The client secret is read from stdin or a hidden prompt, never from the command line." },
   args: {
-    name: { type: "positional", required: true, description: "github, google, azure, okta or oauth2" },
+    name: { type: "positional", required: true, description: PROVIDER_CHOICES },
     "client-id": { type: "string", required: true, description: "The OAuth client id", valueHint: "id" },
     public: { type: "boolean", description: "A public client: no secret (PKCE only)" },
     issuer: { type: "string", description: "oauth2: issuer URL for discovery", valueHint: "url" },

@@ -1,4 +1,5 @@
 // `rules`: prints agent rules (adapted from the original broker's) naming our tools.
+import { PROVIDER_IDS } from "../core/oauth.ts";
 import { command } from "./command.ts";
 
 /** The rules text; kept accurate to the tool names registered in src/mcp/tools (test/cli/rules.test.ts checks). */
@@ -31,7 +32,7 @@ never need to see a token to use a tool that needs one.
 7. If a secret is missing, ask the user to run
    \`mcp-credentials-broker secret set <name>\` in a terminal (the value never enters
    the conversation). Use \`store_secret\` only for values you generated yourself.
-   For an OAuth provider (github, google, azure, okta, oauth2), call
+   For an OAuth provider (${PROVIDER_IDS.join(", ")}), call
    \`start_oauth_flow\` with the provider, the scopes and a \`secret_name\`: the user
    signs in in the browser, the token is stored and refreshed for you; then use it
    through \`get_secret\` like any other secret.

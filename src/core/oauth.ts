@@ -3,6 +3,15 @@
 // (src/remote/session.ts) has its own request type and never goes through here.
 import type { SecretRecord } from "./store.ts";
 
+/**
+ * The OAuth providers with a preset (src/oauth/providers.ts holds one per id, type-checked):
+ * the one list start_oauth_flow's schema, the CLI's descriptions and the agent rules name.
+ */
+export const PROVIDER_IDS = ["github", "google", "azure", "okta", "oauth2"] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+/** The ids for a sentence: "github, google, azure, okta, or oauth2". */
+export const PROVIDER_CHOICES = `${PROVIDER_IDS.slice(0, -1).join(", ")}, or ${PROVIDER_IDS.at(-1)}`;
+
 /** How a login talks to the person signing in: the CLI prints, the MCP tool notifies. */
 export interface LoginUi {
   /** The authorization URL is ready; `opened` tells whether a browser was started. */
@@ -31,7 +40,7 @@ export interface LoginOverrides {
 
 /** A login to a configured provider (`login`, start_oauth_flow), storing the token under `secretName`. */
 export interface LoginRequest {
-  /** A provider id (github, google, azure, okta, oauth2); the OAuth side refuses others with UNKNOWN_PROVIDER. */
+  /** A provider id (PROVIDER_IDS); the OAuth side refuses others with UNKNOWN_PROVIDER. */
   provider: string;
   secretName: string;
   scopes?: string[];

@@ -2,11 +2,10 @@
 // resolution of a preset plus the environment (or `provider add` settings) into a client.
 import { BrokerError } from "../errors.ts";
 import { parseSafeUrl } from "./url-policy.ts";
-import type { LoginOverrides } from "../core/oauth.ts";
+import { PROVIDER_IDS, type LoginOverrides, type ProviderId } from "../core/oauth.ts";
 import type { ProviderSettings } from "../core/provider-settings.ts";
 
-export const PROVIDER_IDS = ["github", "google", "azure", "okta", "oauth2"] as const;
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+export { PROVIDER_IDS, type ProviderId };
 
 type Env = Record<string, string | undefined>;
 

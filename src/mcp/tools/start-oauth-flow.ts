@@ -3,10 +3,10 @@
 import { z } from "zod";
 import { BrokerError } from "../../errors.ts";
 import type { LoginUi } from "../../oauth/oauth-deps.ts";
+import { PROVIDER_CHOICES, PROVIDER_IDS } from "../../core/oauth.ts";
 import { defineTool, type ToolSession } from "../tool.ts";
 import { message, scopes, secretName, success } from "../schemas.ts";
 
-const PROVIDERS = ["github", "google", "azure", "okta", "oauth2"] as const;
 
 /** A LoginUi that reports through MCP notifications; remembers the URL for the error message. */
 function notifyingUi(session: ToolSession | undefined, seen: { url?: string; opened: boolean }): LoginUi {
@@ -31,7 +31,7 @@ export const startOAuthFlow = defineTool({
   description:
     "Log the user in to an OAuth provider in the browser (PKCE; device code when no browser can be opened) and store the access token under secret_name — no client_id or client_secret needed from you. The user completes the sign-in; the call returns when it is done. Then use get_secret with secret_name: the token is refreshed automatically. The refresh token is never handed out.",
   input: {
-    provider: z.enum(PROVIDERS).describe("OAuth provider: github, google, azure, okta, or oauth2 (any server configured by OAUTH2_ISSUER)"),
+    provider: z.enum(PROVIDER_IDS).describe(`OAuth provider: ${PROVIDER_CHOICES} (any server configured by OAUTH2_ISSUER)`),
     scopes: scopes.describe("Scopes to request, e.g. ['repo', 'read:user'] for GitHub; [] for the provider's defaults"),
     secret_name: secretName.describe("Name to store the access token under; use it with get_secret later"),
     authorization_endpoint: z.string().max(2048).optional().describe("Authorization URL (https) — only for a generic oauth2 provider when the user configured no issuer; ignored when OAUTH2_ISSUER is set"),
