@@ -3,6 +3,7 @@
 // channel: every message for people goes to stderr.
 import { optionalPort } from "../net/port.ts";
 import type { LoginMode } from "../oauth/login.ts";
+import { auditedSession } from "./audited-session.ts";
 import { command } from "./command.ts";
 import { storeArg } from "./common.ts";
 import { terminalUi } from "./login.ts";
@@ -35,14 +36,11 @@ export const connectCommand = command({
     await withRuntime(args.store, async (rt) => {
       const [{ remoteConfig }, { RemoteSession }, { runConnect }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts")]);
       const cfg = remoteConfig(args.url, withRemoteClientFlags(rt.config.remoteVars, args));
-      const session = new RemoteSession(cfg, await rt.remoteDeps());
+      const session = auditedSession(new RemoteSession(cfg, await rt.remoteDeps()), rt.broker);
       const defaults = rt.config.login;
       const login = async (scopes?: string[]): Promise<string | null> => {
         note(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…`);
-        // The token is stored by the remote session, around the broker: audited as a remote login.
-        const rec = await rt.broker.auditChange({ event: "remote-login", target: cfg.server.origin }, { client: "cli", user: true }, () =>
-          session.login(terminalUi(mode, quietSpinner, note), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) }),
-        );
+        const rec = await session.login(terminalUi(mode, quietSpinner, note), { mode, timeoutMs: defaults.timeoutMs, port: port ?? defaults.port, ...(scopes ? { scopes } : {}) });
         note("Signed in; the token is stored and refreshed automatically.");
         return rec.value;
       };

@@ -97,6 +97,8 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       expect(finished - arrivals[0]!).toBeGreaterThan(600);
       for (let i = 1; i < arrivals.length; i++) expect(arrivals[i]! - arrivals[i - 1]!).toBeGreaterThan(150);
       expect(arrivals[0]! - started).toBeLessThan(finished - started - 600);
+
+      expect(await (await fetch(`${base}/oauth/logout`, { method: "POST" })).json()).toEqual({ loggedOut: true });
     } finally {
       w.idp.accessTokenTtl = 3600;
       w.remote.notBefore = 0;
@@ -104,6 +106,18 @@ describe.if(canRun)("proxy (compiled binary)", () => {
       proc.kill("SIGTERM");
       await proc.exited;
     }
+    // The proxy stored and deleted the token around the broker: both audited (intent, then
+    // outcome), naming the server's origin, never a token.
+    const audit = readFileSync(join(home, "audit.jsonl"), "utf8");
+    const remote = audit.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.event).startsWith("remote-"));
+    const origin = new URL(w.remote.url).origin;
+    expect(remote.map((l) => [l.event, l.outcome, l.target])).toEqual([
+      ["remote-login", "intent", origin],
+      ["remote-login", "ok", origin],
+      ["remote-logout", "intent", origin],
+      ["remote-logout", "ok", origin],
+    ]);
+    for (const h of w.remote.authorizations) if (h) expect(audit).not.toContain(h.slice(7));
   }, 90_000);
 
   it("a half-given AUTHORIZATION_ENDPOINT is a clear startup error", async () => {
