@@ -108,6 +108,16 @@ if (canRun) {
       expect((await runCli(["secret", "get", "api", "--store", "file"], { home })).stdout).toBe(v);
       expect((await runCli(["token", "verify", "--store", "file"], { home, input: minted.token })).code).toBe(0);
       expect(JSON.parse((await runCli(["secret", "list", "--json", "--store", "keychain"], { home, env })).stdout)).toEqual([]);
+      // Each migration is audited (intent before, outcome after), naming the backends, never a value.
+      const audit = readFileSync(join(home, "audit.jsonl"), "utf8");
+      const migrations = audit.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.event === "migrate");
+      expect(migrations.map((l) => [l.outcome, l.target])).toEqual([
+        ["intent", "file → keychain"],
+        ["ok", "file → keychain"],
+        ["intent", "keychain → file"],
+        ["ok", "keychain → file"],
+      ]);
+      expect(audit).not.toContain(v);
     }, 60_000);
   });
 
