@@ -10,7 +10,7 @@ import { translateOAuthError } from "./errors.ts";
 import type { TokenGrant } from "./authorization-code.ts";
 import type { FetchLike } from "./http.ts";
 import { grantContext, type GrantClient, type GrantContext } from "./grant-context.ts";
-import type { ResponseQuirks } from "./providers.ts";
+import { NO_QUIRKS, type ResponseQuirks } from "./providers.ts";
 import { parseSafeUrl, type SafeUrl } from "./url-policy.ts";
 
 /** The broker's client at the authorization server: a secret, or a private key for private_key_jwt. */
@@ -44,7 +44,7 @@ const TOKEN_TYPE_ID_JAG = "urn:ietf:params:oauth:token-type:id-jag";
  * No ID token from these responses is used, and the servers need not be OpenID providers whose
  * issuer an ID token could be checked against: drop any rather than fail on it.
  */
-const QUIRKS: ResponseQuirks = { formEncodedResponses: false, errorsWithHttp200: false, dropIdToken: true };
+const QUIRKS: ResponseQuirks = { ...NO_QUIRKS, dropIdToken: true };
 
 /** The authorization server's metadata, its endpoints checked against the URL policy, and its token endpoint (which these grants need). */
 function tokenServer(as: oauth.AuthorizationServer): { meta: ServerMetadata; endpoint: SafeUrl } {

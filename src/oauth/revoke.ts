@@ -17,11 +17,13 @@ export async function revokeAtProvider(record: SecretRecord & { oauth: OAuthPart
   const part = record.oauth;
   if (!part.revocationEndpoint) return "unsupported";
   const secret = part.authMethod === "none" ? undefined : await deps.clientSecretFor(part.provider, part.clientId);
-  const { as, endpoints, client, auth, options } = storedLoginContext(part, secret, deps.fetch);
   const tokens: [string, string][] = [];
   if (part.refreshToken) tokens.push([part.refreshToken, "refresh_token"]);
   tokens.push([record.value, "access_token"]);
   try {
+    // Inside the try: a stored endpoint the URL policy now refuses is a failed revocation
+    // (logged), and the logout still deletes the secret.
+    const { as, endpoints, client, auth, options } = storedLoginContext(part, secret, deps.fetch);
     for (const [token, hint] of tokens) {
       const res = await oauth.revocationRequest(as, client, auth, token, { additionalParameters: { token_type_hint: hint }, ...options(endpoints.revocation_endpoint!) });
       await oauth.processRevocationResponse(res);
