@@ -3,6 +3,7 @@
 // Every flag mirrors one of mcp_auth_proxy's variables; CLIENT_SECRET is taken from the
 // environment only (argv is visible to every user of the machine).
 import { buildInfo } from "../build-info.ts";
+import { BrokerError } from "../errors.ts";
 import type { Config } from "../config.ts";
 import { optionalPort } from "../net/port.ts";
 import { DEFAULT_PROXY_PORT } from "../remote/proxy-config.ts";
@@ -153,7 +154,8 @@ const logsCommand = command({
   args: { ...portArg, lines: { type: "string", description: "How many lines (default 100)", valueHint: "n" }, ...storeArg },
   async run({ args, config, out }) {
     const { tailLog } = await import("../remote/background.ts");
-    const text = tailLog(await files(await dataDir(config), portOf(config, args.port)), Math.max(1, Number(args.lines ?? 100) || 100));
+    if (args.lines !== undefined && !/^[1-9]\d{0,5}$/.test(args.lines.trim())) throw new BrokerError("INVALID_INPUT", `--lines must be a whole number from 1 to 999999 (got ${JSON.stringify(args.lines.slice(0, 20))}).`);
+    const text = tailLog(await files(await dataDir(config), portOf(config, args.port)), args.lines === undefined ? 100 : Number(args.lines));
     if (text) out(text);
   },
 });

@@ -26,7 +26,7 @@ export const IDLE_FLUSH_MS = 200;
  * With `masked` values, stdout and stderr go through a Masker to `out` (the CLI's IO
  * handles); otherwise they are inherited.
  */
-export async function runChild(argv: string[], env: Record<string, string>, masked: MaskedSecret[] | null, out: { stdout: Writable; stderr: Writable } = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runChild(argv: string[], env: Record<string, string>, masked: MaskedSecret[] | null, out: { stdout: Writable; stderr: Writable }): Promise<number> {
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ["inherit", masked ? "pipe" : "inherit", masked ? "pipe" : "inherit"] });
   const forward = FORWARDED_SIGNALS.map((sig) => {
     const handler = () => {

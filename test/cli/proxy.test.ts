@@ -21,6 +21,8 @@ describe("proxy: flags", () => {
     [["proxy", "stop", "--port", "x"], 2, /--port must be a TCP port number from 1 to 65535 \(got "x"\)/],
     [["proxy", "status", "--port", "70000"], 2, /--port must be a TCP port number/],
     [["proxy", "logs", "--upstream", "https://x.example"], 2, /Unknown flag '--upstream' for 'proxy logs'/],
+    [["proxy", "logs", "--lines", "many"], 2, /--lines must be a whole number from 1 to 999999 \(got "many"\)/],
+    [["proxy", "logs", "--lines", "0"], 2, /--lines must be a whole number/],
     [["proxy", "restart"], 2, /Unknown command restart/i],
   ];
   for (const [argv, code, stderr] of table) {
