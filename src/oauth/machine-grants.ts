@@ -46,9 +46,12 @@ const TOKEN_TYPE_ID_JAG = "urn:ietf:params:oauth:token-type:id-jag";
  */
 const QUIRKS: ResponseQuirks = { ...NO_QUIRKS, dropIdToken: true };
 
-/** The authorization server's metadata, its endpoints checked against the URL policy, and its token endpoint (which these grants need). */
-function tokenServer(as: oauth.AuthorizationServer): { meta: ServerMetadata; endpoint: SafeUrl } {
-  const meta = serverMetadata(as, true);
+/**
+ * The authorization server's checked metadata and its token endpoint (which these grants
+ * need): discovery's ServerMetadata as it is, a plain AuthorizationServer checked here, once.
+ */
+function tokenServer(server: ServerMetadata | oauth.AuthorizationServer): { meta: ServerMetadata; endpoint: SafeUrl } {
+  const meta = "endpoints" in server && "as" in server ? (server as ServerMetadata) : serverMetadata(server as oauth.AuthorizationServer, true);
   const endpoint = meta.endpoints.token_endpoint;
   if (!endpoint) {
     throw new BrokerError("OAUTH_INVALID_RESPONSE", "The authorization server's metadata has no token endpoint, so no token can be requested without a browser. Check the server URL or give TOKEN_ENDPOINT.");
@@ -88,8 +91,9 @@ function grantParameters(opts: MachineGrantOptions, extra: Record<string, string
  * never contain the secret, the key or a token.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.4
  */
-export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
-  const { meta, endpoint } = tokenServer(as);
+export async function clientCredentialsGrant(server: ServerMetadata | oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
+  const { meta, endpoint } = tokenServer(server);
+  const { as } = meta;
   if (!client.privateKey && client.clientSecret === undefined) {
     // RFC 6749 §4.4: the client credentials grant is for confidential clients only.
     throw new BrokerError("CONFIG_INVALID", "The client credentials grant needs the client to authenticate: give CLIENT_SECRET or CLIENT_SECRET_FILE in the environment (never a flag) or a private key (--private-key / PRIVATE_KEY_FILE).");
@@ -115,8 +119,9 @@ export async function clientCredentialsGrant(as: oauth.AuthorizationServer, fetc
  * @see https://www.rfc-editor.org/rfc/rfc8693#section-2.1
  * @see https://www.rfc-editor.org/rfc/rfc7523#section-2.1
  */
-export async function crossAppGrant(as: oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, idp: IdentityProviderClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
-  const { meta, endpoint: asEndpoint } = tokenServer(as);
+export async function crossAppGrant(server: ServerMetadata | oauth.AuthorizationServer, fetch: FetchLike, client: MachineClient, idp: IdentityProviderClient, opts: MachineGrantOptions = {}): Promise<TokenGrant> {
+  const { meta, endpoint: asEndpoint } = tokenServer(server);
+  const { as } = meta;
   const idpEndpoint = parseSafeUrl(idp.tokenEndpoint, "identity provider's token endpoint");
   // A key that cannot be used fails before the ID token is spent.
   const atAs = await machineContext(meta, fetch, client);

@@ -380,7 +380,7 @@ export class RemoteSession {
     const record = await this.deps.withLock(
       refreshLockName(this.names.token),
       async () => {
-        const grant = this.cfg.grant === "cross_app" ? await grants.crossAppGrant(d.meta.as, this.#fetch, client, this.cfg.idp!, opts) : await grants.clientCredentialsGrant(d.meta.as, this.#fetch, client, opts);
+        const grant = this.cfg.grant === "cross_app" ? await grants.crossAppGrant(d.meta, this.#fetch, client, this.cfg.idp!, opts) : await grants.clientCredentialsGrant(d.meta, this.#fetch, client, opts);
         const prev = await this.deps.store.get(this.names.token);
         const rec = recordFromGrant(grant, provider, d.meta, this.deps.clock.now(), prev);
         await this.deps.store.set(this.names.token, rec);
