@@ -3,7 +3,7 @@
 import { describe, expect, it } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cli, tempHome } from "./harness.ts";
+import { cli, refusals, tempHome } from "./harness.ts";
 
 const VALUE = "audit-value-CANARY-abcdef012345";
 
@@ -16,17 +16,11 @@ async function withHistory(): Promise<string> {
 }
 
 describe("audit: flags", () => {
-  for (const [argv, stderr] of [
-    [["audit", "--since", "yesterday"], /--since 'yesterday' is neither a duration \(90s, 30m, 1h, 7d, 2w\) nor an ISO time/],
-    [["audit", "--tail"], /Unknown flag '--tail' for 'audit'/],
-    [["audit", "--store", "cloud", "--verify"], /Unknown store 'cloud'/],
-  ] as const) {
-    it(`${argv.join(" ")} → exit 2`, async () => {
-      const r = await cli(tempHome(), [...argv]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(stderr);
-    });
-  }
+  refusals([
+    [["audit", "--since", "yesterday"], 2, /--since 'yesterday' is neither a duration \(90s, 30m, 1h, 7d, 2w\) nor an ISO time/],
+    [["audit", "--tail"], 2, /Unknown flag '--tail' for 'audit'/],
+    [["audit", "--store", "cloud", "--verify"], 2, /Unknown store 'cloud'/],
+  ]);
 });
 
 describe("audit: output", () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
-import { afterEach } from "bun:test";
+import { afterEach, expect, it } from "bun:test";
 import { loadConfig } from "../../src/config.ts";
 import { openRuntime } from "../../src/runtime.ts";
 import type { CliDeps, Io } from "../../src/cli/command.ts";
@@ -108,4 +108,24 @@ export function auditEvents(home: string, ...events: string[]): [string, string]
 /** The whole audit log of `home` as text (rotated files are not expected in these tests). */
 export function auditText(home: string): string {
   return JSON.stringify(auditLines(home));
+}
+
+/** A command line a command refuses: its exit code and what stderr says. */
+export type Refusal = [argv: string[], code: number, stderr: RegExp];
+
+/**
+ * One test per row: `argv` exits with `code` and a message matching `stderr`, prints nothing on
+ * stdout and (unless `audited`) writes no audit line — refused before anything was done.
+ */
+export function refusals(rows: Refusal[], opts: Omit<CliOptions, "installDeps"> & { installDeps?: (home: string) => () => Promise<InstallDeps>; audited?: boolean } = {}): void {
+  for (const [argv, code, stderr] of rows) {
+    it(`${argv.join(" ") || "(no arguments)"} → exit ${code}`, async () => {
+      const home = tempHome();
+      const r = await cli(home, argv, { ...opts, installDeps: opts.installDeps?.(home) });
+      expect(r.code).toBe(code);
+      expect(r.stderr).toMatch(stderr);
+      expect(r.stdout).toBe("");
+      if (!opts.audited) expect(auditLines(home)).toEqual([]);
+    });
+  }
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { InstallDeps } from "../../src/mcp-clients/install.ts";
-import { auditLines, cli, tempHome } from "./harness.ts";
+import { auditLines, cli, refusals, tempHome } from "./harness.ts";
 
 /** The machine as install sees it: configs under `home`, no client CLIs, nothing spawned. */
 function machine(home: string): () => Promise<InstallDeps> {
@@ -28,27 +28,20 @@ function changes(home: string) {
 }
 
 describe("install and uninstall: flags", () => {
-  const bad: [string[], RegExp][] = [
-    [["install"], /Missing required positional argument: CLIENT/],
-    [["install", "emacs"], /Unknown client 'emacs'. Choose one of: claude, claude-code, cursor, vscode, windsurf, amazonq/],
-    [["install", "cursor", "--scope", "global"], /--scope must be user or project, not 'global'/],
-    [["install", "cursor", "--name", "-bad name"], /--name must be 1–64 letters/],
-    [["install", "cursor", "--command-path", "relative/bin"], /--command-path must be an absolute path/],
-    [["install", "cursor", "--command-path", "/nonexistent/mcp-credentials-broker"], /--command-path \/nonexistent\/mcp-credentials-broker does not exist/],
-    [["install", "cursor", "--dryrun"], /Unknown flag '--dryrun' for 'install'/],
-    [["uninstall", "cursor", "--command-path", BIN], /Unknown flag '--command-path' for 'uninstall'/],
-    [["uninstall", "emacs"], /Unknown client 'emacs'/],
-  ];
-  for (const [argv, stderr] of bad) {
-    it(`${argv.join(" ")} → exit 2, nothing written or audited`, async () => {
-      const home = tempHome();
-      const r = await cli(home, argv, { installDeps: machine(home) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(stderr);
-      expect(existsSync(join(home, ".cursor"))).toBe(false);
-      expect(changes(home)).toEqual([]);
-    });
-  }
+  refusals(
+    [
+      [["install"], 2, /Missing required positional argument: CLIENT/],
+      [["install", "emacs"], 2, /Unknown client 'emacs'. Choose one of: claude, claude-code, cursor, vscode, windsurf, amazonq/],
+      [["install", "cursor", "--scope", "global"], 2, /--scope must be user or project, not 'global'/],
+      [["install", "cursor", "--name", "-bad name"], 2, /--name must be 1–64 letters/],
+      [["install", "cursor", "--command-path", "relative/bin"], 2, /--command-path must be an absolute path/],
+      [["install", "cursor", "--command-path", "/nonexistent/mcp-credentials-broker"], 2, /--command-path \/nonexistent\/mcp-credentials-broker does not exist/],
+      [["install", "cursor", "--dryrun"], 2, /Unknown flag '--dryrun' for 'install'/],
+      [["uninstall", "cursor", "--command-path", BIN], 2, /Unknown flag '--command-path' for 'uninstall'/],
+      [["uninstall", "emacs"], 2, /Unknown client 'emacs'/],
+    ],
+    { installDeps: machine },
+  );
 });
 
 describe("install and uninstall: changes", () => {

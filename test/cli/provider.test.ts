@@ -1,28 +1,19 @@
 // `provider add | list | rm` in-process: flags, the client secret from stdin (never argv, never
 // printed, never in the audit log), output (human and --json), exit codes, audit lines.
 import { describe, expect, it } from "bun:test";
-import { auditLines, auditText, cli, tempHome } from "./harness.ts";
+import { auditLines, auditText, cli, refusals, tempHome } from "./harness.ts";
 
 const CLIENT_SECRET = "client-secret-CANARY-77aa66bb";
 
 describe("provider add", () => {
-  const bad: [string[], number, RegExp][] = [
+  refusals([
     [["provider", "add"], 2, /Missing required positional argument: NAME/],
     [["provider", "add", "github"], 2, /Missing required argument: --client-id/],
     [["provider", "add", "okta", "--client-id", "0oa1"], 2, /okta needs --domain/],
     [["provider", "add", "github", "--client-id", "x", "--client-secret", "s"], 2, /Unknown flag '--client-secret' for 'provider add'/],
     [["provider", "add", "gitlab", "--client-id", "x"], 1, /Unknown provider 'gitlab'/],
     [["provider", "add", "oauth2", "--client-id", "x", "--issuer", "ftp://idp.example.com"], 1, /Refusing the issuer/],
-  ];
-  for (const [argv, code, stderr] of bad) {
-    it(`${argv.join(" ")} → exit ${code}, nothing saved or audited`, async () => {
-      const home = tempHome();
-      const r = await cli(home, argv, { input: CLIENT_SECRET });
-      expect(r.code).toBe(code);
-      expect(r.stderr).toMatch(stderr);
-      expect(auditLines(home).filter((l) => l.event === "provider-add")).toEqual([]);
-    });
-  }
+  ], { input: CLIENT_SECRET });
 
   it("saves a client with its secret read from stdin, says so, and audits provider-add without the secret", async () => {
     const home = tempHome();

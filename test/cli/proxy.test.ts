@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { backgroundFiles, processIdentity } from "../../src/remote/background.ts";
-import { auditLines, cli, tempHome } from "./harness.ts";
+import { auditLines, cli, refusals, tempHome } from "./harness.ts";
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe("proxy: flags", () => {
-  const table: [string[], number, RegExp][] = [
+  refusals([
     [["proxy"], 2, /No remote MCP server given. Pass its URL .* or set UPSTREAM_MCP_URL/],
     [["proxy", "start"], 2, /No remote MCP server given/],
     [["proxy", "--upstream", "ftp://mcp.example.com/mcp"], 1, /the scheme "ftp:" is not allowed/],
@@ -24,17 +24,7 @@ describe("proxy: flags", () => {
     [["proxy", "logs", "--lines", "many"], 2, /--lines must be a whole number from 1 to 999999 \(got "many"\)/],
     [["proxy", "logs", "--lines", "0"], 2, /--lines must be a whole number/],
     [["proxy", "restart"], 2, /Unknown command restart/i],
-  ];
-  for (const [argv, code, stderr] of table) {
-    it(`${argv.join(" ")} → exit ${code}`, async () => {
-      const home = tempHome();
-      const r = await cli(home, argv);
-      expect(r.code).toBe(code);
-      expect(r.stderr).toMatch(stderr);
-      expect(r.stdout).toBe("");
-      expect(auditLines(home)).toEqual([]);
-    });
-  }
+  ]);
 });
 
 describe("proxy status, logs, stop", () => {
