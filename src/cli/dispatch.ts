@@ -65,9 +65,13 @@ async function findCommand(root: AnyCommand, argv: string[]): Promise<{ cmd: Cli
 
 /**
  * Refuses a flag the command does not define: citty would ignore it, and a mistyped
- * `--polcy deny` would store a secret anyone may read. Values of string flags are skipped.
+ * `--polcy deny` would store a secret anyone may read. Likewise a flag given twice that takes
+ * one value (citty keeps the last: `--policy deny --policy allow` would be allow); flags
+ * marked `repeatable` (--tag, --host, --scope, --env, --env-file) are read whole by
+ * repeatedFlag (common.ts). Values of string flags are skipped.
  */
 function checkFlags(defs: ArgsDef, rawArgs: string[], path: string): void {
+  const seen = new Set<string>();
   for (let i = 0; i < rawArgs.length; i++) {
     const a = rawArgs[i]!;
     if (a === "--") return;
@@ -75,7 +79,12 @@ function checkFlags(defs: ArgsDef, rawArgs: string[], path: string): void {
     const name = a.replace(/^-{1,2}/, "").split("=")[0]!;
     const def = argNamed(defs, name) ?? (name.startsWith("no-") ? argNamed(defs, name.slice(3)) : undefined);
     if (!def) throw new UsageError(`Unknown flag '${a.split("=")[0]!.slice(0, 64)}'${path ? ` for '${path}'` : ""}. See: mcp-credentials-broker ${path ? `${path} ` : ""}--help`);
-    if ((def.type === "string" || def.type === "enum") && !a.includes("=")) i++;
+    if (def.type !== "string" && def.type !== "enum") continue;
+    if (!(def as { repeatable?: boolean }).repeatable) {
+      if (seen.has(camel(name))) throw new UsageError(`--${name} was given more than once; give it once.`);
+      seen.add(camel(name));
+    }
+    if (!a.includes("=")) i++;
   }
 }
 

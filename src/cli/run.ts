@@ -36,8 +36,8 @@ export const runCommand = command({
       "Start a command with secrets in its environment — e.g. an MCP server in your client's config — so the model never sees them. stdin/stdout/stderr pass through (injected values are masked in stdout/stderr), SIGTERM/SIGINT/SIGHUP are forwarded, and the command's exit code is returned (128+N when signal N ended it). A missing secret stops before the command starts.",
   },
   args: {
-    env: { type: "string", description: "VAR=secret:<name>, or VAR alone to hand VAR on from this environment (repeatable; the broker's own credentials such as *_CLIENT_SECRET, JWT_SECRET and MCB_STORE_KEY are not handed on otherwise)", valueHint: "VAR=secret:name" },
-    "env-file": { type: "string", description: "File of VAR=secret:<name> and VAR=value lines (repeatable; --env wins)", valueHint: "file" },
+    env: { type: "string", description: "VAR=secret:<name>, or VAR alone to hand VAR on from this environment (repeatable; the broker's own credentials such as *_CLIENT_SECRET, JWT_SECRET and MCB_STORE_KEY are not handed on otherwise)", valueHint: "VAR=secret:name", repeatable: true },
+    "env-file": { type: "string", description: "File of VAR=secret:<name> and VAR=value lines (repeatable; --env wins)", valueHint: "file", repeatable: true },
     masking: { type: "boolean", default: true, description: "Mask injected values in the command's output (--no-masking turns it off)" },
     ...storeArg,
   },

@@ -17,9 +17,9 @@ export const secretSetCommand = command({
   meta: { name: "set", description: "Store a secret. The value is read from stdin when piped, else from a hidden prompt; it is never taken from the command line." },
   args: {
     name: { type: "positional", required: true, description: "Secret name" },
-    tag: { type: "string", description: "A key=value tag (repeatable)", valueHint: "k=v" },
+    tag: { type: "string", description: "A key=value tag (repeatable)", valueHint: "k=v", repeatable: true },
     policy: { type: "string", description: "Who may read the value: allow (default), confirm (the user approves each use), deny (only `run`). Kept when omitted on a replace.", valueHint: POLICIES.join("|") },
-    host: { type: "string", description: "A host the secret is for, shown to agents (repeatable)", valueHint: "api.example.com" },
+    host: { type: "string", description: "A host the secret is for, shown to agents (repeatable)", valueHint: "api.example.com", repeatable: true },
     ...storeArg,
   },
   async run({ args, rawArgs, io, withRuntime, note }) {

@@ -12,7 +12,7 @@ export const tokenMintCommand = command({
   meta: { name: "mint", description: `Mint a short-lived signed JWT. Providers: ${MINT_PROVIDERS.join(", ")}.` },
   args: {
     provider: { type: "positional", required: true, description: `One of ${MINT_PROVIDERS.join(", ")}` },
-    scope: { type: "string", description: "A scope (repeatable, or space/comma-separated)" },
+    scope: { type: "string", description: "A scope (repeatable, or space/comma-separated)", repeatable: true },
     resource: { type: "string", description: "Resource the token is for (becomes aud)" },
     ttl: { type: "string", description: "Lifetime in seconds (default 3600; max per provider)" },
     ...jsonArg,

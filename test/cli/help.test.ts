@@ -89,6 +89,14 @@ describe("usage errors", () => {
     const home = tempHome();
     expect((await cli(home, ["secret", "set", "dash", "--tag", "--x=y"], { input: "dash-value-1234567" })).code).toBe(0);
   });
+
+  it("a flag that takes one value, given twice, is refused (citty would keep the last); repeatable ones may repeat", async () => {
+    const r = await cli(tempHome(), ["secret", "set", "a", "--policy", "deny", "--policy=allow"], { input: "twice-value-12345" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEndWith("error: --policy was given more than once; give it once.\n");
+    expect((await cli(tempHome(), ["token", "mint", "github", "--ttl", "60", "--ttl", "600"])).stderr).toContain("--ttl was given more than once");
+    expect((await cli(tempHome(), ["secret", "set", "a", "--tag", "a=1", "--tag", "b=2", "--host", "x.example", "--host", "y.example"], { input: "twice-value-12345" })).code).toBe(0);
+  });
 });
 
 describe("serve", () => {
