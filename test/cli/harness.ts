@@ -21,7 +21,7 @@ export interface CliResult {
 export interface CliOptions {
   /** Piped to stdin (default: nothing). */
   input?: string;
-  /** Variables besides MCB_HOME (default: MCB_STORE=file with a fixed MCB_STORE_KEY). */
+  /** Variables besides MCB_HOME and MCB_STORE=file. */
   env?: Record<string, string | undefined>;
   /** stdout is a terminal (secret get adds a newline). */
   tty?: boolean;
@@ -55,9 +55,12 @@ class Buffered extends Writable {
   }
 }
 
-/** The environment of a test CLI: the file store (no keychain probing) in `home`. */
+/**
+ * The environment of a test CLI: the file store (no keychain probing) in `home`, unencrypted —
+ * MCB_STORE_KEY's scrypt costs ≈30 ms per command (test/store/ covers the sealed file).
+ */
 export function cliEnv(home: string, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return { MCB_HOME: home, MCB_STORE: "file", MCB_STORE_KEY: "test-store-key-0123456789abcdef", PATH: process.env.PATH, ...extra };
+  return { MCB_HOME: home, MCB_STORE: "file", PATH: process.env.PATH, ...extra };
 }
 
 /** Runs `argv` in-process against the data dir `home`. */
