@@ -64,6 +64,7 @@ export type CliCommand = CommandDef<any> & { examples?: readonly string[] };
 
 export interface CommandSpec<A extends ArgsDef> {
   meta: CommandMeta;
+  /** citty's arg definitions; a string flag marked `repeatable: true` may be given more than once (read with repeatedFlag), any other only once (dispatch.ts). */
   args?: A;
   /** Shown under EXAMPLES in `--help`. */
   examples?: readonly string[];
