@@ -143,6 +143,9 @@ export function createMcpServer(broker: Broker, version: string, log: Logger, to
    * of the MCP layer's time for store → get → resolve in process; here a call is parsed once,
    * by the tool's own schema. What the wrapper checked is checked here: params an object with
    * a string `name` and an object of `arguments` (else JSON-RPC -32602, JSON-RPC 2.0 §5.1).
+   * setRequestHandler would also answer malformed params with -32603 Internal error (the
+   * Protocol's own parse throws a plain ZodError before the Server's -32602 check runs):
+   * test/e2e/bad-input.test.ts pins -32602.
    * A task-augmented call is refused by the Protocol before this runs (no tasks capability).
    * Every other method without a handler is answered as the Protocol answers it: -32601.
    */
