@@ -13,6 +13,7 @@ import { remoteClientArgs, withRemoteClientFlags } from "./remote-flags.ts";
 const quietSpinner = { set() {}, pause() {} };
 
 export const connectCommand = command({
+  meta: { name: "connect", description: "Bridge a stdio MCP client to a remote MCP server (Streamable HTTP, or HTTP+SSE), signing in with OAuth when the server asks (401), asking for more scopes when it answers 403 insufficient_scope, and refreshing the token. A server without auth needs no sign-in." },
   examples: [
     "mcp-credentials-broker connect https://mcp.example.com/mcp          # in an MCP client's config, as the command",
     "mcp-credentials-broker connect https://mcp.example.com/mcp --device # sign in with a code on another device",
@@ -22,7 +23,6 @@ export const connectCommand = command({
     "mcp-credentials-broker connect https://mcp.example.com/mcp --client-credentials --client-id svc --private-key key.pem   # private_key_jwt",
     "HTTPS_PROXY=http://proxy.corp:3128 NODE_EXTRA_CA_CERTS=/etc/corp-ca.pem mcp-credentials-broker connect https://mcp.example.com/mcp   # behind a corporate proxy",
   ],
-  meta: { name: "connect", description: "Bridge a stdio MCP client to a remote MCP server (Streamable HTTP, or HTTP+SSE), signing in with OAuth when the server asks (401), asking for more scopes when it answers 403 insufficient_scope, and refreshing the token. A server without auth needs no sign-in." },
   args: {
     url: { type: "positional", required: true, description: "The remote MCP endpoint, e.g. https://mcp.example.com/mcp" },
     ...remoteClientArgs,
