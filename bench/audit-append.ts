@@ -1,6 +1,6 @@
 // `bun bench/audit-append.ts`: what one audit line costs. Appends N lines (after a warm-up) with
 //   unchained   one O_APPEND write per line, no lock (what the log did before it was chained),
-//   chained     FileAuditLog: hash chain, head cache, under the lock file (src/store/lock-file.ts),
+//   chained     FileAuditLog: hash chain, head cache, under the lock file (src/files/lock-file.ts),
 // interleaved in blocks of 100, and writes its section of bench/RESULTS.md (--no-write: print only).
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";

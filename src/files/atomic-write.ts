@@ -1,5 +1,5 @@
 // Replaces a file atomically: a crash leaves either the old content or the new, never a mix.
-// Used for MCP client configs (src/clients/install.ts), which users edit by hand and which
+// Used for MCP client configs (src/mcp-clients/install.ts), which users edit by hand and which
 // must survive power loss too, hence the fsync the secrets log skips (src/store/file.ts), and
 // for the keychain backend's index (src/store/keychain-index.ts), whose every replacement is
 // also the signal other broker processes use to drop their cached reads.

@@ -70,7 +70,7 @@ async function main(argv: string[]): Promise<void> {
     }
   }
   if (mode === "mixed") {
-    // The audit log as the broker builds it (src/deps.ts): keyed with the store's chain key.
+    // The audit log as the broker builds it (src/runtime.ts): keyed with the store's chain key.
     const clock = { now: Date.now, sleep: (ms: number) => Bun.sleep(ms) };
     const withLock = async <T>(name: string, fn: () => Promise<T>) => {
       const release = await acquireLock(join(dir, `${name}.lock`));
