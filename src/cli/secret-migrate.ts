@@ -1,18 +1,12 @@
 // `secret migrate --from file --to keychain`: moves every secret (and the broker's own keys)
 // between backends, verifying each before the source copy is deleted.
 import { privateDataDir } from "../runtime.ts";
-import { openStore, storeSettings, type StoreChoice } from "../store/select.ts";
+import { openStore, parseMigrationBackend, storeSettings } from "../store/select.ts";
 import { BrokerError } from "../errors.ts";
 import { migrateStore } from "../store/migrate.ts";
 import { command } from "./command.ts";
 import { jsonArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
-
-function backendArg(raw: unknown, flag: string): StoreChoice {
-  const v = String(raw ?? "").toLowerCase();
-  if (v === "file" || v === "keychain") return v;
-  throw new BrokerError("INVALID_INPUT", `--${flag} must be file or keychain.`);
-}
 
 export const secretMigrateCommand = command({
   examples: [
@@ -31,8 +25,8 @@ export const secretMigrateCommand = command({
     ...jsonArg,
   },
   async run({ args, config, out, withRuntime }) {
-    const from = backendArg(args.from, "from");
-    const to = backendArg(args.to, "to");
+    const from = parseMigrationBackend(args.from, "from");
+    const to = parseMigrationBackend(args.to, "to");
     if (from === to) throw new BrokerError("INVALID_INPUT", "--from and --to name the same backend: nothing to migrate.");
     const dataDir = privateDataDir(config);
     const settings = storeSettings(config);

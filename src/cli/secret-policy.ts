@@ -2,17 +2,11 @@
 // for confirm, how the user is asked (--via) and how long an approval is remembered (--remember).
 import { parseRememberDuration } from "../core/approval.ts";
 import { BrokerError } from "../errors.ts";
-import { APPROVAL_VIAS, POLICIES, type ApprovalSettings, type ApprovalVia } from "../core/store.ts";
+import { APPROVAL_VIAS, POLICIES, type ApprovalSettings } from "../core/store.ts";
 import { command } from "./command.ts";
 import { storeArg } from "./common.ts";
 import { terminalText } from "./terminal-text.ts";
-import { parsePolicy } from "../core/schemas.ts";
-
-/** Parses --via, or throws a usage error listing the choices. */
-export function parseVia(raw: string): ApprovalVia {
-  if ((APPROVAL_VIAS as readonly string[]).includes(raw)) return raw as ApprovalVia;
-  throw new BrokerError("INVALID_INPUT", `Unknown --via '${raw.slice(0, 40)}'. Use one of: ${APPROVAL_VIAS.join(", ")}.`);
-}
+import { parseApprovalVia, parsePolicy } from "../core/schemas.ts";
 
 export const secretPolicyCommand = command({
   examples: [
@@ -39,7 +33,7 @@ export const secretPolicyCommand = command({
     let approval: ApprovalSettings | undefined;
     if (args.via !== undefined || args.remember !== undefined) {
       if (policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
-      approval = { via: args.via === undefined ? "any" : parseVia(args.via), ...(args.remember !== undefined ? { rememberSeconds: parseRememberDuration(args.remember) } : {}) };
+      approval = { via: args.via === undefined ? "any" : parseApprovalVia(args.via), ...(args.remember !== undefined ? { rememberSeconds: parseRememberDuration(args.remember) } : {}) };
     }
     await withRuntime(args.store, (rt) => rt.broker.setPolicy(args.name, policy, { client: "cli" }, approval));
     const how = policy === "confirm" ? ` (asked via ${approval?.via ?? "any"}${approval?.rememberSeconds ? `, an approval remembered for ${args.remember}` : ""})` : "";

@@ -11,7 +11,7 @@ import type { AuditEntry, AuditEvent, AuditLog } from "./audit.ts";
 import type { Clock } from "./clock.ts";
 import { Fingerprinter } from "./fingerprint.ts";
 import { checkAgentChange, enforcePolicy, policyDenied } from "./policy.ts";
-import { checkMintRequest, checkPolicy, checkPurpose, checkSecretName, checkSecretValue, checkTags, MAX_NAME_LENGTH, MAX_PURPOSE_LENGTH, normalizeHosts } from "./schemas.ts";
+import { checkApprovalSettings, checkMintRequest, checkPolicy, checkPurpose, checkSecretName, checkSecretValue, checkTags, MAX_NAME_LENGTH, MAX_PURPOSE_LENGTH, normalizeHosts } from "./schemas.ts";
 import type { RevocationList } from "./revocations.ts";
 import type { TokenService } from "./jwt.ts";
 import { referenceTtl, type MintProvider } from "./ttl.ts";
@@ -177,6 +177,7 @@ export class Broker {
       checkSecretName(name);
       checkPolicy(policy);
       if (approval && policy !== "confirm") throw new BrokerError("INVALID_INPUT", `--via and --remember apply to policy 'confirm' only, not '${policy}'.`);
+      if (approval) checkApprovalSettings(approval);
       const record = await this.#deps.store.get(name);
       if (!record) throw this.#notFound(name);
       const { approval: _old, ...rest } = record;

@@ -4,7 +4,8 @@
 // agent, a command and a test all meet the same one.
 import { z } from "zod";
 import { BrokerError } from "../errors.ts";
-import { isInternalName, INTERNAL_PREFIX, POLICIES, type Policy } from "./store.ts";
+import { MAX_REMEMBER_SECONDS } from "./approval.ts";
+import { APPROVAL_VIAS, isInternalName, INTERNAL_PREFIX, POLICIES, type ApprovalSettings, type ApprovalVia, type Policy } from "./store.ts";
 import { MAX_REFERENCE_TTL, MINT_PROVIDERS, type MintProvider } from "./ttl.ts";
 
 export const MAX_NAME_LENGTH = 256;
@@ -78,6 +79,20 @@ export function checkPolicy(policy: string): asserts policy is Policy {
   if (!(POLICIES as readonly string[]).includes(policy)) throw invalid(`Unknown policy '${String(policy).slice(0, 64)}'. Use one of: ${POLICIES.join(", ")}.`);
 }
 
+/** Throws INVALID_INPUT unless `via` is one of APPROVAL_VIAS. */
+export function checkApprovalVia(via: string): asserts via is ApprovalVia {
+  if (!(APPROVAL_VIAS as readonly string[]).includes(via)) throw invalid(`Unknown --via '${String(via).slice(0, 40)}'. Use one of: ${APPROVAL_VIAS.join(", ")}.`);
+}
+
+/** Throws INVALID_INPUT unless a `confirm` secret's approval settings keep the rules: a known `via`, remembered for 1 s to MAX_REMEMBER_SECONDS. */
+export function checkApprovalSettings(approval: ApprovalSettings): void {
+  checkApprovalVia(approval.via);
+  const r = approval.rememberSeconds;
+  if (r !== undefined && (!Number.isInteger(r) || r < 1 || r > MAX_REMEMBER_SECONDS)) {
+    throw invalid(`An approval may be remembered for 1 to ${MAX_REMEMBER_SECONDS} seconds (got ${String(r).slice(0, 20)}).`);
+  }
+}
+
 /** Throws INVALID_INPUT unless a mint request keeps the limits: a known provider, at most MAX_SCOPES scopes of 1 to MAX_SCOPE_LENGTH characters, a resource of at most MAX_RESOURCE_LENGTH. */
 export function checkMintRequest(input: { provider: string; scopes: string[]; resource?: string }): asserts input is { provider: MintProvider; scopes: string[]; resource?: string } {
   if (!(MINT_PROVIDERS as readonly string[]).includes(input.provider)) throw invalid(`Unknown provider '${String(input.provider).slice(0, 64)}'. Use one of: ${MINT_PROVIDERS.join(", ")}.`);
@@ -115,6 +130,12 @@ export function normalizeHosts(hosts: string[]): string[] {
 /** Parses a policy name (`--policy`, `secret policy <name> <policy>`), or throws a usage error listing the choices. */
 export function parsePolicy(raw: string): Policy {
   checkPolicy(raw);
+  return raw;
+}
+
+/** Parses `--via` (who asks about a `confirm` secret), or throws a usage error listing the choices. */
+export function parseApprovalVia(raw: string): ApprovalVia {
+  checkApprovalVia(raw);
   return raw;
 }
 

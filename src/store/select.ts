@@ -21,6 +21,13 @@ export function parseStoreChoice(raw: string | undefined): StoreChoice {
   throw new BrokerError("INVALID_INPUT", `Unknown store '${raw}'. Use one of: ${STORE_CHOICES.join(", ")} (flag --store or MCB_STORE).`);
 }
 
+/** Parses `secret migrate --from/--to`: only the two persistent backends, file and keychain (auto and memory are not places secrets can move to or from). */
+export function parseMigrationBackend(raw: unknown, flag: string): Extract<StoreChoice, "file" | "keychain"> {
+  const v = String(raw ?? "").toLowerCase();
+  if (v === "file" || v === "keychain") return v;
+  throw new BrokerError("INVALID_INPUT", `--${flag} must be file or keychain.`);
+}
+
 /** The store a choice resolved to, why, and for `auto` falling back to the file store, the warning to print. */
 export interface StoreSelection {
   store: Store;

@@ -8,6 +8,7 @@ import {
   checkTags,
   MAX_TAGS,
   normalizeHosts,
+  parseApprovalVia,
   parsePolicy,
   parseTags,
   PurposeSchema,
@@ -95,6 +96,22 @@ describe("core schemas", () => {
     expect(refusal(() => parsePolicy("maybe"))).toBe("Unknown policy 'maybe'. Use one of: allow, confirm, deny.");
     expect(normalizeHosts(["API.github.com", "https://api.github.com/x", "*.example.com:8443"])).toEqual(["api.github.com", "*.example.com:8443"]);
     expect(refusal(() => normalizeHosts(["not a host"]))).toContain("is not a host");
+  });
+
+  it("the Broker refuses approval settings outside the rules, whoever calls (an unknown via, a remembered time out of range)", async () => {
+    const { broker } = memoryBroker();
+    await broker.storeSecret("gh", "v", undefined, user);
+    expect(await refusedAsync(broker.setPolicy("gh", "confirm", user, { via: "email" as never }))).toBe("Unknown --via 'email'. Use one of: any, os, client.");
+    expect(await refusedAsync(broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 0 }))).toContain("1 to 28800 seconds");
+    expect(await refusedAsync(broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 8 * 3600 + 1 }))).toContain("1 to 28800 seconds");
+    expect(await refusedAsync(broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 1.5 }))).toContain("1 to 28800 seconds");
+    await broker.setPolicy("gh", "confirm", user, { via: "os", rememberSeconds: 600 });
+    expect((await broker.listSecrets()).find((e) => e.name === "gh")?.policy).toBe("confirm");
+  });
+
+  it("CLI flag parsing: parseApprovalVia (--via)", () => {
+    for (const v of ["any", "os", "client"]) expect(parseApprovalVia(v)).toBe(v as never);
+    expect(refusal(() => parseApprovalVia("OS"))).toBe("Unknown --via 'OS'. Use one of: any, os, client.");
   });
 
   it("names and purposes", () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "bun:test";
 import { existsSync, lstatSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openStore, parseStoreChoice, platformKeychain, STORE_WARNING_SHOWN_FILE, storeWarningIsNew } from "../../src/store/select.ts";
+import { openStore, parseMigrationBackend, parseStoreChoice, platformKeychain, STORE_WARNING_SHOWN_FILE, storeWarningIsNew } from "../../src/store/select.ts";
 import { KeychainStore } from "../../src/store/keychain.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { record } from "../fixtures/store-contract.ts";
@@ -28,6 +28,14 @@ describe("parseStoreChoice", () => {
   });
   it("names the choices when given something else", () => {
     expect(() => parseStoreChoice("vault")).toThrow("auto, keychain, file, memory");
+  });
+});
+
+describe("parseMigrationBackend", () => {
+  it("takes the two persistent backends only: secrets cannot move to or from auto or memory", () => {
+    expect(parseMigrationBackend("file", "from")).toBe("file");
+    expect(parseMigrationBackend("Keychain", "to")).toBe("keychain");
+    for (const bad of ["auto", "memory", "", undefined]) expect(() => parseMigrationBackend(bad, "to")).toThrow("--to must be file or keychain.");
   });
 });
 
