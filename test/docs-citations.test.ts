@@ -3,6 +3,7 @@
 // not in the repository (issue 15). This test fails on a citation of the team's old outside
 // files, on a docs/<file>.md that does not exist, and on a `§Section` that is not a heading
 // of the cited file (a renamed heading breaks its citations). Keep a citation on one line.
+// The docs name only source files that exist, and docs/architecture.md lists every one.
 import { describe, expect, it } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -17,6 +18,9 @@ const OUTSIDE_CITATION = new RegExp(`\\b(${OUTSIDE.join("|")})\\.md\\b`);
 
 /** `docs/<file>.md` or `README.md`, not part of a longer path or URL, then an optional `§Section` on the same line. */
 const CITATION = /(?<![\w/.-])(docs\/[\w.-]+\.md|README\.md)`?(?:[ \t]+§[ \t]*([^\n]*))?/g;
+
+/** A source file named in prose: `src/…/x.ts`, not part of a longer path or URL. */
+const SOURCE_PATH = /(?<![\w/.-])(src\/[\w./-]+\.ts)\b/g;
 
 function walk(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
@@ -86,6 +90,24 @@ describe("documentation citations", () => {
       }
     }
     expect(bad).toEqual([]);
+  });
+
+  it("names in docs/ and README.md only source files that exist (docs/architecture.md lists every file of src/)", () => {
+    const stale: string[] = [];
+    for (const { where, text } of lines()) {
+      if (!where.startsWith("docs/") && !where.startsWith("README.md")) continue;
+      for (const m of text.matchAll(SOURCE_PATH)) if (!existsSync(join(ROOT, m[1]!))) stale.push(`${where}: ${m[1]}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
+  it("docs/architecture.md lists every file of src/", () => {
+    const doc = readFileSync(join(ROOT, "docs", "architecture.md"), "utf8");
+    const listed = new Set([...doc.matchAll(/^(src\/\S+\.ts)\s/gm)].map((m) => m[1]));
+    const unlisted = walk(join(ROOT, "src"))
+      .map((f) => relative(ROOT, f).split("\\").join("/"))
+      .filter((f) => f.endsWith(".ts") && !listed.has(f));
+    expect(unlisted).toEqual([]);
   });
 
   it("the heading check tells a heading from a longer or different name", () => {
