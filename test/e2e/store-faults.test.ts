@@ -17,6 +17,7 @@ import { codeOf } from "../support/broker-error.ts";
 import { fillDisk, mountTmpfs, readOnlyView, skipMounts, unmountAll } from "../store/fault-mounts.ts";
 import { faultValue } from "../store/fault-writer.ts";
 import { body, brokerEnv, connectCommand, requireBinary, runCli, spawnBroker, tempHome, withoutFallbackWarning, type ConnectedCommand } from "./harness.ts";
+import { readLines } from "../support/child-lines.ts";
 
 const WRITER = resolve(import.meta.dir, "../store/fault-writer.ts");
 const FILE = { MCB_STORE: "file" };
@@ -64,19 +65,6 @@ function spawnWriter(args: string[]): Subprocess<"pipe", "pipe", "pipe"> {
   const p = Bun.spawn([process.execPath, WRITER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env });
   children.push(p);
   return p;
-}
-
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      onLine(pending.slice(0, nl));
-      pending = pending.slice(nl + 1);
-    }
-  }
 }
 
 /** Every line of a one-line refusal: `error: …`, no stack trace, no "Internal error". */

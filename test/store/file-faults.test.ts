@@ -16,6 +16,7 @@ import { record } from "../fixtures/store-contract.ts";
 import { codeOf } from "../support/broker-error.ts";
 import { fillDisk, mountTmpfs, skipMounts, unmountAll } from "./fault-mounts.ts";
 import { faultValue } from "./fault-writer.ts";
+import { readLines } from "../support/child-lines.ts";
 
 const WRITER = resolve(import.meta.dir, "fault-writer.ts");
 const HEADER = JSON.stringify({ format: "mcp-credentials-broker/secrets-log", version: 1 });
@@ -41,24 +42,6 @@ function spawnWriter(args: string[], env: Record<string, string> = {}): Subproce
   const p = Bun.spawn([process.execPath, WRITER, ...args], { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...childEnv, ...env } });
   children.push(p);
   return p;
-}
-
-/** Reads a child's stdout line by line, calling `onLine` as each arrives; resolves with all lines at EOF. */
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void = () => {}): Promise<string[]> {
-  const lines: string[] = [];
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      lines.push(line);
-      onLine(line);
-    }
-  }
-  return lines; // a trailing partial line was never acknowledged
 }
 
 /** The log's lines; fails the test unless the file ends on a newline and every line is JSON (no torn or glued line left). */

@@ -10,6 +10,7 @@ import { FileStore } from "../../src/store/file.ts";
 import { describeStoreContract, record } from "../fixtures/store-contract.ts";
 import { valueFor } from "../fixtures/store-writer.ts";
 import { codeOf } from "../support/broker-error.ts";
+import { readLines } from "../support/child-lines.ts";
 
 const WRITER = resolve(import.meta.dir, "../fixtures/store-writer.ts");
 
@@ -42,7 +43,6 @@ describeStoreContract("encrypted file", () => {
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 });
-
 
 function mode(path: string): number {
   return statSync(path).mode & 0o777;
@@ -311,24 +311,6 @@ describe("FileStore with a damaged secrets file", () => {
     });
   }
 });
-
-/** Collects the newline-terminated lines a child prints, calling `onLine` for each as it arrives. */
-async function readLines(stream: ReadableStream<Uint8Array>, onLine: (line: string) => void = () => {}): Promise<string[]> {
-  const lines: string[] = [];
-  const decoder = new TextDecoder();
-  let pending = "";
-  for await (const chunk of stream) {
-    pending += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = pending.indexOf("\n")) >= 0) {
-      const line = pending.slice(0, nl);
-      pending = pending.slice(nl + 1);
-      lines.push(line);
-      onLine(line);
-    }
-  }
-  return lines; // a trailing partial line was never acknowledged
-}
 
 function spawnWriter(args: string[], env: Record<string, string> = {}): Subprocess<"ignore", "pipe", "pipe"> {
   const childEnv: Record<string, string> = {};
