@@ -193,7 +193,12 @@ export async function openRuntime(opts: RuntimeOptions = {}): Promise<Runtime> {
     loginDefaults: cfg.login,
     approval: await approvalDeps(cfg, dataDir, opts.serving === true, clock),
   });
-  const remoteDeps = async (): Promise<RemoteDeps> => ({ ...(await oauthBase()), resolve: (await import("./remote/guarded-fetch.ts")).systemResolver });
+  const remoteDeps = async (): Promise<RemoteDeps> => ({
+    ...(await oauthBase()),
+    resolve: (await import("./remote/guarded-fetch.ts")).systemResolver,
+    // The session stores and deletes its token itself; the broker audits each change.
+    audit: (change, fn) => broker.auditChange(change, { client: "cli", user: true }, fn),
+  });
   return { broker, dataDir, log, storeChoice, storeReason: reason, ...(warning ? { storeWarning: warning } : {}), config: cfg, remoteDeps };
 }
 

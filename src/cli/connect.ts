@@ -3,7 +3,6 @@
 // channel: every message for people goes to stderr.
 import { optionalPort } from "../net/port.ts";
 import type { LoginMode } from "../oauth/login.ts";
-import { auditedSession } from "./audited-session.ts";
 import { command } from "./command.ts";
 import { storeArg } from "./common.ts";
 import { terminalUi } from "./login.ts";
@@ -36,7 +35,7 @@ export const connectCommand = command({
     await withRuntime(args.store, async (rt) => {
       const [{ remoteConfig }, { RemoteSession }, { runConnect }] = await Promise.all([import("../remote/config.ts"), import("../remote/session.ts"), import("../remote/connect.ts")]);
       const cfg = remoteConfig(args.url, withRemoteClientFlags(rt.config.remoteVars, args));
-      const session = auditedSession(new RemoteSession(cfg, await rt.remoteDeps()), rt.broker);
+      const session = new RemoteSession(cfg, await rt.remoteDeps());
       const defaults = rt.config.login;
       const login = async (scopes?: string[]): Promise<string | null> => {
         note(`${scopes ? `${cfg.server.origin} asks for more access (${scopes.join(" ")}); signing in again` : `Signing in to ${cfg.server.origin}`} (the MCP client waits meanwhile)…`);

@@ -7,7 +7,6 @@ import { BrokerError } from "../errors.ts";
 import type { Config } from "../config.ts";
 import { optionalPort } from "../net/port.ts";
 import { DEFAULT_PROXY_PORT } from "../remote/proxy-config.ts";
-import { auditedSession } from "./audited-session.ts";
 import { command } from "./command.ts";
 import { jsonArg, storeArg } from "./common.ts";
 import { REMOTE_CLIENT_VARS, remoteClientArgs } from "./remote-flags.ts";
@@ -181,7 +180,7 @@ export const proxyCommand = command({
       const [{ RemoteSession }, { startProxy }] = await Promise.all([import("../remote/session.ts"), import("../remote/proxy.ts")]);
       if (cfg.proxy.warning) rt.log.warn(cfg.proxy.warning);
       // Sign-ins and sign-outs through the proxy's /oauth/login and /oauth/logout are audited.
-      const session = auditedSession(new RemoteSession(cfg.remote, await rt.remoteDeps()), rt.broker);
+      const session = new RemoteSession(cfg.remote, await rt.remoteDeps());
       const proxy = await startProxy({ config: cfg.proxy, session, fetch: (input, init) => fetch(input, init), log: rt.log, loginTimeoutMs: rt.config.login.timeoutMs });
       const base = cfg.proxy.publicBaseUrl.href.replace(/\/$/, "");
       const signedIn = (await session.accessToken().catch(() => null)) !== null;

@@ -33,9 +33,21 @@ async function readPrivateKey(path: string): Promise<string> {
   }
 }
 
+/** A sign-in or sign-out at a remote server: what the audit log records (the server's origin, never a token). */
+export interface RemoteChange {
+  event: "remote-login" | "remote-logout";
+  target: string;
+}
+
 export interface RemoteDeps extends Omit<LoginDeps, "clientSecretFor"> {
   /** DNS for the address policy (tests never resolve: they use literals). */
   resolve: Resolver;
+  /**
+   * Audits a change the session makes to the store itself (a token stored by a sign-in or a
+   * machine grant, deleted by a sign-out): an intent line before `fn`, the outcome after
+   * (src/runtime.ts binds it to Broker.auditChange; docs/security.md §Audit).
+   */
+  audit?: <T>(change: RemoteChange, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** What discovery found: the authorization server and the scopes the resource asks for. */
@@ -334,6 +346,10 @@ export class RemoteSession {
   /** Logs in (browser, device or paste) and stores the token; other processes waiting for the same login reuse it. */
   async login(ui: LoginUi, opts: RemoteLoginOptions): Promise<SecretRecord> {
     if (this.machine) return this.machineLogin(opts.scopes);
+    return this.#audited("remote-login", () => this.#browserLogin(ui, opts));
+  }
+
+  async #browserLogin(ui: LoginUi, opts: RemoteLoginOptions): Promise<SecretRecord> {
     const d = await this.discover(true);
     const scopes = this.#scopes(d, opts.scopes);
     const redirectUri = opts.redirectUri ?? loopbackRedirectUri(opts.port ?? DEFAULT_CALLBACK_PORT);
@@ -364,7 +380,7 @@ export class RemoteSession {
    */
   machineLogin(stepUp?: string[]): Promise<SecretRecord> {
     // Requests that find no token at the same moment share one grant.
-    this.#machineRun ??= this.#machineLogin(stepUp).finally(() => (this.#machineRun = null));
+    this.#machineRun ??= this.#audited("remote-login", () => this.#machineLogin(stepUp)).finally(() => (this.#machineRun = null));
     return this.#machineRun;
   }
 
@@ -410,8 +426,15 @@ export class RemoteSession {
 
   /** Forgets the stored token (the registration stays: it holds no user credential). */
   async logout(): Promise<boolean> {
-    this.#record = null;
-    return this.deps.store.delete(this.names.token);
+    return this.#audited("remote-logout", () => {
+      this.#record = null;
+      return this.deps.store.delete(this.names.token);
+    });
+  }
+
+  /** Runs a change to this server's stored token through the audit port, when there is one. */
+  #audited<T>(event: RemoteChange["event"], fn: () => Promise<T>): Promise<T> {
+    return this.deps.audit ? this.deps.audit({ event, target: this.cfg.server.origin }, fn) : fn();
   }
 
   async status(): Promise<RemoteStatus> {

@@ -7,6 +7,7 @@ import { authorizedFetch, MAX_STEP_UPS, NoTokenError, StepUpRequiredError } from
 import { remoteConfig } from "../../src/remote/config.ts";
 import { RemoteSession } from "../../src/remote/session.ts";
 import { MemoryStore } from "../../src/store/memory.ts";
+import { memoryBroker } from "../core/fixtures.ts";
 import { remoteTestDeps } from "../support/remote.ts";
 
 /** What the resource server needs per path: "/open" nothing, "/read" scope a, "/write" scopes a b, "/admin" scope z (never granted). */
@@ -102,6 +103,29 @@ describe("authorizedFetch", () => {
     expect(grants.length).toBe(1);
     expect(grants[0]!.scope).toBe("a");
     expect(grants[0]!.auth).toBe(`Basic ${btoa("svc:s3cret")}`);
+  });
+
+  it("sign-ins and sign-outs go through the audit port: one intent and one outcome line per grant (requests arriving together share it), the server's origin as target, no token", async () => {
+    const { broker, audit } = memoryBroker();
+    const deps = remoteTestDeps(new MemoryStore());
+    const s = new RemoteSession(remoteConfig(url("/read"), { CLIENT_ID: "svc", CLIENT_SECRET: "s3cret", CLIENT_CREDENTIALS: "true" }), {
+      ...deps,
+      audit: (change, fn) => broker.auditChange(change, { client: "cli", user: true }, fn),
+    });
+    const f = authorizedFetch(s, fetch, { onNoToken: async () => null });
+    expect(await Promise.all([1, 2, 3].map(() => f(url("/read")).then((r) => r.status)))).toEqual([200, 200, 200]);
+    const token = (await s.accessToken())!;
+    expect(await s.logout()).toBe(true);
+    await broker.close();
+    const origin = `http://127.0.0.1:${rs.port}`;
+    expect(audit.entries.map((e) => [e.event, e.outcome, e.target])).toEqual([
+      ["remote-login", "intent", origin],
+      ["remote-login", "ok", origin],
+      ["remote-logout", "intent", origin],
+      ["remote-logout", "ok", origin],
+    ]);
+    expect(JSON.stringify(audit.entries)).not.toContain(token);
+    expect(JSON.stringify(audit.entries)).not.toContain("s3cret");
   });
 
   it("403 insufficient_scope: one step-up with the token's scopes and the challenge's, then the request passes", async () => {
